@@ -1,0 +1,53 @@
+// @ts-check
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+
+/** Layers point one way (see README, Architecture): these rules keep them so. */
+const noCli = { group: ['**/cli/**', '../cli', './cli'], message: 'Nothing imports the CLI.' };
+const noContainerdGen = {
+  group: ['**/gen/containerd/**'],
+  message: 'Only src/containerd may use generated containerd messages.',
+};
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+module.exports = tseslint.config(
+  { ignores: ['dist/', 'src/gen/', 'node_modules/', 'coverage/', '.tmp/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: __dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**', 'src/containerd/**'],
+    rules: restrict(noCli, noContainerdGen),
+  },
+  { files: ['src/containerd/**/*.ts'], rules: restrict(noCli) },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      ...restrict(noContainerdGen, {
+        group: ['**/agent/**', '**/containerd/**'],
+        message: 'The CLI talks to the agent only through the API client.',
+      }),
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    files: ['*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+  },
+);
