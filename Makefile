@@ -1,0 +1,57 @@
+# Budgie's entry points. `make setup` installs what is missing; `make test` is what CI runs.
+SHELL := /bin/bash
+APT_PACKAGES := containerd runc containernetworking-plugins busybox-static docker-registry skopeo \
+	umoci iptables iproute2 haproxy wrk nginx-light
+NODE_BIN := node_modules/.bin
+
+.PHONY: setup deps build proto proto-check test test-unit test-integration lint fmt demo images clean
+
+setup: deps node_modules build
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+proto:
+	$(NODE_BIN)/buf generate
+
+# Regenerating must not change the committed generated code.
+proto-check: proto
+	@git diff --exit-code --stat -- src/gen || (echo "src/gen is stale: run 'make proto' and commit" && exit 1)
+
+build: node_modules
+	npm run build --silent
+
+lint: node_modules
+	$(NODE_BIN)/buf lint
+	npm run typecheck --silent
+	npm run lint --silent
+
+fmt:
+	npm run fmt --silent
+
+test: setup
+	npm run test:unit --silent
+	npm run test:integration --silent
+
+test-unit:
+	npm run test:unit --silent
+
+test-integration:
+	npm run test:integration --silent
+
+images: build
+	node dist/imagebuild/main.js bundles/images
+
+demo: setup images
+	./demo.sh
+
+clean:
+	rm -rf dist .tmp
