@@ -1,0 +1,101 @@
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { ConflictError, UnavailableError, messageOf } from '../errors';
+
+/** Where the .proto files are at run time: proto/ at the package root, beside dist/ and src/. */
+const PROTO_ROOT = join(__dirname, '..', '..', 'proto');
+const API_PROTOS = ['budgie/v1/node.proto', 'budgie/v1/images.proto'];
+
+export interface ServiceBinding {
+  definition: ServiceDefinition;
+  // grpc-js types its implementation map loosely; each binding is built from a generated
+  // `XxxServer` interface, which is where the type checking happens.
+  implementation: Parameters<Server['addService']>[1];
+}
+
+/**
+ * The local API: budgie.v1 services on a unix socket (mode 0660: root and the socket's group),
+ * with gRPC server reflection and the standard health service so that `grpcurl -unix` works.
+ */
+export class ApiServer {
+  private readonly server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+
+  constructor(
+    private readonly socket: string,
+    services: readonly ServiceBinding[],
+  ) {
+    for (const s of services) this.server.addService(s.definition, s.implementation);
+    this.health.addToServer(this.server);
+    const definitions = loadSync(
+      [...API_PROTOS.map((p) => join(PROTO_ROOT, p)), healthProtoPath],
+      { includeDirs: [PROTO_ROOT] },
+    );
+    new ReflectionService(definitions).addToServer(this.server);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(dirname(this.socket), { recursive: true, mode: 0o755 });
+    await removeStaleSocket(this.socket);
+    await new Promise<void>((resolve, reject) => {
+      this.server.bindAsync(`unix://${this.socket}`, ServerCredentials.createInsecure(), (err) => {
+        if (err) reject(new UnavailableError(`cannot listen on ${this.socket}: ${err.message}`));
+        else resolve();
+      });
+    });
+    await chmod(this.socket, 0o660);
+  }
+
+  setServing(serving: boolean): void {
+    this.health.setStatus('', serving ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  /** Stops taking calls, lets running ones finish for up to `graceMs`, then cuts them. */
+  async stop(graceMs: number): Promise<void> {
+    this.setServing(false);
+    const graceful = new Promise<void>((resolve) => {
+      this.server.tryShutdown(() => {
+        resolve();
+      });
+    });
+    const timer = setTimeout(() => {
+      this.server.forceShutdown();
+    }, graceMs);
+    await graceful;
+    clearTimeout(timer);
+    await rm(this.socket, { force: true });
+  }
+}
+
+/**
+ * A socket file left by an agent that died can be replaced; one that another agent still answers
+ * on cannot: two agents on one namespace would fight over the same containers.
+ */
+async function removeStaleSocket(socket: string): Promise<void> {
+  const exists = await stat(socket).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return;
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect(socket);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => {
+      resolve(false);
+    });
+  });
+  if (alive) {
+    throw new ConflictError(`another agent already listens on ${socket}; stop it or use --socket`);
+  }
+  await rm(socket, { force: true }).catch((err: unknown) => {
+    throw new UnavailableError(`cannot remove stale socket ${socket}: ${messageOf(err)}`);
+  });
+}

@@ -1,0 +1,29 @@
+import type { AgentConfig } from '../config/agent-config';
+
+/** What the CLI needs from its host process, injected so that commands can be tested in-process. */
+export interface CliDeps {
+  /** Runs the agent daemon until `signal` aborts. Provided by the composition root (src/main.ts). */
+  runAgent(config: AgentConfig, signal: AbortSignal): Promise<void>;
+  stdout: Output;
+  stderr: Output;
+  /** Aborted on SIGINT/SIGTERM; long-running commands stop when it fires. */
+  signal: AbortSignal;
+  version: string;
+}
+
+export interface Output {
+  write(text: string): void;
+  /** True when a person is watching (progress bars, colours); false for pipes and files. */
+  isTTY: boolean;
+  columns?: number;
+}
+
+/** Options every command takes. */
+export interface GlobalArgs {
+  /** Unset means: the config's or the default socket. */
+  socket?: string;
+  'log-level'?: string;
+  debug: boolean;
+}
+
+export type OutputFormat = 'table' | 'json';

@@ -1,0 +1,70 @@
+import yargs from 'yargs';
+import { agentCommand } from './commands/agent';
+import { imageCommand } from './commands/image';
+import { plannedCommands } from './commands/planned';
+import { validateCommand } from './commands/validate';
+import type { CliDeps, GlobalArgs } from './context';
+import { describeFailure, UsageError } from './failure';
+
+/**
+ * Parses `argv`, runs the command and returns the exit code. The one exit point of the CLI: every
+ * failure is printed here, once.
+ */
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  const debug = argv.includes('--debug');
+  const parser = yargs(argv)
+    .scriptName('budgie')
+    .env('BUDGIE')
+    .option('socket', {
+      type: 'string',
+      global: true,
+      describe: "The agent's API socket [env BUDGIE_SOCKET, default /run/budgie/budgie.sock]",
+    })
+    .option('log-level', {
+      type: 'string',
+      global: true,
+      choices: ['error', 'warn', 'info', 'debug'],
+      describe: 'Log level (agent)',
+    })
+    .option('debug', { type: 'boolean', global: true, default: false, describe: 'Show stack traces' })
+    .command(validateCommand(deps))
+    .command(imageCommand(deps))
+    .command(agentCommand(deps))
+    .command(plannedCommands())
+    .completion('completion', 'Print a bash/zsh completion script')
+    .demandCommand(1, 'name a command (see budgie --help)')
+    .recommendCommands()
+    .strict()
+    .version(deps.version)
+    .alias('version', 'v')
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(100, deps.stdout.columns ?? 80))
+    .exitProcess(false)
+    .fail((message: string | undefined, err: Error | undefined) => {
+      if (err) throw err;
+      throw new UsageError(message ?? 'invalid usage', "Run 'budgie --help' for usage.");
+    });
+
+  const output: string[] = [];
+  try {
+    // yargs prints help and version through this callback; everything else goes through deps.
+    await parser.parseAsync(argv, {}, (_err, _argv, text) => {
+      if (text !== '') output.push(text);
+    });
+    flush(output, deps);
+    return 0;
+  } catch (err) {
+    flush(output, deps);
+    const failure = describeFailure(err, debug);
+    deps.stderr.write(failure.text);
+    return failure.code;
+  }
+}
+
+function flush(output: string[], deps: CliDeps): void {
+  for (const text of output) deps.stdout.write(`${text}\n`);
+  output.length = 0;
+}
+
+export type { CliDeps, GlobalArgs };

@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { parse } from 'yaml';
+import { InvalidInputError, messageOf } from '../errors';
+import { LOG_LEVELS, type LogLevel } from '../log';
+
+/** Everything `budgie agent` needs to start, after flags, environment and config file are merged. */
+export interface AgentConfig {
+  containerd: string;
+  namespace: string;
+  socket: string;
+  stateDir: string;
+  logDir: string;
+  nodeName: string;
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/budgie/config.yaml';
+
+/** Settings as given, before they are checked. */
+type RawConfig = Record<keyof AgentConfig, string>;
+/** Flags as yargs gives them: a flag that was not given is undefined. */
+export type AgentFlags = { [K in keyof AgentConfig]?: string | undefined };
+
+export const AGENT_DEFAULTS: Omit<AgentConfig, 'nodeName'> = {
+  containerd: '/run/containerd/containerd.sock',
+  namespace: 'budgie',
+  socket: '/run/budgie/budgie.sock',
+  stateDir: '/var/lib/budgie',
+  logDir: '/var/log/budgie',
+  logLevel: 'info',
+};
+
+/** The config file's keys (snake_case, as users write YAML) and the field each one sets. */
+const FILE_KEYS: Record<string, keyof AgentConfig> = {
+  containerd: 'containerd',
+  namespace: 'namespace',
+  socket: 'socket',
+  state_dir: 'stateDir',
+  log_dir: 'logDir',
+  node_name: 'nodeName',
+  log_level: 'logLevel',
+};
+
+const PATH_FIELDS = new Set<keyof AgentConfig>(['containerd', 'socket', 'stateDir', 'logDir']);
+
+/**
+ * Merges the sources in the usual order: flags and environment (yargs folds BUDGIE_* into flags)
+ * over the config file over the defaults. A missing default config file is fine; a missing file
+ * that the user named is an error.
+ */
+export async function resolveAgentConfig(
+  flags: AgentFlags,
+  configFile: string | undefined,
+): Promise<AgentConfig> {
+  const fromFile = await readConfigFile(configFile ?? DEFAULT_CONFIG_FILE, configFile !== undefined);
+  const merged: RawConfig = {
+    ...AGENT_DEFAULTS,
+    nodeName: hostname(),
+    ...fromFile,
+    ...definedOnly(flags),
+  };
+  return checkConfig(merged);
+}
+
+async function readConfigFile(file: string, required: boolean): Promise<Partial<RawConfig>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new InvalidInputError(`--config: cannot read ${file}: ${messageOf(err)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text, { maxAliasCount: 10 });
+  } catch (err) {
+    throw new InvalidInputError(`${file}: invalid YAML: ${messageOf(err)}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new InvalidInputError(`${file}: expected a mapping of settings`);
+  }
+  const out: Partial<RawConfig> = {};
+  for (const [key, value] of Object.entries(doc)) {
+    const field = FILE_KEYS[key];
+    if (field === undefined) {
+      const known = Object.keys(FILE_KEYS).join(', ');
+      throw new InvalidInputError(`${file}: unknown setting '${key}' (known: ${known})`);
+    }
+    if (typeof value !== 'string' || value === '') {
+      throw new InvalidInputError(`${file}: ${key}: expected a non-empty string`);
+    }
+    out[field] = value;
+  }
+  return out;
+}
+
+function definedOnly(flags: AgentFlags): Partial<RawConfig> {
+  const out: Partial<RawConfig> = {};
+  for (const field of Object.values(FILE_KEYS)) {
+    const value = flags[field];
+    if (value !== undefined) out[field] = value;
+  }
+  return out;
+}
+
+function checkConfig(config: RawConfig): AgentConfig {
+  for (const field of PATH_FIELDS) {
+    if (!isAbsolute(config[field])) {
+      throw new InvalidInputError(`${field}: expected an absolute path, got "${config[field]}"`);
+    }
+  }
+  const logLevel = config.logLevel;
+  if (!isLogLevel(logLevel)) {
+    throw new InvalidInputError(
+      `log level: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`,
+    );
+  }
+  if (!/^[a-z0-9]([a-z0-9._-]{0,62})$/i.test(config.namespace)) {
+    throw new InvalidInputError(
+      `namespace: expected letters, digits, '.', '_' or '-' (at most 63), got "${config.namespace}"`,
+    );
+  }
+  return { ...config, logLevel };
+}
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
