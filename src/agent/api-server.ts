@@ -32,10 +32,9 @@ export class ApiServer {
   ) {
     for (const s of services) this.server.addService(s.definition, s.implementation);
     this.health.addToServer(this.server);
-    const definitions = loadSync(
-      [...API_PROTOS.map((p) => join(PROTO_ROOT, p)), healthProtoPath],
-      { includeDirs: [PROTO_ROOT] },
-    );
+    const definitions = loadSync([...API_PROTOS.map((p) => join(PROTO_ROOT, p)), healthProtoPath], {
+      includeDirs: [PROTO_ROOT],
+    });
     new ReflectionService(definitions).addToServer(this.server);
   }
 

@@ -1,0 +1,102 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { InvalidInputError } from '../../errors';
+import {
+  ImageServiceService,
+  LayerState,
+  type Image,
+  type ImageServiceServer,
+  type ImportImageRequest,
+} from '../../gen/budgie/v1/images';
+import type { Logger } from '../../log';
+import type { ImageEvent, ImageStore, ImageSummary } from '../../runtime/images';
+import type { ServiceBinding } from '../api-server';
+import { bidiStream, serverStream, unary } from '../handlers';
+import { ProgressSampler } from '../progress-sampler';
+
+const LAYER_STATE: Record<string, LayerState> = {
+  waiting: LayerState.LAYER_STATE_WAITING,
+  downloading: LayerState.LAYER_STATE_DOWNLOADING,
+  exists: LayerState.LAYER_STATE_EXISTS,
+  downloaded: LayerState.LAYER_STATE_DOWNLOADED,
+  unpacked: LayerState.LAYER_STATE_UNPACKED,
+};
+
+export function imageService(store: ImageStore, tmpDir: string, log: Logger): ServiceBinding {
+  const implementation: ImageServiceServer = {
+    pullImage: serverStream(log, 'PullImage', async (req, send, signal) => {
+      if (req.reference.trim() === '')
+        throw new InvalidInputError('reference: expected an image reference');
+      const progress = new ProgressSampler((ev) => send(toPullEvent(ev)));
+      const image = await store.pull(req.reference, {
+        signal,
+        onEvent: (ev) => {
+          progress.push(ev);
+        },
+      });
+      await progress.flush();
+      await send({ event: { $case: 'done', value: toImage(image) } });
+    }),
+    importImage: bidiStream(log, 'ImportImage', async (requests, send, signal) => {
+      const dir = await mkdtemp(join(tmpDir, 'import-'));
+      try {
+        const file = join(dir, 'archive.tar');
+        await pipeline(archiveBytes(requests), createWriteStream(file), { signal });
+        await send({ event: { $case: 'phase', value: 'received archive, importing' } });
+        const progress = new ProgressSampler(async (ev) => {
+          if (ev.type === 'phase') await send({ event: { $case: 'phase', value: ev.text } });
+        });
+        const images = await store.importArchive(file, {
+          signal,
+          onEvent: (ev) => {
+            progress.push(ev);
+          },
+        });
+        await progress.flush();
+        for (const image of images) await send({ event: { $case: 'done', value: toImage(image) } });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }),
+    listImages: unary(log, 'ListImages', async () => ({
+      images: (await store.list()).map(toImage),
+    })),
+    removeImage: unary(log, 'RemoveImage', async (req) => {
+      await store.remove(req.reference);
+      return {};
+    }),
+  };
+  return { definition: ImageServiceService, implementation };
+}
+
+async function* archiveBytes(requests: AsyncIterable<ImportImageRequest>): AsyncGenerator<Buffer> {
+  for await (const req of requests) yield req.data;
+}
+
+function toImage(i: ImageSummary): Image {
+  return {
+    name: i.name,
+    digest: i.digest,
+    size: i.size,
+    platform: i.platform,
+    createdUnixMs: i.createdMs,
+  };
+}
+
+function toPullEvent(ev: ImageEvent) {
+  if (ev.type === 'phase') return { event: { $case: 'phase' as const, value: ev.text } };
+  const { digest, size, done, state } = ev;
+  return {
+    event: {
+      $case: 'layer' as const,
+      value: {
+        digest,
+        size,
+        done,
+        state: LAYER_STATE[state] ?? LayerState.LAYER_STATE_UNSPECIFIED,
+      },
+    },
+  };
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * The `budgie` executable and the composition root: the only place where the CLI and the agent
+ * meet. The CLI gets the agent as an injected function and never imports it.
+ */
+import { runAgent } from './agent';
+import { runCli } from './cli';
+import { version } from './version';
+
+function main(): void {
+  const controller = new AbortController();
+  const stop = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  const out = (stream: NodeJS.WriteStream) => ({
+    write: (text: string) => stream.write(text),
+    isTTY: stream.isTTY,
+    columns: stream.columns,
+  });
+  runCli(process.argv.slice(2), {
+    runAgent,
+    stdout: out(process.stdout),
+    stderr: out(process.stderr),
+    signal: controller.signal,
+    version,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`budgie: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+main();

@@ -1,0 +1,37 @@
+/**
+ * The image side of the runtime interface, in Budgie's own terms. The agent's API and the
+ * orchestrator use only this; src/containerd implements it on containerd's content store,
+ * snapshotter and image records, and tests use an in-memory fake.
+ */
+export interface ImageSummary {
+  /** Normalised name, e.g. docker.io/library/nginx:alpine. */
+  name: string;
+  /** Digest of the manifest (or index) the name points at. */
+  digest: string;
+  /** Bytes of the manifest, config and layers as stored (compressed). */
+  size: number;
+  /** os/architecture[/variant] of the unpacked manifest. */
+  platform: string;
+  createdMs: number;
+}
+
+export type LayerState = 'waiting' | 'downloading' | 'exists' | 'downloaded' | 'unpacked';
+
+export type ImageEvent =
+  | { type: 'phase'; text: string }
+  | { type: 'layer'; digest: string; size: number; done: number; state: LayerState };
+
+export interface ImageOperation {
+  signal: AbortSignal;
+  /** Progress; called often while bytes move, so it must be cheap. */
+  onEvent(event: ImageEvent): void;
+}
+
+export interface ImageStore {
+  /** Resolves, downloads what is missing and unpacks for the default snapshotter. */
+  pull(reference: string, op: ImageOperation): Promise<ImageSummary>;
+  /** Imports every image of an OCI layout tar or a `docker save` tar at `archivePath`. */
+  importArchive(archivePath: string, op: ImageOperation): Promise<ImageSummary[]>;
+  list(): Promise<ImageSummary[]>;
+  remove(reference: string): Promise<void>;
+}
