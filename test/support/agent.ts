@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AgentClient } from '../../src/api/client';
+
+const MAIN = resolve(__dirname, '..', '..', 'dist', 'main.js');
+
+export interface AgentProcess {
+  socket: string;
+  stateDir: string;
+  logDir: string;
+  client: AgentClient;
+  process: ChildProcess;
+  /** Everything the agent wrote to stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for the exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts a real `budgie agent` process (the built dist/main.js) against the given containerd, in
+ * its own temp dirs, and waits until its API answers. Run `npm run build` first.
+ */
+export async function startAgent(
+  containerdSocket: string,
+  namespace: string,
+  extraArgs: string[] = [],
+): Promise<AgentProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'budgie-agent-'));
+  const socket = join(dir, 'budgie.sock');
+  const stateDir = join(dir, 'state');
+  const logDir = join(dir, 'log');
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'agent',
+      '--containerd',
+      containerdSocket,
+      '--namespace',
+      namespace,
+      '--socket',
+      socket,
+      '--state-dir',
+      stateDir,
+      '--log-dir',
+      logDir,
+      '--node-name',
+      `test-${namespace}`,
+      '--config',
+      '/dev/null',
+      ...extraArgs,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', done));
+  const client = new AgentClient(socket);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await client.info();
+      break;
+    } catch (err) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`agent did not come up: ${String(err)}\n${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    socket,
+    stateDir,
+    logDir,
+    client,
+    process: child,
+    output: () => stderr,
+    stop: async () => {
+      client.close();
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const code = await exited;
+      await rm(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
