@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make demo`: starts a containerd for Budgie (unless one already answers at $CONTAINERD), a Budgie
+# agent, and runs bundles/hello.bun. Everything it starts lives under /run/budgie-demo and
+# /var/lib/budgie-demo; `./demo.sh stop` stops it all.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+DEMO_RUN=/run/budgie-demo
+DEMO_LIB=/var/lib/budgie-demo
+CONTAINERD=${CONTAINERD:-$DEMO_RUN/containerd.sock}
+SOCKET=${BUDGIE_SOCKET:-/run/budgie/budgie.sock}
+budgie() { node dist/main.js --socket "$SOCKET" "$@"; }
+
+stop() {
+  for pidfile in "$DEMO_RUN/agent.pid" "$DEMO_RUN/containerd.pid"; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
+if [ "${1:-}" = stop ]; then stop; echo "demo stopped"; exit 0; fi
+
+mkdir -p "$DEMO_RUN" "$DEMO_LIB"
+if ! [ -S "$CONTAINERD" ]; then
+  echo "== starting containerd at $CONTAINERD"
+  containerd --root "$DEMO_LIB/containerd" --state "$DEMO_RUN/containerd" --address "$CONTAINERD" \
+    >"$DEMO_LIB/containerd.log" 2>&1 &
+  echo $! >"$DEMO_RUN/containerd.pid"
+  for _ in $(seq 50); do [ -S "$CONTAINERD" ] && break; sleep 0.1; done
+fi
+
+if ! budgie image ls >/dev/null 2>&1; then
+  echo "== starting budgie agent on $SOCKET"
+  node dist/main.js agent --containerd "$CONTAINERD" --socket "$SOCKET" \
+    --state-dir "$DEMO_LIB/agent" --log-dir "$DEMO_LIB/log" >"$DEMO_LIB/agent.out" 2>&1 &
+  echo $! >"$DEMO_RUN/agent.pid"
+  for _ in $(seq 100); do budgie image ls >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+echo "== budgie validate bundles/hello.bun"
+budgie validate bundles/hello.bun
+echo "== budgie image import bundles/images/busybox-httpd.tar"
+budgie image import bundles/images/busybox-httpd.tar
+echo "== budgie image ls"
+budgie image ls
+echo
+echo "The agent keeps running (logs: $DEMO_LIB/log). 'budgie run' arrives with the next release;"
+echo "stop the demo with: ./demo.sh stop"
