@@ -59,7 +59,7 @@ export class ContainerdConnection {
     const { signal } = opts;
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
-        reject(abortError(signal));
+        reject(abortReason(signal));
         return;
       }
       const onAbort = (): void => {
@@ -74,7 +74,7 @@ export class ContainerdConnection {
         this.deadline(opts.timeoutMs ?? this.defaultTimeoutMs),
         (err, value) => {
           signal?.removeEventListener('abort', onAbort);
-          if (signal?.aborted) reject(abortError(signal));
+          if (signal?.aborted) reject(abortReason(signal));
           else if (err) reject(containerdError(err, this.socket, method.path));
           else if (value === undefined) reject(emptyResponse(method.path));
           else resolve(value);
@@ -108,7 +108,7 @@ export class ContainerdConnection {
         yield message as Res;
       }
     } catch (err) {
-      if (signal?.aborted) throw abortError(signal);
+      if (signal?.aborted) throw abortReason(signal);
       throw containerdError(err, this.socket, method.path);
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -161,10 +161,21 @@ export class ContainerdConnection {
   }
 }
 
-/** Why an aborted call failed: the signal's own reason when it is an error (AbortError by default). */
-export function abortError(signal: AbortSignal): Error {
+/**
+ * Why an aborted call failed: the signal's own reason when it is an Error (an AbortError
+ * DOMException by default), else an AbortError carrying it as the cause.
+ */
+export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new Error('the operation was aborted');
+  if (reason instanceof Error) return reason;
+  const message =
+    typeof reason === 'object' &&
+    reason !== null &&
+    'message' in reason &&
+    typeof reason.message === 'string'
+      ? reason.message
+      : 'This operation was aborted';
+  return Object.assign(new Error(message, { cause: reason }), { name: 'AbortError' });
 }
 
 /** containerd omitted a message our code relies on: a protocol mismatch, so a bug to report. */

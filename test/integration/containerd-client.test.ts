@@ -45,9 +45,7 @@ describe('containerd client against a private containerd', () => {
       expected: digest,
       total: blob.length,
       labels: { 'budgie.test': 'blob' },
-      open: async function* (offset) {
-        yield blob.subarray(offset);
-      },
+      open: (offset) => [blob.subarray(offset)],
       onProgress: (written) => progress.push(written),
     });
     expect(result).toEqual({ digest, size: blob.length, existed: false });
@@ -83,18 +81,14 @@ describe('containerd client against a private containerd', () => {
         ref,
         expected: digest,
         total: blob.length,
-        open: async function* () {
+        open: function* () {
           yield blob.subarray(0, 4000);
           throw new Error('network went away');
         },
       }),
     ).rejects.toThrow('network went away');
-    // containerd releases the ref once it sees the stream end.
-    let status = await client.content.status(ref);
-    for (let i = 0; i < 50 && status.offset < 4000; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      status = await client.content.status(ref);
-    }
+    // What arrived before the source failed was acknowledged, so it is kept for the retry.
+    const status = await client.content.status(ref);
     expect(status.offset).toBe(4000);
 
     const offsets: number[] = [];
@@ -103,9 +97,9 @@ describe('containerd client against a private containerd', () => {
         ref,
         expected: digest,
         total: blob.length,
-        open: async function* (offset) {
+        open: (offset) => {
           offsets.push(offset);
-          yield blob.subarray(offset);
+          return [blob.subarray(offset)];
         },
       }),
     );

@@ -62,8 +62,11 @@ export interface WriteBlobRequest {
   total: number;
   /** Labels set at commit, e.g. `containerd.io/gc.ref.content.*`. */
   labels?: Record<string, string>;
-  /** The blob's bytes from `offset` on (where an earlier ingest with this ref left off). */
-  open(offset: number): AsyncIterable<Uint8Array>;
+  /**
+   * The blob's bytes from `offset` on (where an earlier ingest with this ref left off). Pieces may
+   * be held until a full chunk is collected: the source must not reuse their memory.
+   */
+  open(offset: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** Called with the bytes written so far, after each acknowledged chunk. */
   onProgress?(written: number): void;
 }
@@ -104,18 +107,42 @@ export async function writeBlob(
     const res = await next;
     request.onProgress?.(res.offset);
   };
-  for await (const piece of request.open(offset)) {
-    for (let at = 0; at < piece.length; at += CHUNK_BYTES) {
-      const data = Buffer.from(piece.subarray(at, at + CHUNK_BYTES));
-      const sent = session.send({ action: WriteAction.WRITE, ref, offset, data });
-      // Rejections surface when awaited in order; this keeps an early one from going unhandled.
-      sent.catch(() => undefined);
-      inflight.push(sent);
-      offset += data.length;
-      if (inflight.length >= WINDOW) await settle();
+  const send = async (data: Buffer): Promise<void> => {
+    const sent = session.send({ action: WriteAction.WRITE, ref, offset, data });
+    // Rejections surface when awaited in order; this keeps an early one from going unhandled.
+    sent.catch(() => undefined);
+    inflight.push(sent);
+    offset += data.length;
+    if (inflight.length >= WINDOW) await settle();
+  };
+  // Sources yield pieces of any size (64 KiB from files): send them as full chunks.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingBytes > 0) await send(Buffer.concat(pending));
+    pending = [];
+    pendingBytes = 0;
+    while (inflight.length > 0) await settle();
+  };
+  try {
+    for await (const piece of request.open(offset)) {
+      pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+      pendingBytes += piece.byteLength;
+      if (pendingBytes < CHUNK_BYTES) continue;
+      const joined = Buffer.concat(pending);
+      let at = 0;
+      for (; joined.length - at >= CHUNK_BYTES; at += CHUNK_BYTES) {
+        await send(joined.subarray(at, at + CHUNK_BYTES));
+      }
+      pending = [joined.subarray(at)];
+      pendingBytes = joined.length - at;
     }
+  } catch (err) {
+    // The source failed (e.g. a download broke): keep what arrived, so a retry resumes after it.
+    await flush().catch(() => undefined);
+    throw err;
   }
-  while (inflight.length > 0) await settle();
+  await flush();
   let committed: WriteContentResponse;
   try {
     committed = await session.send({

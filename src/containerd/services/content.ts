@@ -4,7 +4,7 @@ import {
   type Status,
 } from '../../gen/containerd/services/content/v1/content';
 import { InvalidInputError } from '../../errors';
-import { abortError, required, type CallOpts, type ContainerdConnection } from '../connection';
+import { abortReason, required, type CallOpts, type ContainerdConnection } from '../connection';
 import {
   ContentWriteSession,
   writeBlob,
@@ -88,7 +88,7 @@ export class ContentApi {
     const method = ContentService.write;
     const { signal } = opts;
     return new ContentWriteSession(this.conn.duplex(method, opts), (err) =>
-      signal?.aborted === true ? abortError(signal) : this.conn.mapError(err, method.path),
+      signal?.aborted === true ? abortReason(signal) : this.conn.mapError(err, method.path),
     );
   }
 
