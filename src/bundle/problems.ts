@@ -16,13 +16,21 @@ export function formatProblem(p: BundleProblem): string {
   return p.path === '' ? `${where}: ${p.message}` : `${where}: ${p.path}: ${p.message}`;
 }
 
-/** Every problem of one file at once, in source order; `message` has one line per problem. */
+/** More than this many lines help nobody; a hostile file could otherwise make thousands. */
+const MAX_LINES = 50;
+
+/**
+ * Every problem of one file at once, in source order; `message` has one line per problem (up to
+ * 50, then a count of the rest), while `problems` keeps them all.
+ */
 export class BundleError extends InvalidInputError {
   readonly problems: readonly BundleProblem[];
 
   constructor(problems: readonly BundleProblem[]) {
     const sorted = [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
-    super(sorted.map(formatProblem).join('\n'));
+    const lines = sorted.slice(0, MAX_LINES).map(formatProblem);
+    if (sorted.length > MAX_LINES) lines.push(`… and ${sorted.length - MAX_LINES} more problems`);
+    super(lines.join('\n'));
     this.problems = sorted;
   }
 }

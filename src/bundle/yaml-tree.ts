@@ -1,4 +1,13 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Node,
+  type YAMLError,
+} from 'yaml';
 import { formatPath, type Issue, type PathSegment } from './issue';
 import { REPORTED } from './report';
 import { textProblem } from './text-checks';
@@ -25,6 +34,8 @@ export interface YamlTree {
 
 /** A .bun is three levels deep; much deeper is an attack or a mistake, and recursion has limits. */
 const MAX_DEPTH = 16;
+
+const TOP_LEVEL = 'a mapping with version, name and image';
 
 interface Spot {
   key?: number;
@@ -55,29 +66,30 @@ export function readYaml(text: string): { tree?: YamlTree; issues: LocatedIssue[
   const syntax = [...doc.errors, ...doc.warnings].map((e) => ({
     ...at(e.pos[0]),
     path: '',
-    message: `invalid YAML: ${e.message}`,
+    message: `invalid YAML: ${yamlMessage(e)}`,
   }));
   if (syntax.length > 0) return { issues: syntax };
   if (doc.contents === null) {
     return {
-      issues: [
-        {
-          ...at(0),
-          path: '',
-          message: 'the file is empty; expected a mapping with version, name and image',
-        },
-      ],
+      issues: [{ ...at(0), path: '', message: `the file is empty; expected ${TOP_LEVEL}` }],
     };
   }
   const spots = new Map<string, Spot>();
   const issues: LocatedIssue[] = [];
-  const value = toPlain(doc.contents, [], { spots, issues, at });
+  const value = toPlain(doc.contents, [], { aliases: 0, spots, issues, at });
   const tree: YamlTree = {
     value,
     locate: (issue) => at(offsetOf(spots, issue)),
     sourceOf: (path) => spots.get(JSON.stringify(path))?.source,
   };
   return { tree, issues };
+}
+
+/** The parser's words, except where they speak of its own API. */
+function yamlMessage(e: YAMLError): string {
+  return e.code === 'MULTIPLE_DOCS'
+    ? 'a .bun file holds one document; remove the second "---"'
+    : e.message;
 }
 
 function offsetOf(spots: Map<string, Spot>, issue: Issue): number {
@@ -90,6 +102,7 @@ function offsetOf(spots: Map<string, Spot>, issue: Issue): number {
 }
 
 interface Walk {
+  aliases: number;
   spots: Map<string, Spot>;
   issues: LocatedIssue[];
   at: (offset: number) => SourcePos;
@@ -105,8 +118,12 @@ function toPlain(node: Node, path: PathSegment[], walk: Walk, keyOffset?: number
     return REPORTED;
   };
   if (path.length > MAX_DEPTH) return fail(`nested more than ${MAX_DEPTH} levels deep`);
-  if (isAlias(node))
+  if (isAlias(node)) {
+    // One message is enough: an alias bomb has hundreds, and each would say the same thing.
+    walk.aliases += 1;
+    if (walk.aliases > 1) return REPORTED;
     return fail(`aliases (*${node.source}) are not supported; write the value out`);
+  }
   if (isScalar(node)) {
     const v = node.value;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null) {

@@ -25,7 +25,7 @@ export function integerIn(min: number, max: number): Dec<number> {
 export const port = integerIn(1, 65535);
 
 export function oneOf<const L extends string>(...values: L[]): Dec<L> {
-  const expected = values.join(' or ');
+  const expected = values.length > 2 ? `one of ${values.join(', ')}` : values.join(' or ');
   return leaf(expected, (u) => values.find((v) => v === u) ?? new Reject());
 }
 
