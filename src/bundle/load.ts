@@ -32,7 +32,8 @@ async function readBundleFile(file: string): Promise<Buffer> {
     return await readFile(file);
   } catch (err) {
     if (err instanceof InvalidInputError) throw err;
-    const code = err instanceof Error && 'code' in err ? err.code : undefined;
+    // Not `instanceof Error`: errors from node:fs may come from another realm (jest, vm).
+    const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
     if (code === 'ENOENT') throw new NotFoundError(`${file}: no such file`);
     if (code === 'EACCES' || code === 'EPERM') {
       throw new PermissionDeniedError(`${file}: permission denied`);

@@ -10,20 +10,20 @@ export const REPORTED: unique symbol = Symbol('already reported');
 
 /** io-ts failures as issues: the path from the context (list indices as numbers) and the message. */
 export function issuesOf(errors: t.Errors): Issue[] {
-  return errors
-    .filter((error) => error.value !== REPORTED)
-    .map((error) => {
-      const path: PathSegment[] = [];
-      error.context.forEach((entry, i) => {
-        if (i === 0) return;
-        const parent = error.context[i - 1]?.actual;
-        path.push(Array.isArray(parent) ? Number(entry.key) : entry.key);
-      });
-      const last = error.context[error.context.length - 1];
-      return {
-        path,
-        message: error.message ?? `expected ${last?.type.name ?? 'something else'}`,
-        at: last?.type === UNKNOWN_FIELD ? 'key' : 'value',
-      };
+  const issues: Issue[] = [];
+  for (const error of errors) {
+    const last = error.context[error.context.length - 1];
+    const aboutKey = last?.type === UNKNOWN_FIELD;
+    // An unknown key is news even when its value was already reported.
+    if (error.value === REPORTED && !aboutKey) continue;
+    const path: PathSegment[] = [];
+    error.context.forEach((entry, i) => {
+      if (i === 0) return;
+      const parent = error.context[i - 1]?.actual;
+      path.push(Array.isArray(parent) ? Number(entry.key) : entry.key);
     });
+    const message = error.message ?? `expected ${last?.type.name ?? 'something else'}`;
+    issues.push({ path, message, at: aboutKey ? 'key' : 'value' });
+  }
+  return issues;
 }

@@ -35,7 +35,9 @@ export const dnsLabel: Dec<string> = leaf(
   (u) => {
     if (typeof u !== 'string') return new Reject(quoteHint(u));
     if (DNS_LABEL.test(u)) return u;
-    return new Reject(DNS_LABEL.test(u.toLowerCase()) ? 'use lowercase' : undefined);
+    if (u.length > 63) return new Reject(`${u.length} characters`);
+    const fixed = u.toLowerCase().replace(/[_.]/g, '-');
+    return new Reject(DNS_LABEL.test(fixed) ? `try "${fixed}"` : undefined);
   },
 );
 
