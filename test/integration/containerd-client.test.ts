@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TaskStatus } from '../../src/containerd/api';
 import { ContainerdClient } from '../../src/containerd/client';
+import { decodeEvent } from '../../src/containerd/event-decode';
+import { jsonAny, OCI_SPEC_TYPE_URL } from '../../src/containerd/wellknown';
+import { buildSpec } from '../../src/oci/spec';
 import { ConflictError, NotFoundError, UnavailableError } from '../../src/errors';
 import { startContainerd, type PrivateContainerd } from '../support/containerd';
 
@@ -148,4 +155,144 @@ async function writeWhenUnlocked<T>(write: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+describe('tasks on a private containerd', () => {
+  let containerd: PrivateContainerd;
+  let client: ContainerdClient;
+  let rootfs: string;
+
+  beforeAll(async () => {
+    containerd = await startContainerd();
+    client = ContainerdClient.connect({
+      socket: containerd.socket,
+      namespace: containerd.namespace,
+    });
+    rootfs = await busyboxRootfs(containerd.root);
+  });
+
+  afterAll(async () => {
+    client.close();
+    await containerd.stop();
+  });
+
+  it('creates, starts, signals, waits for and deletes a task, with events', async () => {
+    const id = 'sleeper';
+    const events = new AbortController();
+    const seen: string[] = [];
+    const subscribed = (async () => {
+      const filter = `namespace==${containerd.namespace}`;
+      for await (const envelope of client.events.subscribe([filter], { signal: events.signal })) {
+        const event = decodeEvent(envelope);
+        if (event?.topic === '/tasks/exit') seen.push(`exit ${event.event.exitStatus}`);
+        else if (event !== undefined) seen.push(event.topic);
+        if (event?.topic === '/tasks/delete') return;
+      }
+    })();
+    await createSleeper(client, containerd.namespace, id);
+    const pid = await client.tasks.create({
+      containerId: id,
+      rootfs: [{ type: 'bind', source: rootfs, options: ['rbind', 'ro'] }],
+    });
+    expect(pid).toBeGreaterThan(0);
+    expect(await client.tasks.start(id)).toBe(pid);
+    expect((await client.tasks.get(id)).status).toBe(TaskStatus.RUNNING);
+    expect((await client.tasks.list()).map((task) => task.id)).toEqual([id]);
+
+    const exited = client.tasks.wait(id);
+    // SIGKILL: a PID 1 without handlers ignores SIGTERM.
+    await client.tasks.kill(id, 9);
+    expect((await exited).exitStatus).toBe(128 + 9);
+    const deleted = await client.tasks.delete(id);
+    expect(deleted.exitStatus).toBe(128 + 9);
+    await client.containers.delete(id);
+    await subscribed;
+    events.abort();
+    expect(seen).toEqual([
+      '/containers/create',
+      '/tasks/create',
+      '/tasks/start',
+      'exit 137',
+      '/tasks/delete',
+    ]);
+  });
+
+  it('stop() kills what a test left running and removes its directory', async () => {
+    const other = await startContainerd();
+    const otherClient = ContainerdClient.connect({
+      socket: other.socket,
+      namespace: other.namespace,
+    });
+    try {
+      const otherRootfs = await busyboxRootfs(other.root);
+      await createSleeper(otherClient, other.namespace, 'left-behind');
+      const pid = await otherClient.tasks.create({
+        containerId: 'left-behind',
+        rootfs: [{ type: 'bind', source: otherRootfs, options: ['rbind', 'ro'] }],
+      });
+      await otherClient.tasks.start('left-behind');
+      expect(isAlive(pid)).toBe(true);
+    } finally {
+      otherClient.close();
+      await other.stop();
+    }
+    expect(existsSync(other.root)).toBe(false);
+    expect(await shimsFor(other.socket)).toEqual([]);
+    // Our own containerd is untouched.
+    expect((await client.version()).version).toMatch(/^v?1\.6\./);
+  });
+});
+
+async function busyboxRootfs(dir: string): Promise<string> {
+  const rootfs = join(dir, 'busybox-rootfs');
+  for (const sub of ['bin', 'proc', 'dev', 'sys', 'etc', 'tmp']) {
+    await mkdir(join(rootfs, sub), { recursive: true });
+  }
+  await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
+  return rootfs;
+}
+
+async function createSleeper(
+  client: ContainerdClient,
+  namespace: string,
+  id: string,
+): Promise<void> {
+  const spec = buildSpec({
+    id,
+    namespace,
+    hostname: id,
+    image: { cmd: ['/bin/busybox', 'sleep', '600'] },
+    environment: [],
+    volumes: [],
+  });
+  // A read-only rootfs: runc must not try to create mount points in it.
+  spec.root.readonly = true;
+  // Raising RLIMIT_NOFILE past the current hard limit needs CAP_SYS_RESOURCE, which this machine
+  // (itself a container) lacks: inherit the limits instead.
+  spec.process.rlimits = [];
+  await client.containers.create({
+    id,
+    labels: { 'budgie.test': 'yes' },
+    runtime: { name: 'io.containerd.runc.v2' },
+    spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function shimsFor(socket: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    const cmdline = await readFile(join('/proc', entry, 'cmdline'), 'utf8').catch(() => '');
+    if (cmdline.includes('containerd-shim') && cmdline.includes(socket)) found.push(entry);
+  }
+  return found;
 }
