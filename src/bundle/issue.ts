@@ -11,6 +11,18 @@ export interface Issue {
   at: 'key' | 'value';
 }
 
+/** Line and column, counting from 1. */
+export interface SourcePos {
+  line: number;
+  column: number;
+}
+
+/** A problem already placed in the source. */
+export interface LocatedIssue extends SourcePos {
+  path: string;
+  message: string;
+}
+
 /** `ports[0].host_port`: how users see paths in messages. */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';

@@ -26,7 +26,7 @@ async function readBundleFile(file: string): Promise<Buffer> {
     if (!info.isFile()) throw new InvalidInputError(`${file}: not a regular file`);
     if (info.size > MAX_BUNDLE_BYTES) {
       throw new InvalidInputError(
-        `${file}: file too large (${info.size} bytes; a .bun is at most 1 MiB)`,
+        `${file}: file too large (${info.size} bytes; a .bun is at most 256 KiB)`,
       );
     }
     return await readFile(file);

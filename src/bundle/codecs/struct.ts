@@ -29,40 +29,33 @@ export function struct<R extends Props, O extends Props>(
   const known = [...Object.keys(required), ...Object.keys(optional)];
   return decoder(expected, (u, c) => {
     if (!isPlainMapping(u)) return t.failure(u, c, expectedGot(expected, u));
-    const errors: t.Errors = [];
+    const errors = unknownFields(u, known, c);
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(u)) {
-      if (known.includes(key)) continue;
-      const guess = didYouMean(key, known);
-      const hint =
-        guess === undefined ? `expected one of ${known.join(', ')}` : `did you mean "${guess}"?`;
-      errors.push(
-        ...failures(
-          value,
-          t.appendContext(c, key, UNKNOWN_FIELD, value),
-          `unknown field (${hint})`,
-        ),
-      );
-    }
-    const fields: [string, Dec<unknown>, boolean][] = [
-      ...Object.entries(required).map(([k, d]): [string, Dec<unknown>, boolean] => [k, d, true]),
-      ...Object.entries(optional).map(([k, d]): [string, Dec<unknown>, boolean] => [k, d, false]),
-    ];
-    for (const [key, field, isRequired] of fields) {
+    const decodeField = (key: string, field: Dec<unknown>, isRequired: boolean): void => {
       const value = Object.hasOwn(u, key) ? u[key] : undefined;
-      if (value === undefined && !isRequired) continue;
+      if (value === undefined && !isRequired) return;
       const result = field.validate(value, t.appendContext(c, key, field, value));
       if (isLeft(result)) errors.push(...result.left);
       else out[key] = result.right;
-    }
+    };
+    for (const [key, field] of Object.entries(required)) decodeField(key, field, true);
+    for (const [key, field] of Object.entries(optional)) decodeField(key, field, false);
     // Every required field decoded (else errors is not empty) and each holds its decoder's output,
-    // which is what StructOf says; TypeScript cannot follow that through the loop.
+    // which is what StructOf says; TypeScript cannot follow that through the loops.
     return errors.length > 0 ? t.failures(errors) : t.success(out as StructOf<R, O>);
   });
 }
 
-function failures(value: unknown, context: t.Context, message: string): t.Errors {
-  return [{ value, context, message }];
+function unknownFields(u: Record<string, unknown>, known: string[], c: t.Context): t.Errors {
+  return Object.entries(u)
+    .filter(([key]) => !known.includes(key))
+    .map(([key, value]) => {
+      const guess = didYouMean(key, known);
+      const hint =
+        guess === undefined ? `expected one of ${known.join(', ')}` : `did you mean "${guess}"?`;
+      const context = t.appendContext(c, key, UNKNOWN_FIELD, value);
+      return { value, context, message: `unknown field (${hint})` };
+    });
 }
 
 /** A list whose items are all checked, each failure naming its index. */

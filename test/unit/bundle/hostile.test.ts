@@ -51,11 +51,11 @@ describe('hostile input is refused quickly and clearly', () => {
     expect(ms).toBeLessThan(1000);
   });
 
-  it('refuses a file over 1 MiB before parsing it', () => {
+  it('refuses a file over 256 KiB before parsing it', () => {
     const text = `name: a\n# ${'x'.repeat(MAX_BUNDLE_BYTES)}\n`;
     const { err, ms } = reject(text);
     expect(err.message).toMatch(
-      /^x\.bun:1:1: file too large \(\d+ bytes; a \.bun is at most 1 MiB\)$/,
+      /^x\.bun:1:1: file too large \(\d+ bytes; a \.bun is at most 256 KiB\)$/,
     );
     expect(ms).toBeLessThan(1000);
   });
@@ -91,16 +91,39 @@ describe('hostile input is refused quickly and clearly', () => {
     );
   });
 
-  it('refuses deep nesting without overflowing the stack', () => {
-    const depth = 100_000;
-    const { err, ms } = reject(`version: ${'['.repeat(depth)}${']'.repeat(depth)}\n`);
-    expect(err.problems.length).toBeGreaterThan(0);
+  it.each([
+    ['[', ']'],
+    ['{', '}'],
+    ['{a: ', '}'],
+  ])(
+    'refuses the largest file of %s nesting before the YAML parser recurses into it',
+    (open, close) => {
+      const depth = Math.floor((MAX_BUNDLE_BYTES - 100) / (open.length + close.length));
+      const { err, ms } = reject(`version: ${open.repeat(depth)}${close.repeat(depth)}\n`);
+      expect(err.message).toBe(
+        `x.bun:1:${10 + 64 * open.length}: nested too deeply (more than 64 [ or { open)`,
+      );
+      expect(ms).toBeLessThan(1000);
+    },
+  );
+
+  it.each([
+    ['compact lists', '- '],
+    ['tags', '!t '],
+  ])('refuses the largest file of nested %s quickly enough', (_, unit) => {
+    const { err, ms } = reject(
+      `a: ${unit.repeat(Math.floor((MAX_BUNDLE_BYTES - 10) / unit.length))}x\n`,
+    );
+    expect(err.message).toMatch(/^x\.bun:1:\d+: invalid YAML: /);
     expect(ms).toBeLessThan(5000);
   });
 
-  it('refuses moderately deep nesting by its own limit', () => {
-    const { err } = reject(`command: ${'['.repeat(40)}${']'.repeat(40)}\n`);
-    expect(err.message).toContain('nested more than 16 levels deep');
+  it('refuses nesting deeper than a .bun needs by its own limit', () => {
+    const list = `${'- '.repeat(3)}x`;
+    const lines = Array.from({ length: 20 }, (_, i) => `${'  '.repeat(i)}- `).join('\n');
+    expect(reject(`command:\n${lines}${list}\n`).err.message).toContain(
+      'nested more than 16 levels deep',
+    );
   });
 
   it('names the line and column of a YAML syntax error', () => {

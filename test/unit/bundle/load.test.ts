@@ -31,7 +31,7 @@ describe('loadBundle', () => {
   it('refuses a huge file without reading it', async () => {
     const file = join(dir, 'huge.bun');
     await writeFile(file, Buffer.alloc(MAX_BUNDLE_BYTES + 1, 0x20));
-    await expect(loadBundle(file)).rejects.toThrow(/huge\.bun: file too large \(1048577 bytes/);
+    await expect(loadBundle(file)).rejects.toThrow(/huge\.bun: file too large \(262145 bytes/);
   });
 
   it('resolves paths against the folder of the file', async () => {
