@@ -31,13 +31,23 @@ function fromList(items: unknown[], c: t.Context): t.Validation<RawVariable[]> {
     const match = typeof item === 'string' ? ITEM.exec(item) : null;
     const name = match?.[1];
     if (name === undefined || !ENV_NAME.test(name)) {
-      const hint = name === undefined ? undefined : NAME_RULE;
-      errors.push({ value: item, context, message: expectedGot('KEY=value', item, hint) });
+      errors.push({
+        value: item,
+        context,
+        message: expectedGot('KEY=value', item, itemHint(item)),
+      });
     } else {
       out.push({ name, value: match?.[2] ?? '' });
     }
   });
   return errors.length > 0 ? t.failures(errors) : t.success(out);
+}
+
+function itemHint(item: unknown): string | undefined {
+  if (typeof item !== 'string') return undefined;
+  // Compose reads a bare `KEY` as "copy from the CLI's environment"; a .bun is the same everywhere.
+  if (ENV_NAME.test(item)) return `write ${item}= for an empty value`;
+  return NAME_RULE;
 }
 
 function fromMapping(map: Record<string, unknown>, c: t.Context): t.Validation<RawVariable[]> {

@@ -58,7 +58,7 @@ const CASES: [string, string[]][] = [
   [
     'bad-environment-list.bun',
     [
-      'bad-environment-list.bun:7:5: environment[1]: expected KEY=value, got "NO_EQUALS"',
+      'bad-environment-list.bun:7:5: environment[1]: expected KEY=value, got "NO_EQUALS" (write NO_EQUALS= for an empty value)',
       `bad-environment-list.bun:8:5: environment[2]: expected KEY=value, got "1BAD=x" (${ENV_NAME_RULE})`,
       'bad-environment-list.bun:9:5: environment[3]: expected KEY=value, got 5',
       `bad-environment-list.bun:10:5: environment[4]: expected KEY=value, got "=empty-name" (${ENV_NAME_RULE})`,
