@@ -1,0 +1,8 @@
+/** OCI distribution (registry v2) client: references, resolve, verified blob streams. */
+export { RegistryClient, type RegistryClientOptions, type ResolveOptions } from './client';
+export type { Credentials, CredentialSource } from './auth';
+export { DigestMismatchError } from './errors';
+export type { HttpAgents } from './http';
+export { formatPlatform, hostPlatform, type Platform } from './platform';
+export { ImageReference, parseReference, registryHost } from './reference';
+export type { BlobFetchOptions, RegistryDocument, ResolvedImage } from './types';
