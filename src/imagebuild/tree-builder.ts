@@ -62,7 +62,16 @@ function relative(path: string): string {
   return rel;
 }
 
-/** Byte order, as Buffer.compare gives: locale-independent, so builds agree everywhere. */
+/**
+ * Segment by segment in byte order, as a directory walk would list them (`bin`, `bin/sh`,
+ * `bin-extra`); locale-independent, so builds agree everywhere.
+ */
 function compare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const as = a.split('/');
+  const bs = b.split('/');
+  for (let i = 0; i < Math.min(as.length, bs.length); i++) {
+    const order = Buffer.compare(Buffer.from(as[i] ?? ''), Buffer.from(bs[i] ?? ''));
+    if (order !== 0) return order;
+  }
+  return as.length - bs.length;
 }
