@@ -76,5 +76,6 @@ function indexPage(platform: string): string {
 }
 
 function cgi(command: string): string {
-  return `#!/bin/sh\necho "Content-Type: text/plain"\necho\n${command}\n`;
+  // CRLF: httpd passes CGI headers through as written, and strict HTTP clients refuse bare LF.
+  return `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n${command}\n`;
 }
