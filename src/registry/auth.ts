@@ -19,6 +19,12 @@ interface CachedToken {
   expiresAtMs: number;
 }
 
+/** A token being fetched (shared by everyone who needs it meanwhile), then the token. */
+interface TokenEntry {
+  fetching: Promise<CachedToken>;
+  done?: CachedToken;
+}
+
 /** Docker token spec: `token` (or OAuth's `access_token`), lifetime in seconds. */
 const TokenResponse = t.partial({
   token: t.string,
@@ -38,7 +44,7 @@ const TOKEN_BODY_LIMIT = 1 << 20;
  */
 export class Authenticator {
   private readonly challenges = new Map<string, Challenge>();
-  private readonly tokens = new Map<string, Promise<CachedToken>>();
+  private readonly tokens = new Map<string, TokenEntry>();
 
   constructor(
     private readonly transport: HttpTransport,
@@ -60,15 +66,10 @@ export class Authenticator {
       return creds === undefined ? undefined : basic(creds);
     }
     const key = `${host} ${scope}`;
-    const cached = this.tokens.get(key);
-    if (cached !== undefined) {
-      const token = await cached.catch(() => undefined);
-      if (token !== undefined && token.expiresAtMs > this.now()) return token.header;
-      if (this.tokens.get(key) === cached) this.tokens.delete(key);
-    }
-    // Another request may have started a fresh fetch while this one waited.
-    const fetching = this.tokens.get(key) ?? this.startFetch(key, host, challenge, scope);
-    return (await untilAborted(fetching, signal)).header;
+    let entry = this.tokens.get(key);
+    if (entry?.done !== undefined && entry.done.expiresAtMs <= this.now()) entry = undefined;
+    entry ??= this.startFetch(key, host, challenge, scope);
+    return (await untilAborted(entry.fetching, signal)).header;
   }
 
   /**
@@ -82,7 +83,9 @@ export class Authenticator {
       challenges.find((c) => c.scheme === 'basic');
     if (challenge === undefined) return false;
     this.challenges.set(host, challenge);
-    this.tokens.delete(`${host} ${scope}`);
+    // Only the token that was refused: a fetch another request started since is fresh.
+    const key = `${host} ${scope}`;
+    if (sent !== undefined && this.tokens.get(key)?.done?.header === sent) this.tokens.delete(key);
     if (challenge.scheme === 'basic')
       return sent === undefined && this.credentials(host) !== undefined;
     return true;
@@ -94,18 +97,18 @@ export class Authenticator {
     return creds === undefined ? 'without credentials' : `as ${creds.username}`;
   }
 
-  private startFetch(
-    key: string,
-    host: string,
-    challenge: Challenge,
-    scope: string,
-  ): Promise<CachedToken> {
-    const fetching = this.fetchToken(host, challenge, scope);
-    this.tokens.set(key, fetching);
-    fetching.catch(() => {
-      if (this.tokens.get(key) === fetching) this.tokens.delete(key);
-    });
-    return fetching;
+  private startFetch(key: string, host: string, challenge: Challenge, scope: string): TokenEntry {
+    const entry: TokenEntry = { fetching: this.fetchToken(host, challenge, scope) };
+    this.tokens.set(key, entry);
+    entry.fetching.then(
+      (token) => {
+        entry.done = token;
+      },
+      () => {
+        if (this.tokens.get(key) === entry) this.tokens.delete(key);
+      },
+    );
+    return entry;
   }
 
   private async fetchToken(

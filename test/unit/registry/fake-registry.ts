@@ -70,7 +70,11 @@ export class FakeRegistry {
 
   async stop(): Promise<void> {
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) =>
+      this.server.close(() => {
+        resolve();
+      }),
+    );
   }
 
   /** Forgets issued tokens, as if they were revoked or the registry restarted. */
@@ -99,19 +103,29 @@ export class FakeRegistry {
       authorization: req.headers.authorization,
       range: req.headers.range,
     });
-    if (url.pathname === '/token') return this.token(req, url, res);
+    if (url.pathname === '/token') {
+      this.token(req, url, res);
+      return;
+    }
     if (url.pathname.startsWith('/storage/')) {
-      return this.serveBlob(url.pathname.slice('/storage/'.length), req, res);
+      this.serveBlob(url.pathname.slice('/storage/'.length), req, res);
+      return;
     }
     if (!this.authorized(req, res)) return;
     const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname);
     if (url.pathname === '/v2/') return void res.end('{}');
-    if (m === null) return this.error(res, 404, 'NAME_UNKNOWN');
+    if (m === null) {
+      this.error(res, 404, 'NAME_UNKNOWN');
+      return;
+    }
     const [, repo, kind, ref] = m;
     if (kind === 'manifests') {
       const key = `${repo}${ref?.includes(':') === true ? '@' : ':'}${ref}`;
       const stored = this.manifests.get(key);
-      if (stored === undefined) return this.error(res, 404, 'MANIFEST_UNKNOWN');
+      if (stored === undefined) {
+        this.error(res, 404, 'MANIFEST_UNKNOWN');
+        return;
+      }
       res.setHeader('Content-Type', stored.mediaType);
       res.setHeader('Docker-Content-Digest', digestOf(stored.bytes));
       return void res.end(stored.bytes);
@@ -125,7 +139,10 @@ export class FakeRegistry {
 
   private serveBlob(digest: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     const stored = this.blobs.get(digest);
-    if (stored === undefined) return this.error(res, 404, 'BLOB_UNKNOWN');
+    if (stored === undefined) {
+      this.error(res, 404, 'BLOB_UNKNOWN');
+      return;
+    }
     let bytes = stored;
     if (this.corrupt.has(digest)) bytes = Buffer.from(stored.map((b) => b ^ 0xff));
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -164,9 +181,13 @@ export class FakeRegistry {
     const users = this.options.users ?? {};
     const anonymous = Object.keys(users).length === 0;
     if (!anonymous && !this.checkBasic(req.headers.authorization ?? '')) {
-      return this.error(res, 401, 'UNAUTHORIZED');
+      this.error(res, 401, 'UNAUTHORIZED');
+      return;
     }
-    if (url.searchParams.get('service') !== 'fake-registry') return this.error(res, 400, 'BAD');
+    if (url.searchParams.get('service') !== 'fake-registry') {
+      this.error(res, 400, 'BAD');
+      return;
+    }
     this.tokensIssued++;
     const token = `tok-${this.tokensIssued}-${url.searchParams.get('scope') ?? ''}`;
     this.validTokens.add(token);
@@ -178,7 +199,7 @@ export class FakeRegistry {
     const [user, password] = Buffer.from(header.replace(/^Basic /, ''), 'base64')
       .toString()
       .split(':');
-    return user !== undefined && this.options.users?.[user] === password;
+    return user !== undefined && password !== undefined && this.options.users?.[user] === password;
   }
 
   private error(res: http.ServerResponse, status: number, code: string): void {
