@@ -28,15 +28,19 @@ describe('offline test images', () => {
     scratch = await mkdtemp(join(tmpdir(), 'budgie-imagebuild-'));
   });
   afterAll(async () => {
-    for (const child of children)
-      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    for (const child of children) {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid, 'SIGKILL');
+      await exited;
+    }
     await registry.stop();
     await rm(scratch, { recursive: true, force: true });
   });
 
   /** Starts a process in its own group, so cleanup can take its children (sleep, CGI) with it. */
   function start(cmd: string, args: string[]): ChildProcess {
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     children.push(child);
     return child;
   }
@@ -83,9 +87,10 @@ describe('offline test images', () => {
       rootfs,
       '/bin/sh',
       '-c',
-      'trap "" TERM; while true; do sleep 1; done',
+      'trap "" TERM; echo ready; while true; do sleep 1; done',
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Signal only once the trap is set: before that, TERM would rightly end the shell.
+    await new Promise((resolve) => stubborn.stdout?.once('data', resolve));
     stubborn.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(stubborn.exitCode).toBeNull();
