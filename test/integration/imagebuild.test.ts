@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CATALOG } from '../../src/imagebuild/catalog';
 import { digestHex } from '../../src/imagebuild/blob';
+import { hostPlatform } from '../../src/imagebuild/platform';
 import { decodeJson, Index } from '../../src/oci/image-codecs';
 import { testImages, type TestImages } from '../support/images';
 import { freePort, pushImage, startRegistry, type LocalRegistry } from '../support/registry';
@@ -118,6 +119,14 @@ describe('offline test images', () => {
     ]);
     expect((await stat(join(rootfs, 'bin', 'busybox'))).isFile()).toBe(true);
     expect(await out('readlink', [join(rootfs, 'bin', 'sh')])).toBe('busybox\n');
+    // containers/image reads both forms too.
+    expect(await skopeoInspect(`oci-archive:${images.busyboxOciTar}`)).toMatchObject({
+      Digest: images.busyboxManifestDigest,
+    });
+    expect(await skopeoInspect(`docker-archive:${images.busyboxDockerTar}`)).toMatchObject({
+      Architecture: hostPlatform().architecture,
+      Env: ['PATH=/bin'],
+    });
   });
 
   it('pushes a single-platform image that the registry serves byte for byte', async () => {
@@ -130,7 +139,7 @@ describe('offline test images', () => {
     const manifest: unknown = JSON.parse(raw);
     expect(manifest).toMatchObject({ mediaType: 'application/vnd.oci.image.manifest.v1+json' });
     expect(await skopeoInspect('--config', ref)).toMatchObject({
-      architecture: 'amd64',
+      architecture: hostPlatform().architecture,
       os: 'linux',
       config: {
         Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'],
@@ -175,7 +184,11 @@ describe('offline test images', () => {
       `docker://${repo}@${arm.digest}`,
     ]);
     expect(armRaw).toBe((await blob(images.multiPlatformLayoutDir, arm.digest)).toString());
-    expect(index.manifests[0]!.digest).toBe(images.busyboxManifestDigest);
+    // The host's variant is the very image pushed alone above.
+    const host = index.manifests.find(
+      (m) => m.platform?.architecture === hostPlatform().architecture,
+    );
+    expect(host?.digest).toBe(images.busyboxManifestDigest);
 
     // Pull the arm64 variant back and look inside: its files name its platform.
     const pulled = join(scratch, 'pulled');
