@@ -22,7 +22,10 @@ export interface RegistryClientOptions {
   credentials?: CredentialSource;
   /** Keep-alive agents to use instead of the client's own (tests, shared pools). */
   agents?: HttpAgents;
-  /** How long a connection may stay silent (connecting, or mid-download); default 60 s. */
+  /**
+   * How long a connection may stay silent (connecting, or mid-download; a consumer that stops
+   * reading a blob stream for this long fails it too); default 60 s.
+   */
   idleTimeoutMs?: number;
   /** Clock for token expiry. */
   now?: () => number;

@@ -15,6 +15,8 @@ export interface FakeRegistryOptions {
   tokenExpiresIn?: number;
   redirectBlobs?: boolean;
   rangeSupport?: boolean;
+  /** Send Docker-Content-Digest with manifests (default true; OCI does not require it). */
+  digestHeader?: boolean;
 }
 
 export interface LoggedRequest {
@@ -127,7 +129,9 @@ export class FakeRegistry {
         return;
       }
       res.setHeader('Content-Type', stored.mediaType);
-      res.setHeader('Docker-Content-Digest', digestOf(stored.bytes));
+      if (this.options.digestHeader !== false) {
+        res.setHeader('Docker-Content-Digest', digestOf(stored.bytes));
+      }
       return void res.end(stored.bytes);
     }
     if (this.options.redirectBlobs === true) {

@@ -147,4 +147,18 @@ describe('RegistryClient.resolve', () => {
       'a sha256 digest is 64 lowercase hex digits',
     );
   });
+
+  it('computes the digest and infers the kind when the registry says neither', async () => {
+    const bare = await FakeRegistry.start({ digestHeader: false });
+    try {
+      const image = addImage(bare, 'plain', 'latest', AMD64);
+      const doc = Buffer.from(image.manifest.toString().replace(/"mediaType":"[^"]*",/, ''));
+      const digest = bare.putManifest('plain', 'latest', 'application/json', doc);
+      const resolved = await client.resolve(`${bare.host}/plain`, { platform: AMD64 });
+      expect(resolved.manifest.digest).toBe(digest);
+      expect(resolved.manifest.mediaType).toBe(MEDIA_TYPES.ociManifest);
+    } finally {
+      await bare.stop();
+    }
+  });
 });
