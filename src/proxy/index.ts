@@ -1,0 +1,12 @@
+/** The port proxy: published ports forwarded to healthy replicas (TCP round-robin, UDP per flow). */
+export { ConnectTimeoutError, tcpConnect } from './connect';
+export { PortProxy, type PortProxyOptions } from './port-proxy';
+export { ProxyTable, type ProxyDefaults, type PublishedPort } from './proxy-table';
+export type {
+  Backend,
+  BackendState,
+  BackendStats,
+  Connector,
+  ProxyProtocol,
+  ProxyStats,
+} from './types';
