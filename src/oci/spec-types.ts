@@ -15,7 +15,8 @@ export interface OciSpec {
     env: string[];
     cwd: string;
     capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
-    rlimits: { type: string; hard: number; soft: number }[];
+    /** Absent: inherit containerd's limits. */
+    rlimits?: { type: string; hard: number; soft: number }[];
     noNewPrivileges: boolean;
   };
   root: { path: string; readonly: boolean };

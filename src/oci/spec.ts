@@ -98,7 +98,9 @@ export function buildSpec(input: SpecInput): OciSpec {
       env: mergeEnv(input.image.env ?? [], input.environment),
       cwd: input.workdir ?? nonEmpty(input.image.workingDir) ?? '/',
       capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
+      // No rlimits: the container inherits containerd's (through the shim), as under Docker.
+      // Raising one past the current hard limit needs CAP_SYS_RESOURCE, and runc refuses it
+      // where the agent runs without (e.g. inside another container).
       noNewPrivileges: true,
     },
     root: { path: 'rootfs', readonly: false },

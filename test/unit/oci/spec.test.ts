@@ -85,6 +85,10 @@ describe('buildSpec', () => {
       expect.arrayContaining(['/proc', '/dev', '/dev/pts', '/dev/shm', '/sys']),
     );
   });
+
+  it('sets no rlimits, so the container inherits what runc may grant (never past the hard limit)', () => {
+    expect(buildSpec(base).process.rlimits).toBeUndefined();
+  });
 });
 
 describe('mergeEnv', () => {
