@@ -39,8 +39,9 @@ export function listenError(
   }
 }
 
+/** Structural, not `instanceof Error`: Node's errors may come from another realm (jest's vm). */
 export function errnoCode(err: unknown): string | undefined {
-  return err instanceof Error && 'code' in err && typeof err.code === 'string'
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
     ? err.code
     : undefined;
 }
