@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { InvalidInputError, PermissionDeniedError } from '../errors';
+import { InvalidInputError, messageOf, PermissionDeniedError } from '../errors';
 import type { Logger } from '../log';
 import { type Cidr, parseCidr } from './cidr';
 import { attachments } from './config';
@@ -63,16 +63,16 @@ export class CniNetwork implements Network {
     this.plugins = new PluginRunner(this.host, options.pluginDirs ?? DEFAULT_PLUGIN_DIRS);
   }
 
-  attach(replicaId: string, signal?: AbortSignal): Promise<ReplicaNetwork> {
+  async attach(replicaId: string, signal?: AbortSignal): Promise<ReplicaNetwork> {
     checkReplicaId(replicaId);
     this.requirePrivilege('attach');
-    return this.locks.run(replicaId, () => this.attachNow(replicaId, signal));
+    return await this.locks.run(replicaId, () => this.attachNow(replicaId, signal));
   }
 
-  detach(replicaId: string): Promise<void> {
+  async detach(replicaId: string): Promise<void> {
     checkReplicaId(replicaId);
     this.requirePrivilege('detach');
-    return this.locks.run(replicaId, () => this.detachNow(replicaId));
+    await this.locks.run(replicaId, () => this.detachNow(replicaId));
   }
 
   async list(): Promise<string[]> {
@@ -185,7 +185,7 @@ export class CniNetwork implements Network {
     } catch (err) {
       this.log.warn('could not undo a failed attach; detach will retry', {
         replica: record.replicaId,
-        error: err instanceof Error ? err.message : String(err),
+        error: messageOf(err),
       });
     }
   }

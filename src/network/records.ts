@@ -4,6 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InternalError } from '../errors';
 import type { Attachment } from './config';
+import { hasCode } from './errno';
 import { parseJson } from './json';
 
 /**
@@ -45,7 +46,7 @@ export class RecordStore {
     try {
       text = await readFile(this.path(replicaId), 'utf8');
     } catch (err) {
-      if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
+      if (hasCode(err, 'ENOENT')) return undefined;
       throw err;
     }
     const decoded = RecordCodec.decode(parseJson(text));
@@ -77,7 +78,7 @@ export class RecordStore {
     try {
       names = await readdir(this.dir);
     } catch (err) {
-      if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return [];
+      if (hasCode(err, 'ENOENT')) return [];
       throw err;
     }
     return names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length));

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { FailedPreconditionError, messageOf, PermissionDeniedError } from '../errors';
+import { hasCode } from './errno';
 import type { NetnsHost, NetworkHost, PluginCall, PluginExit } from './host';
 
 const run = promisify(execFile);
@@ -54,7 +55,8 @@ function ipNetns(): NetnsHost {
     try {
       await run('ip', ['netns', ...args]);
     } catch (err) {
-      const stderr = err instanceof Error && 'stderr' in err ? err.stderr : undefined;
+      const stderr =
+        typeof err === 'object' && err !== null && 'stderr' in err ? err.stderr : undefined;
       const detail = (typeof stderr === 'string' && stderr.trim()) || messageOf(err);
       const message = `ip netns ${args.join(' ')} failed: ${detail.replace(/\s+/g, ' ')}`;
       if (/not permitted|permission denied/i.test(detail)) throw new PermissionDeniedError(message);
@@ -65,7 +67,7 @@ function ipNetns(): NetnsHost {
     try {
       return await readdir(NETNS_DIR);
     } catch (err) {
-      if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return [];
+      if (hasCode(err, 'ENOENT')) return [];
       throw err;
     }
   };
