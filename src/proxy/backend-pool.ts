@@ -83,8 +83,8 @@ export class BackendPool {
 
   constructor(private readonly options: BackendPoolOptions) {}
 
-  /** Replaces the backend set; returns the drains of removed or re-addressed backends. */
-  set(backends: readonly Backend[], drainTimeoutMs: number): Promise<void>[] {
+  /** Replaces the backend set; removed or re-addressed backends drain in the background. */
+  set(backends: readonly Backend[], drainTimeoutMs: number): void {
     validate(backends);
     const old = new Map(this.live.map((e) => [e.backend.id, e]));
     const next: BackendEntry[] = [];
@@ -100,7 +100,12 @@ export class BackendPool {
       }
     }
     this.live = next;
-    return [...old.values()].map((e) => this.startDrain(e, drainTimeoutMs));
+    for (const entry of old.values()) void this.startDrain(entry, drainTimeoutMs);
+  }
+
+  /** Resolves once every drain in progress now has finished. */
+  async drained(): Promise<void> {
+    await Promise.all([...this.draining].map((e) => e.drain(Infinity)));
   }
 
   /** Drains one backend; resolves at once when the id is not live. */

@@ -77,8 +77,12 @@ export class PortProxy {
    * longer listed drain for `drainTimeoutMs` in the background.
    */
   setBackends(backends: readonly Backend[]): void {
-    const drains = this.pool.set(backends, this.drainTimeoutMs);
-    if (drains.length > 0) this.log.debug('draining removed backends', { count: drains.length });
+    this.pool.set(backends, this.drainTimeoutMs);
+  }
+
+  /** Resolves once the backends draining now (removed or drained) are gone. */
+  drained(): Promise<void> {
+    return this.pool.drained();
   }
 
   /** Stops new connections to `id`; resolves when its connections end, cut after `timeoutMs`. */

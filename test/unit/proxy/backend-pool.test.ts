@@ -1,6 +1,7 @@
 import { BackendPool } from '../../../src/proxy/backend-pool';
 import { listenError } from '../../../src/proxy/listen-error';
-import type { Backend, Lease } from '../../../src/proxy';
+import type { Backend } from '../../../src/proxy';
+import type { Lease } from '../../../src/proxy/types';
 
 const b = (id: string, port = 1000): Backend => ({ id, host: '127.0.0.1', port });
 
@@ -59,12 +60,12 @@ describe('BackendPool', () => {
     p.set([b('a', 1000)], 0);
     const held = lease();
     p.acquire(p.candidates()[0]!, held);
-    const [drain] = p.set([b('a', 2000)], 50);
+    p.set([b('a', 2000)], 50);
     expect(p.stats().map((s) => [s.port, s.state])).toEqual([
       [2000, 'ready'],
       [1000, 'draining'],
     ]);
-    await drain;
+    await p.drained();
     expect(held.destroyed).toBe(true);
     expect(p.stats().map((s) => s.port)).toEqual([2000]);
   });
@@ -88,8 +89,12 @@ describe('BackendPool', () => {
 
   it('names the bad field of an invalid backend list', () => {
     const { p } = pool();
-    expect(() => p.set([b('a'), b('a')], 0)).toThrow('backends[1].id: duplicate id "a"');
-    expect(() => p.set([b('a', 70000)], 0)).toThrow('backends[0].port: expected 1-65535');
+    expect(() => {
+      p.set([b('a'), b('a')], 0);
+    }).toThrow('backends[1].id: duplicate id "a"');
+    expect(() => {
+      p.set([b('a', 70000)], 0);
+    }).toThrow('backends[0].port: expected 1-65535');
   });
 });
 

@@ -115,7 +115,13 @@ export async function udpEcho(id: string): Promise<{ id: string; port: number; c
   });
   socket.bind(0, LOCALHOST);
   await once(socket, 'listening');
-  return { id, port: socket.address().port, close: () => socket.close() };
+  return {
+    id,
+    port: socket.address().port,
+    close: () => {
+      socket.close();
+    },
+  };
 }
 
 /** A UDP client bound to its own port; `ask` sends one datagram and waits for one reply. */
@@ -131,7 +137,9 @@ export async function udpClient(proxyPort: number) {
       const [data] = (await reply) as [Buffer];
       return data.toString();
     },
-    close: () => socket.close(),
+    close: () => {
+      socket.close();
+    },
   };
 }
 

@@ -31,7 +31,9 @@ describe('PortProxy (udp)', () => {
 
   async function client(port: number) {
     const c = await udpClient(port);
-    cleanup.push(() => c.close());
+    cleanup.push(() => {
+      c.close();
+    });
     return c;
   }
 
@@ -105,7 +107,9 @@ describe('PortProxy (udp)', () => {
     const taken = dgram.createSocket('udp4');
     taken.bind(0, LOCALHOST);
     await once(taken, 'listening');
-    cleanup.push(() => taken.close());
+    cleanup.push(() => {
+      taken.close();
+    });
     const port = taken.address().port;
     const proxy = new PortProxy({ protocol: 'udp', host: LOCALHOST, port, log: silentLogger() });
     await expect(proxy.start()).rejects.toMatchObject({
