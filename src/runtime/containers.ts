@@ -14,7 +14,8 @@ export interface ContainerCreateOptions {
   image: string;
   /** Labels to record on the container (budgie.app, budgie.replica, budgie.spec-hash, ...). */
   labels: Record<string, string>;
-  hostname: string;
+  /** The container's own hostname (it gets its own UTS namespace); default: the 12-hex short ID. */
+  hostname?: string;
   entrypoint?: string[];
   command?: string[];
   workdir?: string;
@@ -22,7 +23,7 @@ export interface ContainerCreateOptions {
   volumes: readonly { source: string; target: string; mode: 'rw' | 'ro' }[];
   netnsPath?: string;
   extraMounts?: readonly OciMount[];
-  /** File that receives the container's stdout and stderr. */
+  /** Absolute path of the file that receives the container's stdout and stderr (appended). */
   logPath: string;
 }
 
@@ -36,6 +37,8 @@ export interface ContainerInfo {
   exitCode?: number;
   exitedAtMs?: number;
   createdAtMs: number;
+  /** Where stdout and stderr go; absent for containers Budgie did not create. */
+  logPath?: string;
 }
 
 export interface ExitStatus {
@@ -50,15 +53,24 @@ export type RuntimeEvent =
 
 export interface ContainerRuntime {
   create(options: ContainerCreateOptions, signal?: AbortSignal): Promise<ContainerInfo>;
-  /** Starts the task; resolves with its PID once it runs. */
+  /** Starts the task; resolves with its PID once it runs (the running PID if it already runs). */
   start(id: string, signal?: AbortSignal): Promise<number>;
-  /** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves with the exit status. */
+  /**
+   * SIGTERM, wait up to `graceMs`, then SIGKILL; resolves with the exit status (the recorded one
+   * when it had already exited).
+   */
   stop(id: string, graceMs: number, signal?: AbortSignal): Promise<ExitStatus>;
-  /** Deletes the task (if any), the container and its snapshot. */
+  /**
+   * Deletes the task (if any), the container and its snapshot; parts already gone are fine. A
+   * running container is refused: stop it first.
+   */
   remove(id: string, signal?: AbortSignal): Promise<void>;
   get(id: string, signal?: AbortSignal): Promise<ContainerInfo>;
   /** Containers whose labels include every given label. */
   list(labels?: Record<string, string>, signal?: AbortSignal): Promise<ContainerInfo[]>;
-  /** Task events in this namespace until `signal` aborts. */
+  /**
+   * Task events in this namespace; the iteration ends when `signal` aborts. Events before the
+   * subscription are missed: list after subscribing to learn what happened meanwhile.
+   */
   events(signal: AbortSignal): AsyncIterable<RuntimeEvent>;
 }
