@@ -35,7 +35,7 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-function describe(call: CallContext): string {
+export function describeCall(call: CallContext): string {
   const replica = call.replicaId === undefined ? '' : ` for replica ${call.replicaId}`;
   return `CNI plugin ${call.plugin} (${call.command})${replica}`;
 }
@@ -46,7 +46,7 @@ const EXHAUSTED = /no IP addresses available|no more (free )?(ip|address)/i;
 /** Maps a plugin's error (spec codes 1–11, plugin codes 100+, 999) to a Budgie error. */
 export function cniError(call: CallContext, body: CniErrorBody): BudgieError {
   const said = oneLine([body.msg ?? 'no message', body.details ?? ''].join(' '));
-  const message = `${describe(call)} failed: ${said} [CNI error ${body.code}]`;
+  const message = `${describeCall(call)} failed: ${said} [CNI error ${body.code}]`;
   switch (body.code) {
     case 1:
       return new FailedPreconditionError(
@@ -79,7 +79,7 @@ export function crashError(
 ): BudgieError {
   const how = exitCode === null ? 'was killed' : `exited with status ${exitCode}`;
   const lastLine = oneLine(stderr.trim().split('\n').pop() ?? '');
-  return new InternalError(`${describe(call)} ${how}${lastLine === '' ? '' : `: ${lastLine}`}`);
+  return new InternalError(`${describeCall(call)} ${how}${lastLine === '' ? '' : `: ${lastLine}`}`);
 }
 
 export function missingPluginError(plugin: string, dirs: readonly string[]): BudgieError {

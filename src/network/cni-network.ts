@@ -25,6 +25,8 @@ export interface CniNetworkOptions {
   subnet?: string;
   /** Where the plugin binaries are, searched in order. Default /usr/lib/cni, /opt/cni/bin. */
   pluginDirs?: string[];
+  /** How long one plugin call may take before it is killed. Default 60 s. */
+  pluginTimeoutMs?: number;
   log: Logger;
   /** The host to act on; tests pass a fake. */
   host?: NetworkHost;
@@ -60,7 +62,11 @@ export class CniNetwork implements Network {
     }
     this.ipamDir = join(options.stateDir, 'cni', 'ipam');
     this.records = new RecordStore(join(options.stateDir, 'cni', 'replicas'));
-    this.plugins = new PluginRunner(this.host, options.pluginDirs ?? DEFAULT_PLUGIN_DIRS);
+    this.plugins = new PluginRunner(
+      this.host,
+      options.pluginDirs ?? DEFAULT_PLUGIN_DIRS,
+      options.pluginTimeoutMs ?? 60_000,
+    );
   }
 
   async attach(replicaId: string, signal?: AbortSignal): Promise<ReplicaNetwork> {

@@ -1,16 +1,17 @@
 import * as t from 'io-ts';
 import { isRight } from 'fp-ts/Either';
 import { join } from 'node:path';
-import { FailedPreconditionError, InternalError } from '../errors';
+import { FailedPreconditionError, InternalError, messageOf, UnavailableError } from '../errors';
 import {
   type CallContext,
   cniError,
+  describeCall,
   crashError,
   decodeCniError,
   missingPluginError,
 } from './cni-errors';
 import { type NetworkList, pluginInput } from './config';
-import type { NetworkHost } from './host';
+import type { NetworkHost, PluginCall, PluginExit } from './host';
 import { parseJson } from './json';
 import { decodeResult } from './result';
 
@@ -37,6 +38,7 @@ export class PluginRunner {
   constructor(
     private readonly host: NetworkHost,
     private readonly dirs: readonly string[],
+    private readonly timeoutMs: number,
   ) {}
 
   /** The newest spec version Budgie and every named plugin support. */
@@ -99,14 +101,39 @@ export class PluginRunner {
       env['CNI_NETNS'] = target.netnsPath;
       env['CNI_IFNAME'] = target.ifName;
     }
-    const exit = await this.host.runPlugin(path, { env, stdin }, signal);
-    signal?.throwIfAborted();
-    if (exit.exitCode === 0) return exit.stdout;
     const context: CallContext = { plugin: type, command, replicaId: target?.replicaId };
+    const exit = await this.runWithin(path, { env, stdin }, context, signal);
+    if (exit.exitCode === 0) return exit.stdout;
     const body = decodeCniError(exit.stdout);
     throw body === undefined
       ? crashError(context, exit.exitCode, exit.stderr)
       : cniError(context, body);
+  }
+
+  /** Runs the plugin, killing it when the caller aborts or it takes longer than the timeout. */
+  private async runWithin(
+    path: string,
+    call: PluginCall,
+    context: CallContext,
+    signal: AbortSignal | undefined,
+  ): Promise<PluginExit> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const either = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    try {
+      const exit = await this.host.runPlugin(path, call, either);
+      either.throwIfAborted();
+      return exit;
+    } catch (err) {
+      signal?.throwIfAborted();
+      if (timeout.aborted) {
+        throw new UnavailableError(
+          `${describeCall(context)} did not finish within ${this.timeoutMs / 1000}s and was killed`,
+        );
+      }
+      throw new InternalError(`could not run CNI plugin ${path}: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
   }
 
   /** The first executable `type` in the plugin dirs (looked up once per type). */

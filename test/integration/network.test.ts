@@ -28,11 +28,12 @@ describe('CniNetwork with the standard CNI plugins', () => {
   const bridge = `bt${randomHex(6)}`;
   const network = networkName(bridge);
   const prefix = netnsPrefix(nodeName);
-  let stateDir: string;
+  let stateDir = '';
   let subnet: string;
   let forwardingBefore: string;
   let servers: NetnsServer[] = [];
-  const create = () => new CniNetwork({ stateDir, nodeName, bridge, subnet, log: silentLogger() });
+  const create = () =>
+    new CniNetwork({ stateDir: stateDir, nodeName, bridge, subnet, log: silentLogger() });
   const leaseFile = (r: ReplicaNetwork) => join(stateDir, 'cni', 'ipam', network, r.ip);
   const exists = (path: string) =>
     access(path).then(
@@ -52,6 +53,7 @@ describe('CniNetwork with the standard CNI plugins', () => {
   });
 
   afterAll(async () => {
+    if (stateDir === '') return; // beforeAll failed before creating anything
     const problems = await removeTestNetwork(prefix, bridge, network);
     // The bridge plugin turns forwarding on for its gateway; turn it back off unless other CNI
     // networks (nat chains) on this host may need it.

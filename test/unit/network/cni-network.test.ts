@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FailedPreconditionError,
+  InternalError,
   InvalidInputError,
   PermissionDeniedError,
+  UnavailableError,
 } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 import { CniNetwork, type CniNetworkOptions } from '../../../src/network';
@@ -123,6 +125,35 @@ describe('CniNetwork.attach', () => {
     await expect(net.attach('web-0', controller.signal)).rejects.toThrow('replica removed');
     expect(host.commands()).toEqual(['loopback ADD lo', 'bridge DEL eth0', 'loopback DEL lo']);
     expect(host.namespaces.size).toBe(0);
+  });
+
+  it('kills a plugin that hangs, undoes the attach and reports a retryable error', async () => {
+    host.plugins.set('bridge', (call, signal) =>
+      call.env['CNI_COMMAND'] === 'DEL'
+        ? ok({})
+        : new Promise((_, reject) => {
+            signal?.addEventListener('abort', () => {
+              reject(new Error('killed'));
+            });
+          }),
+    );
+    const failure = network({ pluginTimeoutMs: 20 }).attach('web-0');
+    await expect(failure).rejects.toThrow(
+      new UnavailableError(
+        'CNI plugin bridge (ADD) for replica web-0 did not finish within 0.02s and was killed',
+      ),
+    );
+    await expect(failure).rejects.toHaveProperty('retryable', true);
+    expect(host.namespaces.size).toBe(0);
+  });
+
+  it('reports a plugin that cannot be started', async () => {
+    host.plugins.set('loopback', () => Promise.reject(new Error('spawn EACCES')));
+    const failure = network().attach('web-0');
+    await expect(failure).rejects.toThrow(InternalError);
+    await expect(failure).rejects.toThrow(
+      'could not run CNI plugin /usr/lib/cni/loopback: spawn EACCES',
+    );
   });
 
   it('redoes an attach that a crash interrupted', async () => {

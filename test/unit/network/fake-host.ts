@@ -7,7 +7,10 @@ export interface SeenCall {
   config: Record<string, unknown>;
 }
 
-export type PluginBehaviour = (call: SeenCall) => PluginExit | Promise<PluginExit>;
+export type PluginBehaviour = (
+  call: SeenCall,
+  signal?: AbortSignal,
+) => PluginExit | Promise<PluginExit>;
 
 export const ok = (result: unknown): PluginExit => ({
   exitCode: 0,
@@ -66,7 +69,7 @@ export class FakeHost implements NetworkHost {
     this.calls.push(seen);
     const behaviour = this.plugins.get(plugin);
     if (behaviour === undefined) throw new Error(`no fake plugin ${plugin}`);
-    return behaviour(seen);
+    return behaviour(seen, signal);
   }
 
   isExecutable(path: string): Promise<boolean> {
