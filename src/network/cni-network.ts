@@ -127,8 +127,10 @@ export class CniNetwork implements Network {
 
   /** The namespace and configurations for a new attach; nothing is created yet. */
   private async plan(replicaId: string): Promise<ReplicaRecord> {
-    this.version ??= this.plugins.negotiateVersion(PLUGINS);
-    this.version.catch(() => (this.version = undefined));
+    if (this.version === undefined) {
+      this.version = this.plugins.negotiateVersion(PLUGINS);
+      this.version.catch(() => (this.version = undefined)); // plugins fixed later: ask again
+    }
     const version = await this.version;
     const routes = parseProcRoutes(await this.host.readRoutes());
     const subnet = chooseSubnet(routes, this.bridge, this.subnet);
