@@ -108,6 +108,10 @@ export class ContainerdRuntime implements ContainerRuntime {
     const task = await this.task(id, opts);
     if (task?.status === TaskStatus.RUNNING) return task.pid;
     if (task?.status === TaskStatus.CREATED) return this.startTask(id, opts);
+    if (task?.status === TaskStatus.PAUSED || task?.status === TaskStatus.PAUSING) {
+      // Budgie never pauses; someone did by hand, and resuming is theirs to decide.
+      throw new FailedPreconditionError(`container ${short(id)} is paused`);
+    }
     // A stopped task is the previous run: a new run needs a new task.
     if (task !== undefined) await this.client.tasks.delete(id, opts).catch(ignoreNotFound);
     const logPath = container.labels[LOG_PATH_LABEL];
