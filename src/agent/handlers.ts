@@ -92,7 +92,10 @@ export function bidiStream<Req, Res>(
   ) => Promise<void>,
 ): handleBidiStreamingCall<Req, Res> {
   return (call) => {
-    fn(call, sender(call), signalOf(call)).then(
+    // A plain for-await over the call would destroy the duplex when the requests end, and
+    // with it the response side, before the handler has answered.
+    const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>;
+    fn(requests, sender(call), signalOf(call)).then(
       () => {
         call.end();
       },

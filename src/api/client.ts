@@ -54,13 +54,16 @@ export class AgentClient {
     });
   }
 
-  pullImage(reference: string): AsyncGenerator<PullImageResponse> {
-    return streamOf(this.mapError, this.images.pullImage({ reference }, new Metadata(), this.options()));
+  pullImage(reference: string, signal?: AbortSignal): AsyncGenerator<PullImageResponse> {
+    const call = this.images.pullImage({ reference }, new Metadata(), this.options());
+    cancelOnAbort(call, signal);
+    return streamOf(this.mapError, call);
   }
 
   /** Streams a local archive to the agent, which may run on another machine. */
-  importImage(file: string): AsyncGenerator<ImportImageResponse> {
+  importImage(file: string, signal?: AbortSignal): AsyncGenerator<ImportImageResponse> {
     const call = this.images.importImage(new Metadata(), this.options());
+    cancelOnAbort(call, signal);
     const source = createReadStream(file, { highWaterMark: IMPORT_CHUNK });
     const fileName = basename(file);
     const send = async (): Promise<void> => {
@@ -99,4 +102,18 @@ export class AgentClient {
   private options(timeoutMs?: number): Partial<CallOptions> {
     return timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
   }
+}
+
+/** Ctrl-C in the CLI cancels the agent's work too (the agent sees the call cancelled). */
+function cancelOnAbort(call: { cancel(): void }, signal: AbortSignal | undefined): void {
+  if (signal === undefined) return;
+  if (signal.aborted) call.cancel();
+  else
+    signal.addEventListener(
+      'abort',
+      () => {
+        call.cancel();
+      },
+      { once: true },
+    );
 }

@@ -3,6 +3,12 @@ export { RegistryClient, type RegistryClientOptions, type ResolveOptions } from 
 export type { Credentials, CredentialSource } from './auth';
 export { DigestMismatchError } from './errors';
 export type { HttpAgents } from './http';
-export { formatPlatform, hostPlatform, type Platform } from './platform';
+export {
+  choosePlatform,
+  formatPlatform,
+  hostPlatform,
+  listPlatforms,
+  type Platform,
+} from './platform';
 export { ImageReference, parseReference, registryHost } from './reference';
 export type { BlobFetchOptions, RegistryDocument, ResolvedImage } from './types';

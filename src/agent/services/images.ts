@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InvalidInputError } from '../../errors';
 import {
@@ -42,8 +42,7 @@ export function imageService(store: ImageStore, tmpDir: string, log: Logger): Se
     importImage: bidiStream(log, 'ImportImage', async (requests, send, signal) => {
       const dir = await mkdtemp(join(tmpDir, 'import-'));
       try {
-        const file = join(dir, 'archive.tar');
-        await pipeline(archiveBytes(requests), createWriteStream(file), { signal });
+        const file = await receiveArchive(requests, dir, signal);
         await send({ event: { $case: 'phase', value: 'received archive, importing' } });
         const progress = new ProgressSampler(async (ev) => {
           if (ev.type === 'phase') await send({ event: { $case: 'phase', value: ev.text } });
@@ -71,8 +70,28 @@ export function imageService(store: ImageStore, tmpDir: string, log: Logger): Se
   return { definition: ImageServiceService, implementation };
 }
 
-async function* archiveBytes(requests: AsyncIterable<ImportImageRequest>): AsyncGenerator<Buffer> {
-  for await (const req of requests) yield req.data;
+/**
+ * Stores the streamed archive in `dir` under the client's file name (made safe), because an
+ * archive without image names is named after its file, as `docker load` would not but `ctr` does.
+ */
+async function receiveArchive(
+  requests: AsyncIterable<ImportImageRequest>,
+  dir: string,
+  signal: AbortSignal,
+): Promise<string> {
+  const iterator = requests[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done === true) throw new InvalidInputError('import: the archive is empty');
+  const safe = basename(first.value.fileName).replace(/[^A-Za-z0-9._-]/g, '_');
+  const file = join(dir, safe === '' || safe.startsWith('.') ? 'archive.tar' : safe);
+  async function* bytes(): AsyncGenerator<Buffer> {
+    if (first.done !== true) yield first.value.data;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+      yield next.value.data;
+    }
+  }
+  await pipeline(bytes(), createWriteStream(file), { signal });
+  return file;
 }
 
 function toImage(i: ImageSummary): Image {

@@ -45,7 +45,7 @@ export function imageCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalArg
           handler: (args) =>
             withClient(args, async (client) => {
               const view = new LayerProgressView(deps.stderr);
-              for await (const ev of client.pullImage(args.reference)) {
+              for await (const ev of client.pullImage(args.reference, deps.signal)) {
                 if (ev.event?.$case === 'layer') view.update(ev.event.value);
                 else if (ev.event?.$case === 'phase') view.note(ev.event.value);
                 else if (ev.event?.$case === 'done') printDone(ev.event.value);
@@ -58,7 +58,7 @@ export function imageCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalArg
           builder: (b) => b.positional('file', { type: 'string', demandOption: true }),
           handler: (args) =>
             withClient(args, async (client) => {
-              for await (const ev of client.importImage(args.file)) {
+              for await (const ev of client.importImage(args.file, deps.signal)) {
                 if (ev.event?.$case === 'phase') deps.stderr.write(`${ev.event.value}\n`);
                 else if (ev.event?.$case === 'done') printDone(ev.event.value);
               }

@@ -1,0 +1,67 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentConfig } from '../config/agent-config';
+import { ContainerdBackend } from '../containerd';
+import { createLogger } from '../log';
+import { version } from '../version';
+import { ApiServer } from './api-server';
+import { imageService } from './services/images';
+import { nodeService } from './services/node';
+
+/** How long running calls may finish after SIGTERM before they are cut. */
+const SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * The agent's composition root: builds every room with its dependencies, serves the local API
+ * until `signal` aborts, then stops cleanly. Containers keep running: containerd owns them.
+ */
+export async function runAgent(config: AgentConfig, signal: AbortSignal): Promise<void> {
+  await mkdir(config.logDir, { recursive: true, mode: 0o750 });
+  await mkdir(join(config.stateDir, 'tmp'), { recursive: true, mode: 0o700 });
+  const log = createLogger({ level: config.logLevel, file: join(config.logDir, 'agent.log') });
+  log.info('starting', { version, node: config.nodeName, containerd: config.containerd });
+
+  const containerd = new ContainerdBackend({
+    socket: config.containerd,
+    namespace: config.namespace,
+    log: log.child({ component: 'containerd' }),
+  });
+  try {
+    await containerd.ready(signal);
+    const api = new ApiServer(config.socket, [
+      nodeService(
+        {
+          nodeName: config.nodeName,
+          budgieVersion: version,
+          containerdNamespace: config.namespace,
+          snapshotter: containerd.snapshotter,
+          containerdVersion: (s) => containerd.version(s),
+        },
+        log.child({ component: 'api' }),
+      ),
+      imageService(
+        containerd.images,
+        join(config.stateDir, 'tmp'),
+        log.child({ component: 'api' }),
+      ),
+    ]);
+    await api.start();
+    api.setServing(true);
+    log.info('listening', { socket: config.socket });
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => {
+        resolve();
+      });
+    });
+    log.info('stopping');
+    await api.stop(SHUTDOWN_GRACE_MS);
+  } finally {
+    containerd.close();
+    log.info('stopped');
+    await new Promise<void>((resolve) => {
+      log.on('finish', resolve);
+      log.end();
+    });
+  }
+}

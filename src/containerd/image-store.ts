@@ -1,0 +1,234 @@
+import { Readable } from 'node:stream';
+import { openImageArchive, type ImageArchive } from '../archive/image-archive';
+import { NotFoundError } from '../errors';
+import type { Logger } from '../log';
+import {
+  decodeJson,
+  ImageConfig,
+  Index,
+  isIndexType,
+  Manifest,
+  type Descriptor,
+} from '../oci/image-codecs';
+import {
+  choosePlatform,
+  formatPlatform,
+  hostPlatform,
+  listPlatforms,
+  parseReference,
+  type RegistryClient,
+  type ResolvedImage,
+} from '../registry';
+import type { ImageEvent, ImageOperation, ImageStore, ImageSummary } from '../runtime/images';
+import type { ContainerdClient } from './client';
+import { resolveStoredImage, type StoredImage } from './image-records';
+import { ingestImage, type BlobSource, type IngestPlan } from './image-ingest';
+
+export interface ContainerdImageStoreOptions {
+  client: ContainerdClient;
+  registry: RegistryClient;
+  snapshotter: string;
+  log: Logger;
+}
+
+/**
+ * Budgie's ImageStore on containerd: images live in containerd's content store, snapshotter and
+ * image records, exactly as containerd's own pull leaves them, so `ctr` can run them too.
+ */
+export class ContainerdImageStore implements ImageStore {
+  constructor(private readonly options: ContainerdImageStoreOptions) {}
+
+  async pull(reference: string, op: ImageOperation): Promise<ImageSummary> {
+    const ref = parseReference(reference);
+    op.onEvent({ type: 'phase', text: `resolving ${ref.toString()}` });
+    const resolved = await this.options.registry.resolve(ref, { signal: op.signal });
+    const registry = this.options.registry;
+    const source: BlobSource = (descriptor, offset, signal) =>
+      registry.fetchBlob(resolved.reference, descriptor, { signal, offset });
+    op.onEvent({
+      type: 'phase',
+      text: `${resolved.name}: ${resolved.layers.length} layers for ${formatPlatform(resolved.platform)}`,
+    });
+    await this.ingest(op, registryPlan(resolved, source));
+    return this.summary(resolved.name, op.signal);
+  }
+
+  async importArchive(archivePath: string, op: ImageOperation): Promise<ImageSummary[]> {
+    const archive = await openImageArchive(archivePath);
+    if (archive.images.length === 0) throw new NotFoundError(`${archivePath} holds no images`);
+    const summaries: ImageSummary[] = [];
+    for (const image of archive.images) {
+      const name = canonicalName(image.name);
+      op.onEvent({ type: 'phase', text: `importing ${name}` });
+      await this.ingest(op, await archivePlan(archive, name, image.target));
+      summaries.push(await this.summary(name, op.signal));
+    }
+    return summaries;
+  }
+
+  async list(): Promise<ImageSummary[]> {
+    const { client, log } = this.options;
+    const records = await client.images.list();
+    const summaries: ImageSummary[] = [];
+    for (const record of records) {
+      try {
+        summaries.push(toSummary(await resolveStoredImage(client, record)));
+      } catch (err) {
+        // Records made by other tools may lack this platform or some content: skip, not fail.
+        log.debug('image not listed', { image: record.name, err });
+      }
+    }
+    return summaries.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async remove(reference: string): Promise<void> {
+    const name = await this.recordName(reference);
+    // sync: containerd collects the image's content and snapshots before answering.
+    await this.options.client.images.delete(name, { sync: true });
+  }
+
+  /** The stored record `reference` names: as written, or normalised (busybox → docker.io/…). */
+  async recordName(reference: string, signal?: AbortSignal): Promise<string> {
+    const { client } = this.options;
+    const candidates = [reference];
+    const normal = canonicalName(reference);
+    if (normal !== reference) candidates.push(normal);
+    for (const name of candidates) {
+      try {
+        await client.images.get(name, { signal });
+        return name;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    throw new NotFoundError(`image ${reference} is not on this node (see 'budgie image ls')`);
+  }
+
+  /** The stored image for running containers: config, chain ID, platform. */
+  async stored(reference: string, signal?: AbortSignal): Promise<StoredImage> {
+    const { client } = this.options;
+    const name = await this.recordName(reference, signal);
+    return resolveStoredImage(client, await client.images.get(name, { signal }), hostPlatform(), {
+      signal,
+    });
+  }
+
+  private ingest(op: ImageOperation, plan: IngestPlan): Promise<void> {
+    const { client, snapshotter, log } = this.options;
+    const onEvent = (event: ImageEvent): void => {
+      op.onEvent(event);
+    };
+    return ingestImage({ client, snapshotter, log, signal: op.signal, onEvent }, plan);
+  }
+
+  private async summary(name: string, signal: AbortSignal): Promise<ImageSummary> {
+    return toSummary(await this.stored(name, signal));
+  }
+}
+
+/** Names as `docker`/`ctr` store them: busybox:1 → docker.io/library/busybox:1, tag latest by default. */
+function canonicalName(reference: string): string {
+  const ref = parseReference(reference);
+  return ref.tag === undefined && ref.digest === undefined
+    ? `${ref.toString()}:latest`
+    : ref.toString();
+}
+
+function toSummary(image: StoredImage): ImageSummary {
+  return {
+    name: image.name,
+    digest: image.target.digest,
+    size: image.size,
+    platform: formatPlatform(image.platform),
+    createdMs: image.createdMs,
+  };
+}
+
+function registryPlan(resolved: ResolvedImage, source: BlobSource): IngestPlan {
+  const doc = (d: { digest: string; mediaType: string; size: number; bytes: Buffer }) => ({
+    descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size },
+    bytes: d.bytes,
+  });
+  let index: IngestPlan['index'];
+  if (resolved.index !== undefined) {
+    const decoded = decodeJson(Index, resolved.index.bytes, `index ${resolved.index.digest}`);
+    const position = decoded.manifests.findIndex((m) => m.digest === resolved.manifest.digest);
+    index = { document: doc(resolved.index), manifestPosition: Math.max(position, 0) };
+  }
+  return {
+    name: resolved.name,
+    ...(index === undefined ? {} : { index }),
+    manifest: doc(resolved.manifest),
+    config: doc(resolved.config),
+    imageConfig: resolved.imageConfig,
+    layers: resolved.layers,
+    source,
+  };
+}
+
+async function archivePlan(
+  archive: ImageArchive,
+  name: string,
+  target: Descriptor,
+): Promise<IngestPlan> {
+  const read = async (d: Descriptor) => ({
+    descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size },
+    bytes: await archive.read(d.digest),
+  });
+  let index: IngestPlan['index'];
+  let manifestDesc = target;
+  if (isIndexType(target.mediaType)) {
+    const document = await read(target);
+    const decoded = decodeJson(Index, document.bytes, `${name}: index ${target.digest}`);
+    const platform = hostPlatform();
+    // Archives often carry only some platforms' blobs: choose among those present.
+    const present = decoded.manifests.filter((m) => archive.has(m.digest));
+    const chosen = choosePlatform(platform, present) ?? singleUntagged(present);
+    if (chosen === undefined) {
+      throw new NotFoundError(
+        `${name}: the archive has no ${formatPlatform(platform)} image (it has ${listPlatforms(present).join(', ') || 'none'})`,
+      );
+    }
+    index = { document, manifestPosition: decoded.manifests.indexOf(chosen) };
+    manifestDesc = chosen;
+  }
+  const manifest = await read(manifestDesc);
+  const decoded = decodeJson(Manifest, manifest.bytes, `${name}: manifest ${manifestDesc.digest}`);
+  const config = await read(decoded.config);
+  const imageConfig = decodeJson(ImageConfig, config.bytes, `${name}: config`);
+  for (const layer of decoded.layers) {
+    if (!archive.has(layer.digest)) {
+      throw new NotFoundError(`${name}: layer ${layer.digest} is missing from the archive`);
+    }
+  }
+  const source: BlobSource = (descriptor, offset) =>
+    Promise.resolve(skip(archive.stream(descriptor.digest), offset));
+  return {
+    name,
+    ...(index === undefined ? {} : { index }),
+    manifest,
+    config,
+    imageConfig,
+    layers: decoded.layers,
+    source,
+  };
+}
+
+/** An index with one manifest and no platform fields (umoci's layouts) means that one. */
+function singleUntagged(manifests: readonly Descriptor[]): Descriptor | undefined {
+  const [only, ...rest] = manifests;
+  return only !== undefined && rest.length === 0 && only.platform === undefined ? only : undefined;
+}
+
+/** The stream without its first `offset` bytes (an archive has no random access by blob). */
+async function* skip(stream: Readable, offset: number): AsyncGenerator<Uint8Array> {
+  let toSkip = offset;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (toSkip >= chunk.length) {
+      toSkip -= chunk.length;
+      continue;
+    }
+    yield toSkip > 0 ? chunk.subarray(toSkip) : chunk;
+    toSkip = 0;
+  }
+}
