@@ -26,7 +26,12 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       choices: ['error', 'warn', 'info', 'debug'],
       describe: 'Log level (agent)',
     })
-    .option('debug', { type: 'boolean', global: true, default: false, describe: 'Show stack traces' })
+    .option('debug', {
+      type: 'boolean',
+      global: true,
+      default: false,
+      describe: 'Show stack traces',
+    })
     .command(validateCommand(deps))
     .command(imageCommand(deps))
     .command(agentCommand(deps))
@@ -42,7 +47,14 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .wrap(Math.min(100, deps.stdout.columns ?? 80))
     .exitProcess(false)
     .fail((message: string | undefined, err: Error | undefined) => {
-      if (err) throw err;
+      if (err && !message?.startsWith('Not enough non-option arguments')) throw err;
+      const usage = commandUsage(parser);
+      if (message?.startsWith('Not enough non-option arguments') === true && usage !== undefined) {
+        throw new UsageError(
+          `missing argument: usage is 'budgie ${usage}'`,
+          `Run 'budgie ${usage.split(' <')[0] ?? usage} --help' for details.`,
+        );
+      }
       throw new UsageError(message ?? 'invalid usage', "Run 'budgie --help' for usage.");
     });
 
@@ -68,3 +80,23 @@ function flush(output: string[], deps: CliDeps): void {
 }
 
 export type { CliDeps, GlobalArgs };
+
+/**
+ * The usage line of the command being parsed (`image pull <reference>`), so that a missing
+ * positional is named; yargs' own message only counts them. Read defensively: it is yargs'
+ * internal context, absent from its typings.
+ */
+function commandUsage(y: unknown): string | undefined {
+  const internals = (y as { getInternalMethods?: () => { getContext?: () => unknown } })
+    .getInternalMethods;
+  const context = internals?.call(y).getContext?.() as { fullCommands?: unknown } | undefined;
+  const commands = context?.fullCommands;
+  if (!Array.isArray(commands) || commands.length === 0) return undefined;
+  return commands
+    .map((c) =>
+      String(c)
+        .replace(/<command>/, '')
+        .trim(),
+    )
+    .join(' ');
+}

@@ -51,9 +51,10 @@ export class LayerProgressView {
 function renderBar(p: LayerProgress): string {
   const ratio = p.size > 0 ? Math.min(1, p.done / p.size) : 1;
   const filled = Math.round(ratio * BAR_WIDTH);
-  const bar = p.state === LayerState.LAYER_STATE_DOWNLOADING
-    ? `[${'='.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}] ${formatSize(p.done)}/${formatSize(p.size)}`
-    : STATE_TEXT[p.state];
+  const bar =
+    p.state === LayerState.LAYER_STATE_DOWNLOADING
+      ? `[${'='.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}] ${formatSize(p.done)}/${formatSize(p.size)}`
+      : STATE_TEXT[p.state];
   return `${shortDigest(p.digest)}: ${bar}`;
 }
 

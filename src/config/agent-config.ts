@@ -54,7 +54,10 @@ export async function resolveAgentConfig(
   flags: AgentFlags,
   configFile: string | undefined,
 ): Promise<AgentConfig> {
-  const fromFile = await readConfigFile(configFile ?? DEFAULT_CONFIG_FILE, configFile !== undefined);
+  const fromFile = await readConfigFile(
+    configFile ?? DEFAULT_CONFIG_FILE,
+    configFile !== undefined,
+  );
   const merged: RawConfig = {
     ...AGENT_DEFAULTS,
     nodeName: hostname(),

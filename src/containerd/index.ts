@@ -3,6 +3,7 @@ import { UnavailableError } from '../errors';
 import type { Logger } from '../log';
 import { RegistryClient, type CredentialSource } from '../registry';
 import { ContainerdClient } from './client';
+import { ContainerdRuntime } from './container-runtime';
 import { ContainerdImageStore } from './image-store';
 
 export { ContainerdClient } from './client';
@@ -29,6 +30,7 @@ export class ContainerdBackend {
   private readonly registry: RegistryClient;
   private chosenSnapshotter: string | undefined;
   private imageStore: ContainerdImageStore | undefined;
+  private containerRuntime: ContainerdRuntime | undefined;
 
   constructor(private readonly options: ContainerdBackendOptions) {
     this.client = ContainerdClient.connect({
@@ -71,6 +73,10 @@ export class ContainerdBackend {
       snapshotter: this.chosenSnapshotter,
       log: this.options.log.child({ component: 'images' }),
     });
+    this.containerRuntime = new ContainerdRuntime(this.client, {
+      snapshotter: this.chosenSnapshotter,
+      log: this.options.log.child({ component: 'runtime' }),
+    });
   }
 
   get snapshotter(): string {
@@ -79,6 +85,10 @@ export class ContainerdBackend {
 
   get images(): ContainerdImageStore {
     return this.readyValue(this.imageStore);
+  }
+
+  get runtime(): ContainerdRuntime {
+    return this.readyValue(this.containerRuntime);
   }
 
   async version(signal: AbortSignal): Promise<string> {

@@ -42,7 +42,8 @@ describe('images through the agent', () => {
     const events: PullImageResponse[] = [];
     for await (const ev of client.pullImage(reference)) events.push(ev);
     const last = events[events.length - 1]?.event;
-    if (last?.$case !== 'done') throw new Error(`pull ended without an image: ${String(last)}`);
+    if (last?.$case !== 'done')
+      throw new Error(`pull ended without an image: ${JSON.stringify(last)}`);
     return { events, image: last.value };
   }
 
@@ -86,7 +87,8 @@ describe('images through the agent', () => {
     expect(states.size).toBeGreaterThan(0);
     for (const state of states.values()) expect(state).toBe(LayerState.LAYER_STATE_EXISTS);
     const moved = events.filter(
-      (e) => e.event?.$case === 'layer' && e.event.value.state === LayerState.LAYER_STATE_DOWNLOADING,
+      (e) =>
+        e.event?.$case === 'layer' && e.event.value.state === LayerState.LAYER_STATE_DOWNLOADING,
     );
     expect(moved).toEqual([]);
   });
@@ -118,7 +120,13 @@ describe('images through the agent', () => {
     const oci = await cli(['--socket', agent.socket, 'image', 'import', images.busyboxOciTar]);
     expect(oci.code).toBe(0);
     expect(oci.stdout).toMatch(/^localhost\/busybox-httpd:latest sha256:[0-9a-f]{64}\n$/);
-    const docker = await cli(['--socket', agent.socket, 'image', 'import', images.busyboxDockerTar]);
+    const docker = await cli([
+      '--socket',
+      agent.socket,
+      'image',
+      'import',
+      images.busyboxDockerTar,
+    ]);
     expect(docker.code).toBe(0);
     const ls = await cli(['--socket', agent.socket, 'image', 'ls', '--format', 'json']);
     const names = (JSON.parse(ls.stdout) as { name: string }[]).map((i) => i.name);

@@ -23,7 +23,10 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
           describe: "containerd's socket [default: /run/containerd/containerd.sock]",
         })
         .option('namespace', { type: 'string', describe: 'containerd namespace [default: budgie]' })
-        .option('state-dir', { type: 'string', describe: 'State directory [default: /var/lib/budgie]' })
+        .option('state-dir', {
+          type: 'string',
+          describe: 'State directory [default: /var/lib/budgie]',
+        })
         .option('log-dir', { type: 'string', describe: 'Log directory [default: /var/log/budgie]' })
         .option('node-name', { type: 'string', describe: 'Name of this node [default: hostname]' })
         .option('config', {
