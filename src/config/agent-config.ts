@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { parse } from 'yaml';
@@ -14,6 +15,12 @@ export interface AgentConfig {
   logDir: string;
   nodeName: string;
   logLevel: LogLevel;
+  /** Linux bridge the replicas' networks hang off (at most 15 characters). */
+  bridge: string;
+  /** IPv4 CIDR for replica addresses, or `auto`: the first free /16 from 10.213.0.0/16 on. */
+  subnet: string;
+  /** Address the published ports listen on. */
+  publishAddress: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/budgie/config.yaml';
@@ -30,6 +37,9 @@ export const AGENT_DEFAULTS: Omit<AgentConfig, 'nodeName'> = {
   stateDir: '/var/lib/budgie',
   logDir: '/var/log/budgie',
   logLevel: 'info',
+  bridge: 'budgie0',
+  subnet: 'auto',
+  publishAddress: '0.0.0.0',
 };
 
 /** The config file's keys (snake_case, as users write YAML) and the field each one sets. */
@@ -41,6 +51,9 @@ const FILE_KEYS: Record<string, keyof AgentConfig> = {
   log_dir: 'logDir',
   node_name: 'nodeName',
   log_level: 'logLevel',
+  bridge: 'bridge',
+  subnet: 'subnet',
+  publish_address: 'publishAddress',
 };
 
 const PATH_FIELDS = new Set<keyof AgentConfig>(['containerd', 'socket', 'stateDir', 'logDir']);
@@ -124,6 +137,21 @@ function checkConfig(config: RawConfig): AgentConfig {
   if (!/^[a-z0-9]([a-z0-9._-]{0,62})$/i.test(config.namespace)) {
     throw new InvalidInputError(
       `namespace: expected letters, digits, '.', '_' or '-' (at most 63), got "${config.namespace}"`,
+    );
+  }
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(config.bridge)) {
+    throw new InvalidInputError(
+      `bridge: expected an interface name of 1-15 letters, digits, '_', '.' or '-', got "${config.bridge}"`,
+    );
+  }
+  if (config.subnet !== 'auto' && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(config.subnet)) {
+    throw new InvalidInputError(
+      `subnet: expected an IPv4 CIDR such as 10.213.0.0/16, or auto, got "${config.subnet}"`,
+    );
+  }
+  if (isIP(config.publishAddress) === 0) {
+    throw new InvalidInputError(
+      `publish address: expected an IP address such as 0.0.0.0 or 127.0.0.1, got "${config.publishAddress}"`,
     );
   }
   return { ...config, logLevel };

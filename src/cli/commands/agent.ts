@@ -8,6 +8,9 @@ interface AgentArgs extends GlobalArgs {
   'state-dir'?: string;
   'log-dir'?: string;
   'node-name'?: string;
+  bridge?: string;
+  subnet?: string;
+  'publish-address'?: string;
   config?: string;
 }
 
@@ -29,6 +32,18 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
         })
         .option('log-dir', { type: 'string', describe: 'Log directory [default: /var/log/budgie]' })
         .option('node-name', { type: 'string', describe: 'Name of this node [default: hostname]' })
+        .option('bridge', {
+          type: 'string',
+          describe: 'Bridge for replica networks [default: budgie0]',
+        })
+        .option('subnet', {
+          type: 'string',
+          describe: 'IPv4 CIDR for replica addresses [default: auto, a free /16 from 10.213.0.0]',
+        })
+        .option('publish-address', {
+          type: 'string',
+          describe: 'Address published ports listen on [default: 0.0.0.0]',
+        })
         .option('config', {
           type: 'string',
           describe: 'Config file (YAML) [default: /etc/budgie/config.yaml if present]',
@@ -45,6 +60,9 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
           logDir: args['log-dir'],
           nodeName: args['node-name'],
           logLevel: args['log-level'],
+          bridge: args.bridge,
+          subnet: args.subnet,
+          publishAddress: args['publish-address'],
         },
         args.config,
       );
