@@ -1,7 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { credentials, Metadata, type CallOptions } from '@grpc/grpc-js';
-import { UnavailableError } from '../errors';
+import type { App } from '../bundle/types';
+import {
+  BudgieError,
+  InvalidInputError,
+  messageOf,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+} from '../errors';
+import {
+  AppServiceClient,
+  type ListReplicasResponse,
+  type LogsResponse,
+  type Replica,
+  type RunAppResponse,
+  type ScaleAppResponse,
+  type StopAppResponse,
+} from '../gen/budgie/v1/apps';
 import {
   ImageServiceClient,
   type Image,
@@ -18,6 +35,17 @@ export const DEFAULT_SOCKET = '/run/budgie/budgie.sock';
 /** Chunks of an imported archive: large enough to keep the stream cheap, small for flow control. */
 const IMPORT_CHUNK = 256 * 1024;
 
+/** Deadlines of unary calls. Stopping waits for the app's stop timeout (at most minutes) and more. */
+const DEADLINE_MS = { info: 5_000, list: 10_000, remove: 30_000, stop: 300_000, scale: 300_000 };
+
+export interface LogsOptions {
+  /** A replica ID, a unique prefix of one, or an app name. */
+  target: string;
+  follow: boolean;
+  /** Lines from the end of each log to start with; 0 means all. */
+  tail: number;
+}
+
 /**
  * The CLI's only way to the agent: budgie.v1 over the agent's unix socket. Every method returns
  * Budgie types or generated budgie.v1 messages and throws Budgie errors.
@@ -25,6 +53,7 @@ const IMPORT_CHUNK = 256 * 1024;
 export class AgentClient {
   private readonly node: NodeServiceClient;
   private readonly images: ImageServiceClient;
+  private readonly apps: AppServiceClient;
   private readonly mapError: ErrorMapper;
 
   constructor(readonly socket: string) {
@@ -32,6 +61,7 @@ export class AgentClient {
     const creds = credentials.createInsecure();
     this.node = new NodeServiceClient(target, creds);
     this.images = new ImageServiceClient(target, creds);
+    this.apps = new AppServiceClient(target, creds);
     this.mapError = errorMapper(
       () =>
         new UnavailableError(
@@ -43,7 +73,7 @@ export class AgentClient {
 
   info(signal?: AbortSignal): Promise<GetInfoResponse> {
     return unary(this.mapError, (done) => {
-      const call = this.node.getInfo({}, new Metadata(), this.options(5000), done);
+      const call = this.node.getInfo({}, new Metadata(), this.options(DEADLINE_MS.info), done);
       signal?.addEventListener(
         'abort',
         () => {
@@ -76,27 +106,74 @@ export class AgentClient {
       call.end();
     };
     send().catch((err: unknown) => {
-      call.destroy(err instanceof Error ? err : new Error(String(err)));
+      call.destroy(archiveError(file, err));
     });
     return streamOf<ImportImageResponse>(this.mapError, call);
   }
 
   async listImages(): Promise<Image[]> {
     const res = await unary<ListImagesResponse>(this.mapError, (done) =>
-      this.images.listImages({}, new Metadata(), this.options(10000), done),
+      this.images.listImages({}, new Metadata(), this.options(DEADLINE_MS.list), done),
     );
     return res.images;
   }
 
   async removeImage(reference: string): Promise<void> {
     await unary<RemoveImageResponse>(this.mapError, (done) =>
-      this.images.removeImage({ reference }, new Metadata(), this.options(30000), done),
+      this.images.removeImage(
+        { reference },
+        new Metadata(),
+        this.options(DEADLINE_MS.remove),
+        done,
+      ),
     );
+  }
+
+  /** Sends a normalised app (its image a registry reference) and streams the agent's progress. */
+  runApp(
+    app: App,
+    options: { detach: boolean },
+    signal?: AbortSignal,
+  ): AsyncGenerator<RunAppResponse> {
+    const request = { appJson: JSON.stringify(app), detach: options.detach };
+    const call = this.apps.runApp(request, new Metadata(), this.options());
+    cancelOnAbort(call, signal);
+    return streamOf(this.mapError, call);
+  }
+
+  async listReplicas(filter: { all: boolean; app?: string }): Promise<Replica[]> {
+    const request = { all: filter.all, app: filter.app ?? '' };
+    const res = await unary<ListReplicasResponse>(this.mapError, (done) =>
+      this.apps.listReplicas(request, new Metadata(), this.options(DEADLINE_MS.list), done),
+    );
+    return res.replicas;
+  }
+
+  /** Stops a replica (ID or unique prefix) or a whole app (name). */
+  stopApp(target: string): Promise<StopAppResponse> {
+    return unary<StopAppResponse>(this.mapError, (done) =>
+      this.apps.stopApp({ target }, new Metadata(), this.options(DEADLINE_MS.stop), done),
+    );
+  }
+
+  /** Returns the number of replicas the app now runs. */
+  async scaleApp(app: string, replicas: number): Promise<number> {
+    const res = await unary<ScaleAppResponse>(this.mapError, (done) =>
+      this.apps.scaleApp({ app, replicas }, new Metadata(), this.options(DEADLINE_MS.scale), done),
+    );
+    return res.replicas;
+  }
+
+  logs(options: LogsOptions, signal?: AbortSignal): AsyncGenerator<LogsResponse> {
+    const call = this.apps.logs({ ...options }, new Metadata(), this.options());
+    cancelOnAbort(call, signal);
+    return streamOf(this.mapError, call);
   }
 
   close(): void {
     this.node.close();
     this.images.close();
+    this.apps.close();
   }
 
   private options(timeoutMs?: number): Partial<CallOptions> {
@@ -116,4 +193,15 @@ function cancelOnAbort(call: { cancel(): void }, signal: AbortSignal | undefined
       },
       { once: true },
     );
+}
+
+/** A local archive that cannot be read is the user's to fix, not a bug: say which file and why. */
+function archiveError(file: string, err: unknown): BudgieError {
+  if (err instanceof BudgieError) return err;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+  if (code === 'ENOENT') return new NotFoundError(`${file}: no such image archive`);
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new PermissionDeniedError(`${file}: permission denied`);
+  }
+  return new InvalidInputError(`${file}: cannot read the image archive: ${messageOf(err)}`);
 }

@@ -9,6 +9,8 @@ export interface CliDeps {
   /** Aborted on SIGINT/SIGTERM; long-running commands stop when it fires. */
   signal: AbortSignal;
   version: string;
+  /** The clock for ages in tables; Date.now unless a test fixes it. */
+  now?: () => number;
 }
 
 export interface Output {

@@ -1,7 +1,12 @@
 import yargs from 'yargs';
 import { agentCommand } from './commands/agent';
 import { imageCommand } from './commands/image';
+import { logsCommand } from './commands/logs';
 import { plannedCommands } from './commands/planned';
+import { psCommand } from './commands/ps';
+import { runCommand } from './commands/run';
+import { scaleCommand } from './commands/scale';
+import { stopCommands } from './commands/stop';
 import { validateCommand } from './commands/validate';
 import type { CliDeps, GlobalArgs } from './context';
 import { describeFailure, UsageError } from './failure';
@@ -32,6 +37,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       default: false,
       describe: 'Show stack traces',
     })
+    .command(runCommand(deps))
+    .command(psCommand(deps))
+    .command(stopCommands(deps))
+    .command(scaleCommand(deps))
+    .command(logsCommand(deps))
     .command(validateCommand(deps))
     .command(imageCommand(deps))
     .command(agentCommand(deps))

@@ -42,3 +42,14 @@ export function formatAge(fromMs: number, nowMs: number): string {
   const d = Math.round(h / 24);
   return `${d} days ago`;
 }
+
+/** Short durations for status columns: `45s`, `3m`, `5h`, `2d` (rounded down). */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { AgentClient, DEFAULT_SOCKET } from '../../api/client';
 import type { Image } from '../../gen/budgie/v1/images';
+import { withClient } from '../connect';
 import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
 import { LayerProgressView, shortDigest } from '../progress';
 import { formatAge, formatSize, renderJson, renderTable } from '../table';
@@ -17,14 +17,6 @@ interface ListArgs extends GlobalArgs {
 
 /** `budgie image pull|import|ls|rm`: images in the agent's containerd namespace. */
 export function imageCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalArgs> {
-  const withClient = async <T>(args: GlobalArgs, work: (c: AgentClient) => Promise<T>) => {
-    const client = new AgentClient(args.socket ?? DEFAULT_SOCKET);
-    try {
-      return await work(client);
-    } finally {
-      client.close();
-    }
-  };
   const printDone = (image: Image) => {
     deps.stdout.write(`${image.name} ${image.digest}\n`);
   };

@@ -4,10 +4,6 @@ import type { GlobalArgs } from '../context';
 
 /** Commands that are part of Budgie's interface but not in this build yet: they say so, exit 2. */
 const PLANNED: { command: string; describe: string }[] = [
-  { command: 'run <file>', describe: 'Run the app a .bun file describes' },
-  { command: 'ps', describe: 'List replicas' },
-  { command: 'stop <target>', describe: 'Stop a replica or a whole app' },
-  { command: 'logs <target>', describe: "Show a replica's or an app's logs" },
   { command: 'chirp [target]', describe: 'Find containers on the LAN, or join one as a replica' },
   { command: 'nest', describe: 'Interactive setup wizard' },
   { command: 'cluster', describe: 'Create, join and inspect a cluster' },

@@ -1,0 +1,68 @@
+import type { CommandModule } from 'yargs';
+import type { AgentClient } from '../../api/client';
+import { wholeNumber } from '../args';
+import { withClient } from '../connect';
+import type { CliDeps, GlobalArgs } from '../context';
+import { LogLineWriter } from '../log-lines';
+
+interface LogsArgs extends GlobalArgs {
+  target: string;
+  follow: boolean;
+  tail?: string;
+}
+
+/** `budgie logs ID|APP`: container output on stdout, each line prefixed by its replica for apps. */
+export function logsCommand(deps: CliDeps): CommandModule<GlobalArgs, LogsArgs> {
+  return {
+    command: 'logs <target>',
+    describe: "Show a replica's or an app's logs",
+    builder: (y) =>
+      y
+        .positional('target', {
+          type: 'string',
+          demandOption: true,
+          describe: 'A replica ID (or prefix) or an app name',
+        })
+        .option('follow', {
+          alias: 'f',
+          type: 'boolean',
+          default: false,
+          describe: 'Keep printing new output until Ctrl-C',
+        })
+        .option('tail', {
+          type: 'string',
+          describe: 'Start with the last N lines of each log [default: all]',
+        })
+        .example('$0 logs -f webapp', 'Follow every replica of webapp, lines prefixed by replica')
+        .example('$0 logs --tail 20 3f2a9c1b7d0e', 'The last 20 lines of one replica'),
+    handler: (args) => {
+      const tail =
+        args.tail === undefined
+          ? 0
+          : wholeNumber(args.tail, '--tail', 'budgie logs webapp --tail 100');
+      return withClient(args, async (client) => {
+        const out = new LogLineWriter(deps.stdout, await severalReplicas(client, args.target));
+        try {
+          const request = { target: args.target, follow: args.follow, tail };
+          for await (const chunk of client.logs(request, deps.signal)) {
+            out.write(chunk.replicaId, chunk.data);
+          }
+        } catch (err) {
+          // Ctrl-C is how one stops following: not a failure.
+          if (!deps.signal.aborted) throw err;
+        } finally {
+          out.end();
+        }
+      });
+    },
+  };
+}
+
+/**
+ * Whether the target names an app with several replicas, so that lines are prefixed from the
+ * first one; a replica that appears later switches prefixes on then (LogLineWriter).
+ */
+async function severalReplicas(client: AgentClient, target: string): Promise<boolean> {
+  const replicas = await client.listReplicas({ all: true, app: target });
+  return replicas.length > 1;
+}

@@ -1,0 +1,58 @@
+import type { CommandModule } from 'yargs';
+import type { Replica } from '../../gen/budgie/v1/apps';
+import { withClient } from '../connect';
+import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
+import { formatHealth, formatPorts, formatStatus, replicaJson, shortId } from '../replicas';
+import { renderJson, renderTable } from '../table';
+import { formatOption } from './image';
+
+interface PsArgs extends GlobalArgs {
+  all: boolean;
+  app?: string;
+  format: OutputFormat;
+}
+
+/** `budgie ps`: the replicas this node knows. */
+export function psCommand(deps: CliDeps): CommandModule<GlobalArgs, PsArgs> {
+  return {
+    command: 'ps',
+    describe: 'List replicas',
+    builder: (y) =>
+      y
+        .option('all', {
+          alias: 'a',
+          type: 'boolean',
+          default: false,
+          describe: 'Include stopped replicas',
+        })
+        .option('app', { type: 'string', describe: "Only this app's replicas" })
+        .option('format', formatOption)
+        .example('$0 ps', 'Running replicas')
+        .example('$0 ps --all --app webapp --format json', "All of webapp's replicas, as JSON"),
+    handler: (args) =>
+      withClient(args, async (client) => {
+        const filter =
+          args.app === undefined ? { all: args.all } : { all: args.all, app: args.app };
+        const replicas = await client.listReplicas(filter);
+        const now = (deps.now ?? Date.now)();
+        deps.stdout.write(
+          args.format === 'json' ? renderJson(replicas.map(replicaJson)) : psTable(replicas, now),
+        );
+      }),
+  };
+}
+
+function psTable(replicas: Replica[], nowMs: number): string {
+  return renderTable(
+    ['ID', 'APP', 'IMAGE', 'STATUS', 'HEALTH', 'PORTS', 'NODE'],
+    replicas.map((r) => [
+      shortId(r.id),
+      r.app,
+      r.image,
+      formatStatus(r, nowMs),
+      formatHealth(r),
+      formatPorts(r),
+      r.node,
+    ]),
+  );
+}
