@@ -1,0 +1,208 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Server,
+  status,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
+import { toStatus } from '../../src/api/status';
+import type { BudgieError } from '../../src/errors';
+import {
+  AppServiceService,
+  Health,
+  ReplicaState,
+  type AppServiceServer,
+  type LogsRequest,
+  type LogsResponse,
+  type Replica,
+  type RunAppRequest,
+  type RunAppResponse,
+  type ScaleAppRequest,
+  type StopAppRequest,
+  type StopAppResponse,
+} from '../../src/gen/budgie/v1/apps';
+import {
+  ImageServiceService,
+  type ImageServiceServer,
+  type ImportImageRequest,
+  type ImportImageResponse,
+} from '../../src/gen/budgie/v1/images';
+
+type Method = 'runApp' | 'listReplicas' | 'stopApp' | 'scaleApp' | 'logs' | 'importImage';
+
+/**
+ * A stub agent for CLI tests: serves budgie.v1 AppService (and ImageService.ImportImage) on a
+ * unix socket in a temp dir, records every request, answers with what the test put in its fields,
+ * and fails a method with a Budgie error (as the real server would map it) when told to.
+ */
+export class FakeAppService {
+  /** Method names in call order, to check that an import comes before the run. */
+  readonly calls: Method[] = [];
+  readonly runRequests: RunAppRequest[] = [];
+  readonly listRequests: { all: boolean; app: string }[] = [];
+  readonly stopRequests: StopAppRequest[] = [];
+  readonly scaleRequests: ScaleAppRequest[] = [];
+  readonly logsRequests: LogsRequest[] = [];
+  readonly imports: { fileName: string; bytes: number }[] = [];
+  /** Methods whose held-open stream the client cancelled (Ctrl-C). */
+  readonly cancelled: Method[] = [];
+
+  runEvents: RunAppResponse[] = [];
+  replicas: Replica[] = [];
+  stopResponse: StopAppResponse = { stoppedIds: [], app: '' };
+  /** Log chunks; with `follow`, the stream then stays open until the client cancels it. */
+  logChunks: LogsResponse[] = [];
+  importedName = 'docker.io/library/imported:latest';
+  readonly failures: Partial<Record<Method, BudgieError>> = {};
+
+  private constructor(
+    readonly socket: string,
+    private readonly dir: string,
+    private readonly server: Server,
+  ) {}
+
+  static async start(): Promise<FakeAppService> {
+    const dir = await mkdtemp(join(tmpdir(), 'budgie-fake-apps-'));
+    const socket = join(dir, 'budgie.sock');
+    const server = new Server();
+    const fake = new FakeAppService(socket, dir, server);
+    server.addService(AppServiceService, fake.appService());
+    server.addService(ImageServiceService, fake.imageService());
+    await new Promise<void>((resolve, reject) => {
+      server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => {
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+    return fake;
+  }
+
+  async stop(): Promise<void> {
+    this.server.forceShutdown();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private appService(): AppServiceServer {
+    return {
+      runApp: (call: ServerWritableStream<RunAppRequest, RunAppResponse>) => {
+        this.runRequests.push(call.request);
+        this.stream('runApp', call, this.runEvents);
+      },
+      listReplicas: (call, done) => {
+        this.listRequests.push(call.request);
+        this.answer('listReplicas', call, done, () => ({ replicas: this.replicas }));
+      },
+      stopApp: (call, done) => {
+        this.stopRequests.push(call.request);
+        this.answer('stopApp', call, done, () => this.stopResponse);
+      },
+      scaleApp: (call, done) => {
+        this.scaleRequests.push(call.request);
+        this.answer('scaleApp', call, done, () => ({ replicas: call.request.replicas }));
+      },
+      logs: (call: ServerWritableStream<LogsRequest, LogsResponse>) => {
+        this.logsRequests.push(call.request);
+        this.stream('logs', call, this.logChunks, call.request.follow);
+      },
+    };
+  }
+
+  private imageService(): ImageServiceServer {
+    const unimplemented = (_call: unknown, done: sendUnaryData<never>) => {
+      done({ code: status.UNIMPLEMENTED, details: 'not in the fake' });
+    };
+    return {
+      pullImage: (call) => {
+        call.destroy(new Error('not in the fake'));
+      },
+      listImages: unimplemented,
+      removeImage: unimplemented,
+      importImage: (call) => {
+        this.calls.push('importImage');
+        const received = { fileName: '', bytes: 0 };
+        call.on('data', (req: ImportImageRequest) => {
+          if (received.fileName === '') received.fileName = req.fileName;
+          received.bytes += req.data.length;
+        });
+        call.on('end', () => {
+          this.imports.push(received);
+          const failure = this.failures.importImage;
+          if (failure) {
+            call.emit('error', toStatus(failure));
+            return;
+          }
+          const events: ImportImageResponse[] = [
+            { event: { $case: 'phase', value: `importing ${received.fileName}` } },
+            {
+              event: {
+                $case: 'done',
+                value: {
+                  name: this.importedName,
+                  digest: `sha256:${'c'.repeat(64)}`,
+                  size: received.bytes,
+                  platform: 'linux/amd64',
+                  createdUnixMs: 0,
+                },
+              },
+            },
+          ];
+          for (const ev of events) call.write(ev);
+          call.end();
+        });
+      },
+    };
+  }
+
+  private answer<Req, Res>(
+    method: Method,
+    _call: ServerUnaryCall<Req, Res>,
+    done: sendUnaryData<Res>,
+    value: () => Res,
+  ): void {
+    this.calls.push(method);
+    const failure = this.failures[method];
+    if (failure) done(toStatus(failure));
+    else done(null, value());
+  }
+
+  private stream<Req, Res>(
+    method: Method,
+    call: ServerWritableStream<Req, Res>,
+    events: Res[],
+    holdOpen = false,
+  ): void {
+    this.calls.push(method);
+    const failure = this.failures[method];
+    if (failure) {
+      call.emit('error', toStatus(failure));
+      return;
+    }
+    for (const ev of events) call.write(ev);
+    if (holdOpen) call.once('cancelled', () => this.cancelled.push(method));
+    else call.end();
+  }
+}
+
+/** A replica with every field set to something plain; override what the test looks at. */
+export function replica(overrides: Partial<Replica> = {}): Replica {
+  return {
+    id: '3f2a9c1b7d0e'.padEnd(64, '0'),
+    app: 'webapp',
+    image: 'docker.io/library/nginx:alpine',
+    state: ReplicaState.REPLICA_STATE_RUNNING,
+    exitCode: 0,
+    createdUnixMs: 0,
+    startedUnixMs: 0,
+    finishedUnixMs: 0,
+    health: Health.HEALTH_NONE,
+    healthDetail: '',
+    ports: [],
+    node: 'node-a',
+    ip: '',
+    ...overrides,
+  };
+}
