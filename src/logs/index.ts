@@ -1,0 +1,3 @@
+/** Containers' log files (the shim appends stdout and stderr): tail, follow, interleave. */
+export { readLog, type ReadLogOptions } from './read-log';
+export { mergeLogs, type LogSource, type TaggedChunk } from './merge';
