@@ -5,6 +5,12 @@ import { ContainerdBackend } from '../containerd';
 import { createLogger } from '../log';
 import { version } from '../version';
 import { ApiServer } from './api-server';
+import { HealthMonitor } from '../health';
+import { CniNetwork } from '../network';
+import { Orchestrator, storeEnsurer } from '../orchestrator';
+import { ProxyTable } from '../proxy';
+import { AppStore } from '../state';
+import { appService } from './services/apps';
 import { imageService } from './services/images';
 import { nodeService } from './services/node';
 
@@ -26,8 +32,35 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     namespace: config.namespace,
     log: log.child({ component: 'containerd' }),
   });
+  const proxies = new ProxyTable({ log: log.child({ component: 'proxy' }) });
+  let orchestrator: Orchestrator | undefined;
   try {
     await containerd.ready(signal);
+    const network = new CniNetwork({
+      stateDir: config.stateDir,
+      nodeName: config.nodeName,
+      bridge: config.bridge,
+      ...(config.subnet === 'auto' ? {} : { subnet: config.subnet }),
+      log: log.child({ component: 'network' }),
+    });
+    const healthLog = log.child({ component: 'health' });
+    orchestrator = new Orchestrator({
+      nodeName: config.nodeName,
+      logDir: join(config.stateDir, 'containers'),
+      runtime: containerd.runtime,
+      images: storeEnsurer(containerd.images),
+      network,
+      proxies,
+      store: new AppStore({
+        dir: join(config.stateDir, 'apps'),
+        log: log.child({ component: 'state' }),
+      }),
+      probes: (options) => new HealthMonitor({ ...options, log: healthLog }),
+      publishAddress: config.publishAddress,
+      log: log.child({ component: 'orchestrator' }),
+    });
+    await orchestrator.start();
+    const apiLog = log.child({ component: 'api' });
     const api = new ApiServer(config.socket, [
       nodeService(
         {
@@ -37,13 +70,10 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
           snapshotter: containerd.snapshotter,
           containerdVersion: (s) => containerd.version(s),
         },
-        log.child({ component: 'api' }),
+        apiLog,
       ),
-      imageService(
-        containerd.images,
-        join(config.stateDir, 'tmp'),
-        log.child({ component: 'api' }),
-      ),
+      imageService(containerd.images, join(config.stateDir, 'tmp'), apiLog),
+      appService(orchestrator, apiLog),
     ]);
     await api.start();
     api.setServing(true);
@@ -57,6 +87,9 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     log.info('stopping');
     await api.stop(SHUTDOWN_GRACE_MS);
   } finally {
+    orchestrator?.close();
+    // Published ports close with the agent; the replicas keep running and are re-adopted.
+    await proxies.close();
     containerd.close();
     log.info('stopped');
     await new Promise<void>((resolve) => {

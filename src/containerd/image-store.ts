@@ -87,6 +87,15 @@ export class ContainerdImageStore implements ImageStore {
     await this.options.client.images.delete(name, { sync: true });
   }
 
+  async find(reference: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      return await this.recordName(reference, signal);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   /** The stored record `reference` names: as written, or normalised (busybox → docker.io/…). */
   async recordName(reference: string, signal?: AbortSignal): Promise<string> {
     const { client } = this.options;

@@ -33,5 +33,7 @@ export interface ImageStore {
   /** Imports every image of an OCI layout tar or a `docker save` tar at `archivePath`. */
   importArchive(archivePath: string, op: ImageOperation): Promise<ImageSummary[]>;
   list(): Promise<ImageSummary[]>;
+  /** The stored name `reference` refers to (busybox → docker.io/library/busybox:latest), if any. */
+  find(reference: string, signal?: AbortSignal): Promise<string | undefined>;
   remove(reference: string): Promise<void>;
 }

@@ -14,8 +14,12 @@ export interface AgentProcess {
   process: ChildProcess;
   /** Everything the agent wrote to stderr so far. */
   output(): string;
-  /** SIGTERM and wait for the exit; returns the exit code. */
+  /** The temp dir holding socket, state and logs; pass it to a later startAgent to reuse them. */
+  dir: string;
+  /** SIGTERM and wait for the exit; returns the exit code. Removes the dir. */
   stop(): Promise<number | null>;
+  /** SIGKILL (a crash) and wait for the exit; keeps the dir. */
+  crash(): Promise<void>;
 }
 
 /**
@@ -26,8 +30,9 @@ export async function startAgent(
   containerdSocket: string,
   namespace: string,
   extraArgs: string[] = [],
+  options: { dir?: string } = {},
 ): Promise<AgentProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'budgie-agent-'));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'budgie-agent-')));
   const socket = join(dir, 'budgie.sock');
   const stateDir = join(dir, 'state');
   const logDir = join(dir, 'log');
@@ -78,6 +83,12 @@ export async function startAgent(
     client,
     process: child,
     output: () => stderr,
+    dir,
+    crash: async () => {
+      client.close();
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
     stop: async () => {
       client.close();
       if (child.exitCode === null) child.kill('SIGTERM');

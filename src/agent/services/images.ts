@@ -104,7 +104,7 @@ function toImage(i: ImageSummary): Image {
   };
 }
 
-function toPullEvent(ev: ImageEvent) {
+export function toPullEvent(ev: ImageEvent) {
   if (ev.type === 'phase') return { event: { $case: 'phase' as const, value: ev.text } };
   const { digest, size, done, state } = ev;
   return {

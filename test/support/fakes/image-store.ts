@@ -27,6 +27,10 @@ export class FakeImageStore implements ImageStore {
     return Promise.resolve([...this.images.values()]);
   }
 
+  find(reference: string): Promise<string | undefined> {
+    return Promise.resolve(this.images.has(reference) ? reference : undefined);
+  }
+
   remove(reference: string): Promise<void> {
     if (!this.images.delete(reference)) {
       return Promise.reject(new NotFoundError(`image ${reference} not found`));

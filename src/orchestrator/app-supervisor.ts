@@ -1,0 +1,378 @@
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { App } from '../bundle/types';
+import { messageOf, NotFoundError } from '../errors';
+import type { Logger } from '../log';
+import type { Network } from '../network';
+import type { ProxyTable } from '../proxy';
+import type { ContainerRuntime } from '../runtime/containers';
+import { LABEL_APP, LABEL_NODE, LABEL_SPEC, newReplicaId, shortId, specHash } from './labels';
+import { Replica } from './replica';
+import type { AppRecord, HealthProbeFactory, ReplicaView } from './types';
+
+export interface SupervisorDeps {
+  nodeName: string;
+  logDir: string;
+  runtime: ContainerRuntime;
+  network: Network;
+  proxies: ProxyTable;
+  probes: HealthProbeFactory;
+  /** Address the published ports listen on; default all. */
+  publishAddress?: string;
+  log: Logger;
+  now(): number;
+}
+
+/** Why a replica that was asked for is not (yet) serving: what `run` reports when it fails. */
+export interface ReplicaFailure {
+  replicaId: string;
+  reason: string;
+  logPath: string;
+}
+
+/** Restart backoff: 0.5 s doubling to 30 s; forgotten once a replica has served for 10 s. */
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+const STABLE_AFTER_MS = 10_000;
+
+/**
+ * Keeps one app's replicas as desired: starts missing ones, replaces those that exit or turn
+ * unhealthy (per the restart policy, with exponential backoff), rolls out a changed app one
+ * replica at a time, and keeps the app's published ports pointed at the ready replicas.
+ *
+ * Decisions are taken synchronously in `reconcile`, on every change; the slow work (starting,
+ * stopping) runs in the background and reports back through `changed`, so there are no locks:
+ * a replica enters the table before its first await and leaves it only when it is gone.
+ */
+export class AppSupervisor {
+  readonly replicas = new Map<string, Replica>();
+  private record: AppRecord;
+  private imageName: string;
+  private hash: string;
+  private failures = 0;
+  private lastFailureMs = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly listeners = new Set<() => void>();
+  /** The latest failure of a replica, for `run` to report. */
+  lastFailure: ReplicaFailure | undefined;
+
+  constructor(
+    private readonly deps: SupervisorDeps,
+    record: AppRecord,
+    imageName: string,
+  ) {
+    this.record = record;
+    this.imageName = imageName;
+    this.hash = specHash(record.app, imageName);
+  }
+
+  get app(): App {
+    return this.record.app;
+  }
+
+  get scale(): number {
+    return this.record.scale;
+  }
+
+  /** True when `record` would run exactly the replicas this supervisor runs now. */
+  isCurrent(record: AppRecord, imageName: string): boolean {
+    return specHash(record.app, imageName) === this.hash && record.scale === this.record.scale;
+  }
+
+  update(record: AppRecord, imageName: string): void {
+    this.record = record;
+    this.imageName = imageName;
+    this.hash = specHash(record.app, imageName);
+    this.lastFailure = undefined;
+    this.failures = 0;
+    this.reconcile();
+  }
+
+  /** Takes over a container found in containerd at agent start. */
+  adopt(replica: Replica): void {
+    this.replicas.set(replica.id, replica);
+    if (replica.state === 'running') this.startProbe(replica);
+  }
+
+  views(all: boolean): ReplicaView[] {
+    return [...this.replicas.values()]
+      .filter((r) => all || r.state !== 'exited')
+      .map((r) => r.view(this.app, this.deps.nodeName));
+  }
+
+  /** Current-spec replicas that serve: running, and healthy when there is a healthcheck. */
+  readyCount(): number {
+    let n = 0;
+    for (const r of this.replicas.values()) if (r.hash === this.hash && r.isReady()) n++;
+    return n;
+  }
+
+  /** Calls `listener` after every change until it returns true (or the supervisor closes). */
+  watch(listener: () => boolean): () => void {
+    const wrapped = (): void => {
+      if (listener()) this.listeners.delete(wrapped);
+    };
+    this.listeners.add(wrapped);
+    return () => this.listeners.delete(wrapped);
+  }
+
+  onExit(id: string, code: number, atMs: number): void {
+    const replica = this.replicas.get(id);
+    if (replica === undefined || replica.state === 'exited') return;
+    const wasStopping = replica.state === 'stopping';
+    replica.exited(code, atMs);
+    replica.probe?.stop();
+    if (!wasStopping) {
+      this.deps.log.warn('replica exited', { app: this.app.name, replica: shortId(id), code });
+      this.fail(replica, `exited with code ${code}`);
+    }
+    this.refresh();
+  }
+
+  /** Stops one replica for good (the caller lowers the scale first if it should not return). */
+  async stopReplica(id: string): Promise<void> {
+    const replica = this.replicas.get(id);
+    if (replica === undefined) throw new NotFoundError(`no replica ${shortId(id)}`);
+    await this.retire(replica);
+  }
+
+  /** Stops every replica and forgets the app's ports; the supervisor is done afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await Promise.all([...this.replicas.values()].map((r) => this.retire(r)));
+    for (const listener of [...this.listeners]) listener();
+    this.listeners.clear();
+  }
+
+  /** Forgets exited replicas (restart: never / on-failure leftovers). */
+  async removeExited(): Promise<string[]> {
+    const exited = [...this.replicas.values()].filter((r) => r.state === 'exited');
+    await Promise.all(exited.map((r) => this.retire(r)));
+    return exited.map((r) => r.id);
+  }
+
+  /** Takes the decisions; see the class comment. */
+  reconcile(): void {
+    if (this.closed) return;
+    const now = this.deps.now();
+    const policy = this.app.restart;
+    for (const r of this.replicas.values()) {
+      const restartable =
+        policy === 'always' ||
+        (policy === 'on-failure' && r.exitCode !== undefined && r.exitCode !== 0);
+      if (r.state === 'exited' && restartable) void this.retire(r);
+      else if (r.state === 'running' && r.health === 'unhealthy' && policy !== 'never') {
+        void this.retire(r);
+      }
+      if (r.readySinceMs !== undefined && now - r.readySinceMs >= STABLE_AFTER_MS) {
+        this.failures = 0;
+      }
+    }
+    const live = [...this.replicas.values()].filter(
+      (r) => r.state === 'created' || (r.state === 'running' && r.health !== 'unhealthy'),
+    );
+    const current = live.filter((r) => r.hash === this.hash);
+    const outdated = live.filter((r) => r.hash !== this.hash);
+    const pending = current.filter((r) => !r.isReady());
+    const total = live.length;
+    const scale = this.record.scale;
+    if (total < scale) {
+      this.startSome(scale - total);
+    } else if (outdated.length > 0) {
+      // Rolling update: one new replica at a time, and an old one goes once it serves.
+      if (pending.length > 0) return;
+      if (total === scale) this.startSome(1);
+      else {
+        const oldest = outdated[0];
+        if (oldest !== undefined) void this.retire(oldest);
+      }
+    } else if (total > scale) {
+      const newestFirst = [...current].sort((a, b) => b.createdMs - a.createdMs);
+      for (const r of newestFirst.slice(0, total - scale)) void this.retire(r);
+    }
+  }
+
+  private startSome(count: number): void {
+    const waitMs = this.backoffRemainingMs();
+    if (waitMs > 0) {
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = undefined;
+        this.reconcile();
+      }, waitMs);
+      return;
+    }
+    for (let i = 0; i < count; i++) void this.startReplica();
+  }
+
+  private backoffRemainingMs(): number {
+    if (this.failures === 0) return 0;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
+    return this.lastFailureMs + delay - this.deps.now();
+  }
+
+  private async startReplica(): Promise<void> {
+    const { runtime, network, log } = this.deps;
+    const app = this.app;
+    const id = newReplicaId();
+    const replica = new Replica({
+      id,
+      hash: this.hash,
+      imageName: this.imageName,
+      createdMs: this.deps.now(),
+      logPath: join(this.deps.logDir, `${id}.log`),
+      hasHealthcheck: app.healthcheck !== undefined,
+    });
+    this.replicas.set(id, replica);
+    this.refresh();
+    try {
+      const net = await network.attach(id);
+      replica.ip = net.ip;
+      await runtime.create({
+        id,
+        image: this.imageName,
+        labels: {
+          [LABEL_APP]: app.name,
+          [LABEL_SPEC]: this.hash,
+          [LABEL_NODE]: this.deps.nodeName,
+        },
+        hostname: app.hostname ?? shortId(id),
+        ...(app.entrypoint === undefined ? {} : { entrypoint: app.entrypoint }),
+        ...(app.command === undefined ? {} : { command: app.command }),
+        ...(app.workdir === undefined ? {} : { workdir: app.workdir }),
+        environment: app.environment,
+        volumes: app.volumes,
+        netnsPath: net.netnsPath,
+        logPath: replica.logPath,
+      });
+      if (this.closed || !replica.is('created')) throw new Error('stopped while starting');
+      await runtime.start(id);
+      // The exit event may have come first (a command that ends at once): onExit handled it.
+      if (!replica.is('created')) return;
+      replica.running(this.deps.now());
+      log.info('replica started', { app: app.name, replica: shortId(id), ip: net.ip });
+      this.startProbe(replica);
+      this.refresh();
+    } catch (err) {
+      if (replica.state === 'stopping' || this.closed) return;
+      log.warn('replica failed to start', {
+        app: app.name,
+        replica: shortId(id),
+        err: messageOf(err),
+      });
+      replica.exited(-1, this.deps.now());
+      this.fail(replica, messageOf(err));
+      this.refresh();
+    }
+  }
+
+  private startProbe(replica: Replica): void {
+    const check = this.app.healthcheck;
+    const port = this.app.ports.find((p) => p.protocol === 'tcp') ?? this.app.ports[0];
+    if (check === undefined || replica.ip === undefined || port === undefined) {
+      replica.setHealth(check === undefined ? 'none' : 'healthy', '', this.deps.now());
+      return;
+    }
+    replica.probe?.stop();
+    replica.probe = this.deps.probes({
+      host: replica.ip,
+      port: port.containerPort,
+      path: check.path,
+      intervalMs: check.intervalMs,
+      timeoutMs: check.timeoutMs,
+      retries: check.retries,
+      onChange: (state, detail) => {
+        if (replica.state !== 'running') return;
+        replica.setHealth(state, detail, this.deps.now());
+        if (state === 'unhealthy') {
+          this.deps.log.warn('replica unhealthy', {
+            app: this.app.name,
+            replica: shortId(replica.id),
+            detail,
+          });
+          this.fail(replica, `healthcheck failed: ${detail}`);
+        }
+        this.refresh();
+      },
+    });
+    replica.probe.start();
+  }
+
+  private fail(replica: Replica, reason: string): void {
+    this.failures++;
+    this.lastFailureMs = this.deps.now();
+    this.lastFailure = { replicaId: replica.id, reason, logPath: replica.logPath };
+  }
+
+  /** Stops (if running) and deletes a replica: container, network, log. Idempotent. */
+  private async retire(replica: Replica): Promise<void> {
+    if (replica.retiring !== undefined) return replica.retiring;
+    replica.retiring = this.doRetire(replica);
+    return replica.retiring;
+  }
+
+  private async doRetire(replica: Replica): Promise<void> {
+    const { runtime, network, log } = this.deps;
+    const wasRunning = replica.state === 'running' || replica.state === 'created';
+    if (wasRunning) replica.state = 'stopping';
+    replica.probe?.stop();
+    this.refresh();
+    const ignoreMissing = (err: unknown): void => {
+      if (!(err instanceof NotFoundError)) throw err;
+    };
+    try {
+      if (wasRunning) {
+        const status = await runtime.stop(replica.id, this.app.stopTimeoutMs).catch(ignoreMissing);
+        if (status !== undefined) replica.exited(status.code, status.atMs);
+      }
+      await runtime.remove(replica.id).catch(ignoreMissing);
+      await network.detach(replica.id);
+      await rm(replica.logPath, { force: true });
+    } catch (err) {
+      log.error('could not remove replica', { replica: shortId(replica.id), err: messageOf(err) });
+    } finally {
+      this.replicas.delete(replica.id);
+      this.refresh();
+    }
+  }
+
+  /** After any change: re-point the ports, re-decide, wake whoever waits. */
+  refresh(): void {
+    void this.publishPorts();
+    queueMicrotask(() => {
+      this.reconcile();
+      for (const listener of [...this.listeners]) listener();
+    });
+  }
+
+  private async publishPorts(): Promise<void> {
+    if (this.closed) return;
+    const app = this.app;
+    for (const port of app.ports) {
+      const backends = [...this.replicas.values()]
+        .filter((r) => r.state === 'running' && r.ip !== undefined && r.health !== 'starting')
+        .map((r) => ({
+          id: r.id,
+          host: r.ip ?? '',
+          port: port.containerPort,
+          healthy: r.health !== 'unhealthy',
+        }));
+      try {
+        await this.deps.proxies.publish({
+          owner: app.name,
+          protocol: port.protocol,
+          port: port.hostPort,
+          ...(this.deps.publishAddress === undefined ? {} : { host: this.deps.publishAddress }),
+          backends,
+        });
+      } catch (err) {
+        this.deps.log.error('could not publish port', {
+          app: app.name,
+          port: port.hostPort,
+          err: messageOf(err),
+        });
+      }
+    }
+  }
+}

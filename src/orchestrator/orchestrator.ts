@@ -1,0 +1,396 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { App } from '../bundle/types';
+import { ConflictError, InvalidInputError, messageOf, NotFoundError } from '../errors';
+import type { ContainerInfo } from '../runtime/containers';
+import { AppSupervisor, type SupervisorDeps } from './app-supervisor';
+import { LABEL_APP, LABEL_SPEC, shortId } from './labels';
+import { Replica } from './replica';
+import { runFailure } from './run-failure';
+import type { AppRecord, DesiredStateStore, ImageEnsurer, ReplicaView, RunEvent } from './types';
+
+export interface OrchestratorDeps extends Omit<SupervisorDeps, 'now'> {
+  images: ImageEnsurer;
+  store: DesiredStateStore;
+  now?: () => number;
+  /** How often containerd's view is compared with ours, to catch events missed. */
+  syncIntervalMs?: number;
+}
+
+export interface RunOptions {
+  detach: boolean;
+  signal: AbortSignal;
+  onEvent(event: RunEvent): void;
+}
+
+export interface RunResult {
+  app: string;
+  replicaIds: string[];
+  changed: boolean;
+}
+
+const DEFAULT_SYNC_MS = 5000;
+const EVENTS_RETRY_MS = 1000;
+
+/**
+ * The node's apps: desired state in the store, one supervisor per app, containerd's events routed
+ * to them. On start it re-adopts what containerd still runs, so an agent restart (or crash)
+ * never duplicates or loses replicas.
+ */
+export class Orchestrator {
+  private readonly supervisors = new Map<string, AppSupervisor>();
+  private readonly stopped = new AbortController();
+  private syncTimer: NodeJS.Timeout | undefined;
+  private readonly deps: OrchestratorDeps & { now: () => number };
+
+  constructor(deps: OrchestratorDeps) {
+    this.deps = { ...deps, now: deps.now ?? Date.now };
+  }
+
+  /** Recovers the desired state and what containerd runs, then keeps both in step. */
+  async start(): Promise<void> {
+    await this.recover();
+    void this.followEvents();
+    this.syncTimer = setInterval(() => {
+      void this.sync();
+    }, this.deps.syncIntervalMs ?? DEFAULT_SYNC_MS);
+  }
+
+  /** Stops supervising; containers keep running (containerd owns them) until the next start. */
+  close(): void {
+    this.stopped.abort();
+    clearInterval(this.syncTimer);
+    for (const sup of this.supervisors.values()) {
+      for (const replica of sup.replicas.values()) replica.probe?.stop();
+    }
+  }
+
+  async run(app: App, options: RunOptions): Promise<RunResult> {
+    const { images, store } = this.deps;
+    options.onEvent({ type: 'phase', text: `${app.name}: preparing image` });
+    const imageName = await images.ensure(app.image, {
+      signal: options.signal,
+      onEvent: (event) => {
+        options.onEvent({ type: 'image', event });
+      },
+    });
+    const sup = this.supervisors.get(app.name);
+    const stored = await store.get(app.name);
+    const scale = clamp(sup?.scale ?? stored?.scale ?? app.replicas.min, app.replicas);
+    const record: AppRecord = { app, scale, updatedMs: this.deps.now() };
+    const unchanged = sup?.isCurrent(record, imageName) === true;
+    const active =
+      sup !== undefined && unchanged ? sup : await this.deploy(record, imageName, sup, options);
+    if (!options.detach) await this.waitReady(active, options);
+    return { app: app.name, replicaIds: active.views(false).map((r) => r.id), changed: !unchanged };
+  }
+
+  /** Claims the ports, stores the desired state, then lets the supervisor act on it. */
+  private async deploy(
+    record: AppRecord,
+    imageName: string,
+    sup: AppSupervisor | undefined,
+    options: RunOptions,
+  ): Promise<AppSupervisor> {
+    const { app } = record;
+    const { proxies, store } = this.deps;
+    // Claim new ports before storing anything: a port in use fails the run cleanly.
+    const held = new Set(sup?.app.ports.map((p) => `${p.hostPort}/${p.protocol}`));
+    const claimed: App['ports'] = [];
+    for (const port of app.ports) {
+      if (held.has(`${port.hostPort}/${port.protocol}`)) continue;
+      try {
+        await proxies.publish({
+          owner: app.name,
+          protocol: port.protocol,
+          port: port.hostPort,
+          ...(this.deps.publishAddress === undefined ? {} : { host: this.deps.publishAddress }),
+          backends: [],
+        });
+        claimed.push(port);
+      } catch (err) {
+        await Promise.all(claimed.map((p) => proxies.unpublish(p.protocol, p.hostPort, 0)));
+        throw err;
+      }
+    }
+    if (sup !== undefined) await this.unpublishDropped(sup.app, app);
+    await store.save(record);
+    options.onEvent({ type: 'phase', text: `${app.name}: starting ${record.scale} replica(s)` });
+    if (sup === undefined) {
+      const created = this.supervisor(record, imageName);
+      created.reconcile();
+      return created;
+    }
+    sup.update(record, imageName);
+    return sup;
+  }
+
+  list(all: boolean, appName?: string): ReplicaView[] {
+    const views: ReplicaView[] = [];
+    for (const [name, sup] of this.supervisors) {
+      if (appName === undefined || appName === '' || appName === name)
+        views.push(...sup.views(all));
+    }
+    return views.sort((a, b) => a.app.localeCompare(b.app) || a.createdMs - b.createdMs);
+  }
+
+  /** Stops an app (by name) or one replica (by ID or unique prefix). */
+  async stop(target: string): Promise<{ app?: string; stoppedIds: string[] }> {
+    const sup = this.supervisors.get(target);
+    if (sup !== undefined) {
+      const ids = [...sup.replicas.keys()];
+      this.supervisors.delete(target);
+      await this.deps.store.remove(target);
+      await sup.close();
+      await this.unpublishAll(sup.app, sup.app.stopTimeoutMs);
+      return { app: target, stoppedIds: ids };
+    }
+    const { supervisor, id } = this.findReplica(target);
+    // Stopping one replica lowers the scale (not below min: then it is replaced).
+    const record: AppRecord = {
+      app: supervisor.app,
+      scale: Math.max(supervisor.app.replicas.min, supervisor.scale - 1),
+      updatedMs: this.deps.now(),
+    };
+    await this.deps.store.save(record);
+    await supervisor.stopReplica(id);
+    return { stoppedIds: [id] };
+  }
+
+  async scale(name: string, replicas: number): Promise<number> {
+    const sup = this.supervisors.get(name);
+    if (sup === undefined) throw new NotFoundError(`no app named ${name} runs on this node`);
+    const { min, max } = sup.app.replicas;
+    if (!Number.isInteger(replicas) || replicas < min || replicas > max) {
+      throw new InvalidInputError(
+        `replicas: expected an integer from ${min} to ${max} (the app's replicas.min..max), got ${replicas}`,
+      );
+    }
+    const record: AppRecord = { app: sup.app, scale: replicas, updatedMs: this.deps.now() };
+    await this.deps.store.save(record);
+    const image = sup.views(true)[0]?.image;
+    sup.update(record, image ?? '');
+    return replicas;
+  }
+
+  /** The replicas whose logs `target` (app name, ID or prefix) names. */
+  logTargets(target: string): ReplicaView[] {
+    const sup = this.supervisors.get(target);
+    if (sup !== undefined) return sup.views(true);
+    const { supervisor, id } = this.findReplica(target);
+    return supervisor.views(true).filter((r) => r.id === id);
+  }
+
+  private supervisor(record: AppRecord, imageName: string): AppSupervisor {
+    const { now } = this.deps;
+    const sup = new AppSupervisor(
+      {
+        nodeName: this.deps.nodeName,
+        logDir: this.deps.logDir,
+        runtime: this.deps.runtime,
+        network: this.deps.network,
+        proxies: this.deps.proxies,
+        probes: this.deps.probes,
+        ...(this.deps.publishAddress === undefined
+          ? {}
+          : { publishAddress: this.deps.publishAddress }),
+        log: this.deps.log,
+        now,
+      },
+      record,
+      imageName,
+    );
+    this.supervisors.set(record.app.name, sup);
+    return sup;
+  }
+
+  private findReplica(target: string): { supervisor: AppSupervisor; id: string } {
+    if (!/^[0-9a-f]{1,64}$/.test(target)) {
+      throw new NotFoundError(`no app or replica named ${target} on this node (see 'budgie ps')`);
+    }
+    const matches: { supervisor: AppSupervisor; id: string }[] = [];
+    for (const supervisor of this.supervisors.values()) {
+      for (const id of supervisor.replicas.keys()) {
+        if (id.startsWith(target)) matches.push({ supervisor, id });
+      }
+    }
+    const [only, ...more] = matches;
+    if (only === undefined) {
+      throw new NotFoundError(`no app or replica named ${target} on this node (see 'budgie ps')`);
+    }
+    if (more.length > 0) {
+      const ids = matches.map((m) => shortId(m.id)).join(', ');
+      throw new InvalidInputError(
+        `replica ID prefix ${target} is ambiguous: it matches ${matches.length} replicas (${ids}); give more of it`,
+      );
+    }
+    return only;
+  }
+
+  private waitReady(sup: AppSupervisor, options: RunOptions): Promise<void> {
+    const wanted = Math.min(sup.app.replicas.min, sup.scale);
+    const seen = new Map<string, string>();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        stopWatching();
+        reject(new ConflictError(`stopped waiting; ${sup.app.name} keeps starting in the agent`));
+      };
+      const check = (): boolean => {
+        for (const view of sup.views(true)) {
+          const key = `${view.state}/${view.health}`;
+          if (seen.get(view.id) !== key) {
+            seen.set(view.id, key);
+            options.onEvent({ type: 'replica', replica: view });
+          }
+        }
+        if (sup.readyCount() >= wanted) {
+          options.signal.removeEventListener('abort', onAbort);
+          resolve();
+          return true;
+        }
+        const failure = sup.lastFailure;
+        if (failure !== undefined || !this.supervisors.has(sup.app.name)) {
+          options.signal.removeEventListener('abort', onAbort);
+          runFailure(sup.app.name, failure).then(reject, reject);
+          return true;
+        }
+        return false;
+      };
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      const stopWatching = sup.watch(check);
+      check();
+    });
+  }
+
+  private async unpublishAll(app: App, drainMs: number): Promise<void> {
+    await Promise.all(
+      app.ports.map((p) => this.deps.proxies.unpublish(p.protocol, p.hostPort, drainMs)),
+    );
+  }
+
+  private async unpublishDropped(before: App, after: App): Promise<void> {
+    const kept = new Set(after.ports.map((p) => `${p.hostPort}/${p.protocol}`));
+    for (const p of before.ports) {
+      if (!kept.has(`${p.hostPort}/${p.protocol}`)) {
+        await this.deps.proxies.unpublish(p.protocol, p.hostPort, before.stopTimeoutMs);
+      }
+    }
+  }
+
+  /** Rebuilds the supervisors from the store and containerd; removes what nobody wants. */
+  private async recover(): Promise<void> {
+    const { store, runtime, network, images, log } = this.deps;
+    const records = await store.list();
+    const containers = await runtime.list();
+    const networks = new Set(await network.list());
+    for (const record of records) {
+      try {
+        const imageName = await images.ensure(record.app.image, {
+          signal: this.stopped.signal,
+          onEvent: () => undefined,
+        });
+        this.supervisor(record, imageName);
+      } catch (err) {
+        log.error('cannot recover app', { app: record.app.name, err: messageOf(err) });
+      }
+    }
+    const known = new Set<string>();
+    for (const info of containers) {
+      const appName = info.labels[LABEL_APP];
+      if (appName === undefined) continue;
+      known.add(info.id);
+      const sup = this.supervisors.get(appName);
+      if (sup === undefined || !networks.has(info.id)) {
+        log.info('removing orphaned replica', { app: appName, replica: shortId(info.id) });
+        await this.removeOrphan(info);
+        continue;
+      }
+      const net = await network.attach(info.id);
+      sup.adopt(adopted(info, net.ip, sup, join(this.deps.logDir, `${info.id}.log`)));
+      log.info('re-adopted replica', {
+        app: appName,
+        replica: shortId(info.id),
+        state: info.state,
+      });
+    }
+    for (const id of networks) {
+      if (!known.has(id)) await network.detach(id).catch(() => undefined);
+    }
+    for (const sup of this.supervisors.values()) sup.refresh();
+  }
+
+  private async removeOrphan(info: ContainerInfo): Promise<void> {
+    const { runtime, network, log } = this.deps;
+    try {
+      if (info.state === 'running') await runtime.stop(info.id, 10_000);
+      await runtime.remove(info.id);
+      await network.detach(info.id);
+    } catch (err) {
+      log.warn('could not remove orphaned replica', {
+        replica: shortId(info.id),
+        err: messageOf(err),
+      });
+    }
+  }
+
+  /** Read afresh: the signal aborts during awaits, which type narrowing cannot see. */
+  private isClosed(): boolean {
+    return this.stopped.signal.aborted;
+  }
+
+  private async followEvents(): Promise<void> {
+    const signal = this.stopped.signal;
+    while (!signal.aborted) {
+      try {
+        for await (const event of this.deps.runtime.events(signal)) {
+          if (event.type !== 'exit') continue;
+          for (const sup of this.supervisors.values()) sup.onExit(event.id, event.code, event.atMs);
+        }
+      } catch (err) {
+        if (this.isClosed()) return;
+        this.deps.log.warn('containerd events interrupted; resubscribing', { err: messageOf(err) });
+      }
+      await sleep(EVENTS_RETRY_MS, undefined, { signal }).catch(() => undefined);
+      await this.sync();
+    }
+  }
+
+  /** Compares every replica with containerd: an exit missed (containerd restarted) is caught here. */
+  private async sync(): Promise<void> {
+    let containers: ContainerInfo[];
+    try {
+      containers = await this.deps.runtime.list();
+    } catch {
+      return;
+    }
+    const byId = new Map(containers.map((c) => [c.id, c]));
+    for (const sup of this.supervisors.values()) {
+      for (const replica of [...sup.replicas.values()]) {
+        if (replica.state !== 'running') continue;
+        const info = byId.get(replica.id);
+        if (info === undefined || info.state === 'stopped' || info.state === 'unknown') {
+          sup.onExit(replica.id, info?.exitCode ?? 255, info?.exitedAtMs ?? this.deps.now());
+        }
+      }
+    }
+  }
+}
+
+function adopted(info: ContainerInfo, ip: string, sup: AppSupervisor, logPath: string): Replica {
+  const replica = new Replica({
+    id: info.id,
+    hash: info.labels[LABEL_SPEC] ?? '',
+    imageName: info.image,
+    createdMs: info.createdAtMs,
+    logPath: info.logPath ?? logPath,
+    hasHealthcheck: sup.app.healthcheck !== undefined,
+  });
+  replica.ip = ip;
+  if (info.state === 'running') replica.running(info.createdAtMs);
+  else replica.exited(info.exitCode ?? 255, info.exitedAtMs ?? info.createdAtMs);
+  return replica;
+}
+
+function clamp(n: number, range: { min: number; max: number }): number {
+  return Math.min(range.max, Math.max(range.min, n));
+}

@@ -1,0 +1,274 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { App } from '../../../src/bundle/types';
+import { silentLogger } from '../../../src/log';
+import type { Network, ReplicaNetwork } from '../../../src/network';
+import { Orchestrator } from '../../../src/orchestrator';
+import type {
+  AppRecord,
+  DesiredStateStore,
+  HealthProbeOptions,
+  RunEvent,
+} from '../../../src/orchestrator/types';
+import { ProxyTable } from '../../../src/proxy';
+import { FakeContainerRuntime } from '../../support/fakes/container-runtime';
+
+class FakeNetwork implements Network {
+  readonly attached = new Map<string, ReplicaNetwork>();
+  private next = 2;
+  attach(replicaId: string): Promise<ReplicaNetwork> {
+    const known = this.attached.get(replicaId);
+    if (known !== undefined) return Promise.resolve(known);
+    const net = {
+      replicaId,
+      netnsPath: `/run/netns/${replicaId.slice(0, 12)}`,
+      ip: `127.0.0.${this.next++}`,
+      prefixLength: 8,
+      gateway: '127.0.0.1',
+      interface: 'eth0',
+      bridge: 'fake0',
+    };
+    this.attached.set(replicaId, net);
+    return Promise.resolve(net);
+  }
+  detach(replicaId: string): Promise<void> {
+    this.attached.delete(replicaId);
+    return Promise.resolve();
+  }
+  list(): Promise<string[]> {
+    return Promise.resolve([...this.attached.keys()]);
+  }
+}
+
+class MemoryStore implements DesiredStateStore {
+  readonly records = new Map<string, AppRecord>();
+  save(record: AppRecord): Promise<void> {
+    this.records.set(record.app.name, structuredClone(record));
+    return Promise.resolve();
+  }
+  remove(name: string): Promise<void> {
+    this.records.delete(name);
+    return Promise.resolve();
+  }
+  get(name: string): Promise<AppRecord | undefined> {
+    return Promise.resolve(this.records.get(name));
+  }
+  list(): Promise<AppRecord[]> {
+    return Promise.resolve([...this.records.values()]);
+  }
+}
+
+/** Health probes the test drives by hand. */
+class Probes {
+  readonly live = new Map<string, HealthProbeOptions>();
+  create = (options: HealthProbeOptions) => ({
+    start: () => {
+      this.live.set(options.host, options);
+    },
+    stop: () => {
+      this.live.delete(options.host);
+    },
+  });
+  setAll(state: 'healthy' | 'unhealthy', detail = ''): void {
+    for (const p of this.live.values()) p.onChange(state, detail);
+  }
+}
+
+function app(overrides: Partial<App> = {}): App {
+  return {
+    version: '1.0',
+    name: 'web',
+    image: { kind: 'registry', reference: 'busybox' },
+    ports: [],
+    volumes: [],
+    environment: [],
+    replicas: { min: 2, max: 4 },
+    restart: 'always',
+    stopTimeoutMs: 1000,
+    ...overrides,
+  };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('Orchestrator on fakes', () => {
+  let dir: string;
+  let runtime: FakeContainerRuntime;
+  let network: FakeNetwork;
+  let store: MemoryStore;
+  let probes: Probes;
+  let proxies: ProxyTable;
+  let orchestrator: Orchestrator;
+  const events: RunEvent[] = [];
+
+  const make = () =>
+    new Orchestrator({
+      nodeName: 'node-a',
+      logDir: dir,
+      runtime,
+      images: { ensure: () => Promise.resolve('docker.io/library/busybox:latest') },
+      network,
+      proxies,
+      store,
+      probes: probes.create,
+      publishAddress: '127.0.0.1',
+      log: silentLogger(),
+      syncIntervalMs: 50,
+    });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'budgie-orch-'));
+    runtime = new FakeContainerRuntime();
+    network = new FakeNetwork();
+    store = new MemoryStore();
+    probes = new Probes();
+    proxies = new ProxyTable({ log: silentLogger() });
+    orchestrator = make();
+    await orchestrator.start();
+    events.length = 0;
+  });
+
+  afterEach(async () => {
+    orchestrator.close();
+    await proxies.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const run = (a: App, detach = false) =>
+    orchestrator.run(a, {
+      detach,
+      signal: new AbortController().signal,
+      onEvent: (e) => events.push(e),
+    });
+
+  it('starts replicas.min replicas, stores the desired state, and reports them', async () => {
+    const result = await run(app());
+    expect(result.changed).toBe(true);
+    expect(result.replicaIds).toHaveLength(2);
+    expect(result.replicaIds.every((id) => /^[0-9a-f]{64}$/.test(id))).toBe(true);
+    expect(store.records.get('web')?.scale).toBe(2);
+    const listed = orchestrator.list(false);
+    expect(listed.map((r) => r.state)).toEqual(['running', 'running']);
+    const created = runtime.createdWith(result.replicaIds[0]!);
+    expect(created.labels).toMatchObject({ 'budgie.app': 'web', 'budgie.node': 'node-a' });
+    expect(created.hostname).toBe(result.replicaIds[0]!.slice(0, 12));
+    expect(events.some((e) => e.type === 'replica')).toBe(true);
+  });
+
+  it('is a no-op when the same app runs again, and rolls a changed one', async () => {
+    const first = await run(app());
+    const again = await run(app());
+    expect(again.changed).toBe(false);
+    expect(again.replicaIds.sort()).toEqual(first.replicaIds.sort());
+    const changed = await run(app({ environment: [{ name: 'V', value: '2' }] }));
+    expect(changed.changed).toBe(true);
+    await until(
+      () =>
+        orchestrator.list(false).length === 2 &&
+        orchestrator.list(false).every((r) => !first.replicaIds.includes(r.id)),
+      'the old replicas to be replaced',
+    );
+  });
+
+  it('waits for healthy replicas and fails with the healthcheck error when they never are', async () => {
+    const withCheck = app({
+      ports: [{ containerPort: 80, hostPort: 0, protocol: 'tcp' }],
+      healthcheck: { path: '/health', intervalMs: 100, timeoutMs: 50, retries: 1 },
+    });
+    withCheck.ports = [
+      { containerPort: 80, hostPort: 39000 + (process.pid % 1000), protocol: 'tcp' },
+    ];
+    const pending = run(withCheck);
+    await until(() => probes.live.size === 2, 'two probes');
+    probes.setAll('unhealthy', 'GET http://127.0.0.2:80/health: HTTP 500');
+    await expect(pending).rejects.toThrow(/healthcheck failed: GET .*HTTP 500/);
+  });
+
+  it('replaces a replica that exits, keeping replicas.min', async () => {
+    const { replicaIds } = await run(app());
+    runtime.exit(replicaIds[0]!, 137);
+    await until(
+      () =>
+        orchestrator.list(false).filter((r) => r.state === 'running').length === 2 &&
+        !orchestrator.list(false).some((r) => r.id === replicaIds[0]),
+      'a replacement',
+    );
+    expect(network.attached.has(replicaIds[0]!)).toBe(false);
+  });
+
+  it('leaves an exited replica alone with restart: never', async () => {
+    const { replicaIds } = await run(app({ restart: 'never', replicas: { min: 1, max: 1 } }));
+    runtime.exit(replicaIds[0]!, 3);
+    await until(() => orchestrator.list(true)[0]?.state === 'exited', 'the exit');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(orchestrator.list(true)).toHaveLength(1);
+    expect(orchestrator.list(true)[0]?.exitCode).toBe(3);
+    expect(orchestrator.list(false)).toHaveLength(0);
+  });
+
+  it('stops a whole app by name and a replica by unique prefix', async () => {
+    const { replicaIds } = await run(app({ replicas: { min: 1, max: 3 } }));
+    await orchestrator.scale('web', 3);
+    await until(
+      () => orchestrator.list(false).filter((r) => r.state === 'running').length === 3,
+      'scale 3',
+    );
+    const one = orchestrator.list(false)[1]!.id;
+    const stopped = await orchestrator.stop(one.slice(0, 10));
+    expect(stopped.stoppedIds).toEqual([one]);
+    expect(store.records.get('web')?.scale).toBe(2);
+    const all = await orchestrator.stop('web');
+    expect(all.app).toBe('web');
+    expect(orchestrator.list(true)).toEqual([]);
+    expect(store.records.has('web')).toBe(false);
+    expect(network.attached.size).toBe(0);
+    expect(replicaIds).toHaveLength(1);
+  });
+
+  it('names the problem with an unknown target, an ambiguous prefix and a bad scale', async () => {
+    await run(app());
+    await expect(orchestrator.stop('nope')).rejects.toThrow(/no app or replica named nope/);
+    await expect(orchestrator.stop('')).rejects.toThrow();
+    await expect(orchestrator.scale('web', 9)).rejects.toThrow(
+      /replicas: expected an integer from 2 to 4/,
+    );
+    await expect(orchestrator.scale('db', 2)).rejects.toThrow(/no app named db/);
+  });
+
+  it('re-adopts running replicas after a restart and starts none twice', async () => {
+    const { replicaIds } = await run(app());
+    orchestrator.close();
+    await proxies.close();
+    proxies = new ProxyTable({ log: silentLogger() });
+    orchestrator = make();
+    await orchestrator.start();
+    await tick();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(
+      orchestrator
+        .list(false)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([...replicaIds].sort());
+    expect((await runtime.list()).length).toBe(2);
+  });
+
+  it('removes containers of apps nobody wants any more on start', async () => {
+    await run(app());
+    orchestrator.close();
+    store.records.clear();
+    orchestrator = make();
+    await orchestrator.start();
+    expect(await runtime.list()).toEqual([]);
+    expect(network.attached.size).toBe(0);
+  });
+});
