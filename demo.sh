@@ -12,6 +12,7 @@ SOCKET=${BUDGIE_SOCKET:-/run/budgie/budgie.sock}
 budgie() { node dist/main.js --socket "$SOCKET" "$@"; }
 
 stop() {
+  budgie stop hello >/dev/null 2>&1 || true
   for pidfile in "$DEMO_RUN/agent.pid" "$DEMO_RUN/containerd.pid"; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"
@@ -39,10 +40,14 @@ fi
 
 echo "== budgie validate bundles/hello.bun"
 budgie validate bundles/hello.bun
-echo "== budgie image import bundles/images/busybox-httpd.tar"
-budgie image import bundles/images/busybox-httpd.tar
-echo "== budgie image ls"
-budgie image ls
+echo "== budgie run bundles/hello.bun"
+budgie run bundles/hello.bun
+echo "== budgie ps"
+budgie ps
+echo "== curl http://127.0.0.1:8080/cgi-bin/hostname (round-robin over the replicas)"
+for _ in 1 2 3 4; do curl -fsS http://127.0.0.1:8080/cgi-bin/hostname; done
 echo
-echo "The agent keeps running (logs: $DEMO_LIB/log). 'budgie run' arrives with the next release;"
-echo "stop the demo with: ./demo.sh stop"
+echo "The agent and the app keep running (agent log: $DEMO_LIB/log/agent.log). Try:"
+echo "  node dist/main.js --socket $SOCKET logs hello"
+echo "  node dist/main.js --socket $SOCKET scale hello 4"
+echo "Stop the app and the demo with: ./demo.sh stop"
