@@ -22,8 +22,8 @@ const DEFAULT_BLOCK_SIZE = 64 * 1024;
 
 /**
  * The bytes of a container's log file, in chunks. Following, it waits for the file to appear,
- * starts again from the top when it is truncated, moves to the new file when it is replaced
- * (after finishing the old one) and ends, without an error, when `signal` aborts.
+ * starts again from the top when it is truncated, keeps reading a file that was renamed away until
+ * another takes its name, then finishes the old one and moves to the new one and ends, without an error, when `signal` aborts.
  */
 export async function* readLog(path: string, options: ReadLogOptions): AsyncGenerator<Buffer> {
   const { signal, follow = false, tail = 0 } = options;
@@ -60,8 +60,13 @@ export async function* readLog(path: string, options: ReadLogOptions): AsyncGene
         continue;
       }
       const own = await handle.stat();
-      if (current === undefined || current.ino !== own.ino || current.dev !== own.dev) {
-        // Replaced or deleted: finish the old file, then follow whatever takes its name.
+      if (current === undefined) {
+        // Renamed away or deleted, nothing new yet: a writer may still append to the old file
+        // (rotation renames first and reopens later), so keep reading it until a new one appears.
+        continue;
+      }
+      if (current.ino !== own.ino || current.dev !== own.dev) {
+        // Replaced: finish the old file, then follow the one that took its name.
         for (;;) {
           const chunk = await readAt(handle, position, blockSize);
           if (chunk.length === 0 || aborted()) break;
@@ -69,7 +74,7 @@ export async function* readLog(path: string, options: ReadLogOptions): AsyncGene
           yield chunk;
         }
         await handle.close();
-        handle = current === undefined ? undefined : await openIfExists(path);
+        handle = await openIfExists(path);
         position = 0;
       } else if (own.size < position) {
         position = 0; // truncated

@@ -137,6 +137,18 @@ export class AppSupervisor {
     await this.retire(replica);
   }
 
+  /**
+   * Stops supervising without touching the replicas (the agent is shutting down: containerd keeps
+   * them running and the next start re-adopts them). Pending retries and probes end here, so
+   * nothing keeps the process alive.
+   */
+  detach(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    for (const replica of this.replicas.values()) replica.probe?.stop();
+  }
+
   /** Stops every replica and forgets the app's ports; the supervisor is done afterwards. */
   async close(): Promise<void> {
     this.closed = true;

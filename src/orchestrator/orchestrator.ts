@@ -60,9 +60,7 @@ export class Orchestrator {
   close(): void {
     this.stopped.abort();
     clearInterval(this.syncTimer);
-    for (const sup of this.supervisors.values()) {
-      for (const replica of sup.replicas.values()) replica.probe?.stop();
-    }
+    for (const sup of this.supervisors.values()) sup.detach();
   }
 
   async run(app: App, options: RunOptions): Promise<RunResult> {
