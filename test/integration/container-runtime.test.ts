@@ -79,10 +79,22 @@ describe('ContainerdRuntime against a private containerd', () => {
     };
   }
 
+  /** The log once it has stopped growing: the shim's copy may still be writing to it. */
+  async function settledLog(path: string): Promise<string> {
+    let previous = await readFile(path, 'utf8');
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const current = await readFile(path, 'utf8');
+      if (current === previous && i >= 2) return current;
+      previous = current;
+    }
+    return previous;
+  }
+
   /**
    * Creates and starts a container and waits for it to exit; returns its exit code, what get()
    * said then, and its log. The task is deleted before the log is read: the shim copies output
-   * asynchronously and only deleting waits for the copy to finish.
+   * asynchronously and deleting waits for the copy to finish, but only for up to 2 s.
    */
   async function runToExit(
     opts: ContainerCreateOptions,
@@ -92,7 +104,7 @@ describe('ContainerdRuntime against a private containerd', () => {
     const { exitStatus } = await client.tasks.wait(opts.id, '', { timeoutMs: 30_000 });
     const info = await runtime.get(opts.id);
     await client.tasks.delete(opts.id);
-    return { code: exitStatus, info, log: await readFile(opts.logPath, 'utf8') };
+    return { code: exitStatus, info, log: await settledLog(opts.logPath) };
   }
 
   it('runs the command with hostname, environment and workdir; stdout and stderr in the log', async () => {
