@@ -7,6 +7,7 @@ import { version } from '../version';
 import { ApiServer } from './api-server';
 import { HealthMonitor } from '../health';
 import { CniNetwork } from '../network';
+import { LogClock } from '../logs';
 import { Orchestrator, storeEnsurer } from '../orchestrator';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
@@ -34,6 +35,8 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   });
   const proxies = new ProxyTable({ log: log.child({ component: 'proxy' }) });
   let orchestrator: Orchestrator | undefined;
+  const logDir = join(config.stateDir, 'containers');
+  const logClock = new LogClock(logDir, log.child({ component: 'logs' }));
   try {
     await containerd.ready(signal);
     const network = new CniNetwork({
@@ -46,7 +49,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     const healthLog = log.child({ component: 'health' });
     orchestrator = new Orchestrator({
       nodeName: config.nodeName,
-      logDir: join(config.stateDir, 'containers'),
+      logDir,
       runtime: containerd.runtime,
       images: storeEnsurer(containerd.images),
       network,
@@ -60,6 +63,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       log: log.child({ component: 'orchestrator' }),
     });
     await orchestrator.start();
+    logClock.start();
     const apiLog = log.child({ component: 'api' });
     const api = new ApiServer(config.socket, [
       nodeService(
@@ -88,6 +92,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     await api.stop(SHUTDOWN_GRACE_MS);
   } finally {
     orchestrator?.close();
+    await logClock.close();
     // Published ports close with the agent; the replicas keep running and are re-adopted.
     await proxies.close();
     containerd.close();

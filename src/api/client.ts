@@ -44,6 +44,8 @@ export interface LogsOptions {
   follow: boolean;
   /** Lines from the end of each log to start with; 0 means all. */
   tail: number;
+  /** Only output written at or after this time (unix ms); 0 means all. */
+  sinceUnixMs: number;
 }
 
 /**

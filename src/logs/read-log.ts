@@ -1,11 +1,13 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { NotFoundError } from '../errors';
 import { ChangeWatch } from './change-watch';
-import { readAt, tailStart } from './tail';
+import { lineStart, readAt, tailStart } from './tail';
 
 export interface ReadLogOptions {
   /** The last N lines only; 0 or absent for all. */
   tail?: number;
+  /** Start no earlier than the line holding this byte offset (`budgie logs --since`). */
+  from?: number;
   /** Keep reading as the file grows, until `signal` aborts. */
   follow?: boolean;
   signal: AbortSignal;
@@ -42,6 +44,8 @@ export async function* readLog(path: string, options: ReadLogOptions): AsyncGene
     if (handle !== undefined) {
       const { size } = await handle.stat();
       position = await tailStart(handle, size, tail, blockSize);
+      const from = Math.min(options.from ?? 0, size);
+      if (from > position) position = await lineStart(handle, from, blockSize);
       if (!follow) end = size; // a snapshot: a busy log must not keep it going
     }
     for (;;) {

@@ -28,6 +28,26 @@ export async function tailStart(
   return 0;
 }
 
+/**
+ * The start of the line that holds `offset`: a time mark may fall mid-line (the shim writes in
+ * chunks), and a reader wants whole lines.
+ */
+export async function lineStart(
+  handle: FileHandle,
+  offset: number,
+  blockSize: number,
+): Promise<number> {
+  let end = offset;
+  while (end > 0) {
+    const start = Math.max(0, end - blockSize);
+    const block = await readAt(handle, start, end - start);
+    const newline = block.lastIndexOf(NEWLINE);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
+}
+
 /** Exactly `length` bytes from `position` (fewer only at the end of the file). */
 export async function readAt(
   handle: FileHandle,

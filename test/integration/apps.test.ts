@@ -183,6 +183,13 @@ ${extra}`;
     const lines = all.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(line).toMatch(/^([0-9a-f]{12}) \| started hi on \1$/);
+    // --since: the agent marks each log's size once a second; the replicas wrote only at start.
+    const recent = await cli(['--socket', agent.socket, 'logs', short, '--since', '1h']);
+    expect(recent.stdout).toBe(`started hi on ${short}\n`);
+    await new Promise((r) => setTimeout(r, 1_500)); // a mark after the start line
+    const nowSeconds = String(Math.floor(Date.now() / 1000));
+    const none = await cli(['--socket', agent.socket, 'logs', 'web', '--since', nowSeconds]);
+    expect(none).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
   it('survives an agent crash: replicas keep serving and are re-adopted, not duplicated', async () => {

@@ -9,7 +9,7 @@ import {
   type RunAppResponse,
 } from '../../gen/budgie/v1/apps';
 import type { Logger } from '../../log';
-import { readLog } from '../../logs';
+import { offsetSince, readLog } from '../../logs';
 import type { Orchestrator } from '../../orchestrator';
 import type { ReplicaView, RunEvent } from '../../orchestrator/types';
 import type { ServiceBinding } from '../api-server';
@@ -70,8 +70,10 @@ export function appService(orchestrator: Orchestrator, log: Logger): ServiceBind
       const replicas = orchestrator.logTargets(req.target);
       // Followed logs interleave as they come; others go replica after replica.
       const pump = async (replica: ReplicaView): Promise<void> => {
+        const from = req.sinceUnixMs > 0 ? await offsetSince(replica.logPath, req.sinceUnixMs) : 0;
         for await (const data of readLog(replica.logPath, {
           tail: req.tail,
+          from,
           follow: req.follow,
           signal,
         })) {

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { AgentClient } from '../../api/client';
-import { wholeNumber } from '../args';
+import { pointInTime, wholeNumber } from '../args';
 import { withClient } from '../connect';
 import type { CliDeps, GlobalArgs } from '../context';
 import { LogLineWriter } from '../log-lines';
@@ -9,6 +9,7 @@ interface LogsArgs extends GlobalArgs {
   target: string;
   follow: boolean;
   tail?: string;
+  since?: string;
 }
 
 /** `budgie logs ID|APP`: container output on stdout, each line prefixed by its replica for apps. */
@@ -33,17 +34,25 @@ export function logsCommand(deps: CliDeps): CommandModule<GlobalArgs, LogsArgs> 
           type: 'string',
           describe: 'Start with the last N lines of each log [default: all]',
         })
+        .option('since', {
+          type: 'string',
+          describe:
+            'Only output written since a time: 10m, 1h30m (ago), 2026-11-29T10:00:00Z or unix seconds',
+        })
         .example('$0 logs -f webapp', 'Follow every replica of webapp, lines prefixed by replica')
-        .example('$0 logs --tail 20 3f2a9c1b7d0e', 'The last 20 lines of one replica'),
+        .example('$0 logs --tail 20 3f2a9c1b7d0e', 'The last 20 lines of one replica')
+        .example('$0 logs --since 10m webapp', 'What webapp wrote in the last ten minutes'),
     handler: (args) => {
       const tail =
         args.tail === undefined
           ? 0
           : wholeNumber(args.tail, '--tail', 'budgie logs webapp --tail 100');
+      const sinceUnixMs =
+        args.since === undefined ? 0 : pointInTime(args.since, '--since', Date.now());
       return withClient(args, async (client) => {
         const out = new LogLineWriter(deps.stdout, await severalReplicas(client, args.target));
         try {
-          const request = { target: args.target, follow: args.follow, tail };
+          const request = { target: args.target, follow: args.follow, tail, sinceUnixMs };
           for await (const chunk of client.logs(request, deps.signal)) {
             out.write(chunk.replicaId, chunk.data);
           }

@@ -25,7 +25,9 @@ describe('budgie logs', () => {
     agent.logChunks = [chunk(ID_A, 'hello\nwor'), chunk(ID_A, 'ld\nno newline')];
     const r = await logs('aaaa', '--tail', '20');
     expect(r).toEqual({ code: 0, stdout: 'hello\nworld\nno newline', stderr: '' });
-    expect(agent.logsRequests).toEqual([{ target: 'aaaa', follow: false, tail: 20 }]);
+    expect(agent.logsRequests).toEqual([
+      { target: 'aaaa', follow: false, tail: 20, sinceUnixMs: 0 },
+    ]);
     expect(agent.listRequests).toEqual([{ all: true, app: 'aaaa' }]);
   });
 
@@ -49,7 +51,9 @@ describe('budgie logs', () => {
         '',
       ].join('\n'),
     );
-    expect(agent.logsRequests).toEqual([{ target: 'webapp', follow: false, tail: 0 }]);
+    expect(agent.logsRequests).toEqual([
+      { target: 'webapp', follow: false, tail: 0, sinceUnixMs: 0 },
+    ]);
   });
 
   it('ends quietly when Ctrl-C stops a follow, cancelling the stream', async () => {
@@ -69,11 +73,33 @@ describe('budgie logs', () => {
     });
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(stdout).toBe('one\n');
-    expect(agent.logsRequests).toEqual([{ target: 'webapp', follow: true, tail: 0 }]);
+    expect(agent.logsRequests).toEqual([
+      { target: 'webapp', follow: true, tail: 0, sinceUnixMs: 0 },
+    ]);
     for (let i = 0; i < 50 && agent.cancelled.length === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(agent.cancelled).toEqual(['logs']);
+  });
+
+  it('sends --since as unix milliseconds: ago, RFC 3339 and unix seconds', async () => {
+    agent.replicas = [];
+    const before = Date.now();
+    expect((await logs('aaaa', '--since', '1h30m')).code).toBe(0);
+    expect((await logs('aaaa', '--since', '2026-11-29T10:00:00Z')).code).toBe(0);
+    expect((await logs('aaaa', '--since', '1764410400')).code).toBe(0);
+    const [ago, rfc, unix] = agent.logsRequests.map((r) => r.sinceUnixMs);
+    expect(ago).toBeGreaterThanOrEqual(before - 5_400_000);
+    expect(ago).toBeLessThanOrEqual(Date.now() - 5_400_000);
+    expect(rfc).toBe(Date.UTC(2026, 10, 29, 10));
+    expect(unix).toBe(1_764_410_400_000);
+  });
+
+  it('refuses a --since it cannot read, naming the option', async () => {
+    const r = await logs('aaaa', '--since', 'yesterday');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^budgie: --since must be a duration like '10m'.*got 'yesterday'\n$/);
+    expect(agent.logsRequests).toEqual([]);
   });
 
   it("prints the agent's NotFound in one line", async () => {

@@ -210,6 +210,12 @@ export interface LogsRequest {
   follow: boolean;
   /** Lines from the end of each log to start with; 0 means all. */
   tail: number;
+  /**
+   * Only output written at or after this time (unix milliseconds; 0 means all). Logs carry no
+   * timestamps of their own: the agent marks times as they grow, so this may start up to a
+   * second early, never late.
+   */
+  sinceUnixMs: number;
 }
 
 export interface LogsResponse {
@@ -1423,7 +1429,7 @@ export const ScaleAppResponse: MessageFns<ScaleAppResponse> = {
 };
 
 function createBaseLogsRequest(): LogsRequest {
-  return { target: "", follow: false, tail: 0 };
+  return { target: "", follow: false, tail: 0, sinceUnixMs: 0 };
 }
 
 export const LogsRequest: MessageFns<LogsRequest> = {
@@ -1436,6 +1442,9 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     }
     if (message.tail !== 0) {
       writer.uint32(24).uint32(message.tail);
+    }
+    if (message.sinceUnixMs !== 0) {
+      writer.uint32(32).int64(message.sinceUnixMs);
     }
     return writer;
   },
@@ -1477,6 +1486,14 @@ export const LogsRequest: MessageFns<LogsRequest> = {
             message.tail = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sinceUnixMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1494,6 +1511,11 @@ export const LogsRequest: MessageFns<LogsRequest> = {
       target: isSet(object.target) ? globalThis.String(object.target) : "",
       follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
       tail: isSet(object.tail) ? globalThis.Number(object.tail) : 0,
+      sinceUnixMs: isSet(object.sinceUnixMs)
+        ? globalThis.Number(object.sinceUnixMs)
+        : isSet(object.since_unix_ms)
+        ? globalThis.Number(object.since_unix_ms)
+        : 0,
     };
   },
 
@@ -1508,6 +1530,9 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     if (message.tail !== 0) {
       obj.tail = Math.round(message.tail);
     }
+    if (message.sinceUnixMs !== 0) {
+      obj.sinceUnixMs = Math.round(message.sinceUnixMs);
+    }
     return obj;
   },
 
@@ -1519,6 +1544,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     message.target = object.target ?? "";
     message.follow = object.follow ?? false;
     message.tail = object.tail ?? 0;
+    message.sinceUnixMs = object.sinceUnixMs ?? 0;
     return message;
   },
 };

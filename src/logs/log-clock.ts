@@ -1,0 +1,125 @@
+import { appendFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log';
+
+/** Where a log's time marks live: beside it, so removing a replica's files is one glob. */
+export function marksPath(logPath: string): string {
+  return `${logPath}.times`;
+}
+
+const LOG_SUFFIX = '.log';
+const MARKS_SUFFIX = `${LOG_SUFFIX}.times`;
+const DEFAULT_TICK_MS = 1_000;
+
+/**
+ * Gives `budgie logs --since` its times. The shim appends containers' raw output to the log files,
+ * without timestamps, and that is what keeps logging cheap; so the agent samples each log's size
+ * once per tick and, when it grew, appends `<unix ms> <size>` to the log's marks file. A line
+ * written at time T then starts at or after the size of the last mark taken at or before T: a
+ * `--since` answer may start up to one tick early, never late. While the agent is down nothing is
+ * marked, so output from that gap counts as written when the agent came back.
+ */
+export class LogClock {
+  private readonly sizes = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly log: Logger,
+    private readonly tickMs = DEFAULT_TICK_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+    }, this.tickMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.ticking;
+  }
+
+  /** One sample of every log in the directory; exported for tests, which drive time. */
+  async tick(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return; // no replica has logged yet
+    }
+    const logs = new Set(names.filter((n) => n.endsWith(LOG_SUFFIX)));
+    for (const name of names) {
+      // The replica's log was removed: its marks go too.
+      if (name.endsWith(MARKS_SUFFIX) && !logs.has(name.slice(0, -'.times'.length))) {
+        await rm(join(this.dir, name), { force: true });
+      }
+    }
+    for (const key of this.sizes.keys()) if (!logs.has(key)) this.sizes.delete(key);
+    for (const name of logs) {
+      try {
+        await this.sample(name);
+      } catch (err) {
+        this.log.debug('could not mark a log', { log: name, err: String(err) });
+      }
+    }
+  }
+
+  private async sample(name: string): Promise<void> {
+    const path = join(this.dir, name);
+    const { size } = await stat(path);
+    const known = this.sizes.get(name) ?? (await lastMarkedSize(marksPath(path)));
+    if (size === known) {
+      this.sizes.set(name, size);
+      return;
+    }
+    const mark = `${this.now()} ${size}\n`;
+    // Truncated: the old marks describe bytes that are gone.
+    if (known !== undefined && size < known) await writeFile(marksPath(path), mark);
+    else await appendFile(marksPath(path), mark);
+    this.sizes.set(name, size);
+  }
+}
+
+/**
+ * The offset in the log where output written at or after `sinceMs` begins, by the marks (0 when
+ * there are none or all are later): see LogClock.
+ */
+export async function offsetSince(logPath: string, sinceMs: number): Promise<number> {
+  let offset = 0;
+  for (const { atMs, size } of await readMarks(marksPath(logPath))) {
+    if (atMs > sinceMs) break;
+    offset = size;
+  }
+  return offset;
+}
+
+interface Mark {
+  atMs: number;
+  size: number;
+}
+
+async function readMarks(path: string): Promise<Mark[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const marks: Mark[] = [];
+  const lines = text.split('\n');
+  // What follows the last newline is empty or torn (the agent was killed mid-append): skipped.
+  lines.pop();
+  for (const line of lines) {
+    const match = /^(\d{1,15}) (\d{1,15})$/.exec(line);
+    if (match !== null) marks.push({ atMs: Number(match[1]), size: Number(match[2]) });
+  }
+  return marks;
+}
+
+async function lastMarkedSize(path: string): Promise<number | undefined> {
+  return (await readMarks(path)).at(-1)?.size;
+}
