@@ -1,0 +1,42 @@
+import type { handleUnaryCall, Server, ServerUnaryCall } from '@grpc/grpc-js';
+import { toStatus } from '../api/status';
+import { BudgieError, messageOf } from '../errors';
+import type { Logger } from '../log';
+
+/** A service and its handlers, ready for `Server.addService`. */
+export interface PeerServiceBinding {
+  definition: Parameters<Server['addService']>[0];
+  // grpc-js types implementations loosely; each binding is built from a generated `XxxServer`
+  // interface, which is where the type checking happens.
+  implementation: Parameters<Server['addService']>[1];
+}
+
+/**
+ * The peer server's side of the error boundary (as the agent's handlers are for the local API):
+ * Budgie errors become their status, anything else is logged once and leaves as a bare INTERNAL.
+ * Handlers get the call itself, because authorisation reads its TLS peer certificate.
+ */
+export function unary<Req, Res>(
+  log: Logger,
+  method: string,
+  fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request, call).then(
+      (res) => {
+        callback(null, res);
+      },
+      (err: unknown) => {
+        if (err instanceof BudgieError && err.kind !== 'internal') {
+          log.debug('peer call failed', { method, peer: call.getPeer(), error: err.message });
+        } else {
+          log.error('peer call failed unexpectedly', {
+            method,
+            error: err instanceof Error ? (err.stack ?? err.message) : messageOf(err),
+          });
+        }
+        callback(toStatus(err));
+      },
+    );
+  };
+}

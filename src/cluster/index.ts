@@ -1,0 +1,19 @@
+/**
+ * The cluster's security foundation: a CA, node identities (node id = hash of the node's key),
+ * join tokens pinned to the CA, the join protocol, and the peer API server and client with
+ * mutual TLS. See the README's "Cluster security" section.
+ */
+export { parseHostPort, grpcTarget, type HostPort } from './address';
+export {
+  ClusterIdentity,
+  type ClusterIdentityOptions,
+  type Joined,
+  type NodeFacts,
+} from './cluster-identity';
+export type { PeerServiceBinding } from './handlers';
+export type { NodeIdentity } from './identity';
+export { shortId } from './ids';
+export { callerOf, type PeerCaller } from './peer-auth';
+export { PeerClient } from './peer-client';
+export { PeerServer, type PeerServerOptions } from './peer-server';
+export { parseToken, formatToken, type JoinToken } from './token';

@@ -1,0 +1,46 @@
+import type { ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
+import { fromStatus, isServiceError } from '../api/status';
+import { UnavailableError } from '../errors';
+
+/** Every peer call has a deadline: a member that vanished mid-call must not hang its caller. */
+export const DEFAULT_PEER_TIMEOUT_MS = 10_000;
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * Awaits a unary peer call with a deadline and cancellation, turning its failure into a Budgie
+ * error. A transport failure keeps grpc-js's detail (a refused connection, a certificate that did
+ * not verify), which is what a user needs to tell a dead peer from a foreign one.
+ */
+export function peerCall<T>(
+  target: string,
+  options: CallOptions,
+  start: (deadline: Date, done: (err: ServiceError | null, value?: T) => void) => ClientUnaryCall,
+): Promise<T> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const deadline = new Date(Date.now() + (options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS));
+    const onAbort = (): void => {
+      call.cancel();
+    };
+    const call = start(deadline, (err, value) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(mapPeerError(target, err));
+      else if (value === undefined) reject(new UnavailableError(`peer ${target}: empty response`));
+      else resolve(value);
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function mapPeerError(target: string, err: unknown): Error {
+  if (!isServiceError(err)) return err instanceof Error ? err : new Error(String(err));
+  return fromStatus(
+    err,
+    () => new UnavailableError(`peer ${target}: ${err.details || err.message}`),
+  );
+}

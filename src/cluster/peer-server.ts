@@ -1,0 +1,75 @@
+import { Server } from '@grpc/grpc-js';
+import type { Member } from '../gen/budgie/peer/v1/peer';
+import { UnavailableError } from '../errors';
+import type { Logger } from '../log';
+import { ChallengeStore } from './challenges';
+import type { PeerServiceBinding } from './handlers';
+import type { NodeIdentity } from './identity';
+import { JOIN_SERVICE_NAME, joinService } from './join-service';
+import { membershipService } from './membership-service';
+import { membersOnly } from './peer-auth';
+import { peerServerCredentials } from './tls';
+
+export interface PeerServerOptions {
+  /** The node's identity when the server starts; its TLS certificate comes from it. */
+  identity: () => NodeIdentity;
+  log: Logger;
+  now?: () => number;
+  members?: () => Member[];
+  /** More members-only services (replicas, blobs, ...) as other rooms add them. */
+  services?: readonly PeerServiceBinding[];
+}
+
+/**
+ * The peer API on TCP with TLS. JoinService is open; every other service, including any added
+ * later, needs a client certificate signed by the cluster CA (the `membersOnly` interceptor).
+ */
+export class PeerServer {
+  private readonly server: Server;
+  private readonly identity: NodeIdentity;
+
+  constructor(options: PeerServerOptions) {
+    this.identity = options.identity();
+    this.server = new Server({
+      interceptors: [membersOnly(this.identity.caCertPem, [JOIN_SERVICE_NAME])],
+    });
+    const now = options.now ?? Date.now;
+    const log = options.log;
+    const bindings = [
+      joinService({
+        identity: options.identity,
+        challenges: new ChallengeStore({ now }),
+        now,
+        ...(options.members && { members: options.members }),
+        log,
+      }),
+      membershipService(options.identity, log),
+      ...(options.services ?? []),
+    ];
+    for (const b of bindings) this.server.addService(b.definition, b.implementation);
+  }
+
+  /** Listens on `HOST:PORT` (port 0 picks one) and returns the port. */
+  async start(listen: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(listen, peerServerCredentials(this.identity), (err, port) => {
+        if (err)
+          reject(new UnavailableError(`peer API: cannot listen on ${listen}: ${err.message}`));
+        else resolve(port);
+      });
+    });
+  }
+
+  /** Stops taking calls, lets running ones finish for up to `graceMs`, then cuts them. */
+  async stop(graceMs: number): Promise<void> {
+    const timer = setTimeout(() => {
+      this.server.forceShutdown();
+    }, graceMs);
+    await new Promise<void>((resolve) => {
+      this.server.tryShutdown(() => {
+        resolve();
+      });
+    });
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,89 @@
+import { X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
+import {
+  credentials,
+  experimental,
+  type ChannelCredentials,
+  type ServerCredentials,
+} from '@grpc/grpc-js';
+import type { NodeIdentity } from './identity';
+import { nodeIdOfCertificate, shortId } from './ids';
+
+type CaListener = experimental.CaCertificateUpdateListener;
+type IdentityListener = experimental.IdentityCertificateUpdateListener;
+
+/** Hands grpc-js a fixed CA and identity; the server is rebuilt when they change. */
+class StaticCertificates implements experimental.CertificateProvider {
+  constructor(
+    private readonly ca: Buffer,
+    private readonly identity: experimental.IdentityCertificateUpdate,
+  ) {}
+
+  addCaCertificateListener(listener: CaListener): void {
+    listener({ caCertificate: this.ca });
+  }
+  removeCaCertificateListener(): void {}
+  addIdentityCertificateListener(listener: IdentityListener): void {
+    listener(this.identity);
+  }
+  removeIdentityCertificateListener(): void {}
+}
+
+/**
+ * TLS for the peer server. It asks every client for a certificate but does not require one
+ * (`createSsl` can only do both or neither; the certificate-provider credentials can do this),
+ * because JoinService must answer nodes that have none yet. grpc-js then exposes a client
+ * certificate to calls through `getAuthContext()` only when it verified against the cluster CA,
+ * and the peer-auth interceptor refuses every other service without one.
+ *
+ * The server sends its certificate followed by the CA's, so a joiner can find the CA certificate
+ * whose fingerprint its token carries.
+ */
+export function peerServerCredentials(identity: NodeIdentity): ServerCredentials {
+  const certs = new StaticCertificates(Buffer.from(identity.caCertPem), {
+    certificate: Buffer.from(`${identity.nodeCertPem.trimEnd()}\n${identity.caCertPem}`),
+    privateKey: Buffer.from(identity.nodeKeyPem),
+  });
+  return experimental.createCertificateProviderServerCredentials(certs, certs, false);
+}
+
+/**
+ * TLS for dialling a member: trust only the cluster CA, present this node's certificate, and
+ * check the server's node id instead of a hostname (members are dialled by IP address, and their
+ * identity is their key). `expectedNodeId` pins one member; without it any member will do.
+ */
+export function peerClientCredentials(
+  identity: NodeIdentity,
+  expectedNodeId?: string,
+): ChannelCredentials {
+  return credentials.createSsl(
+    Buffer.from(identity.caCertPem),
+    Buffer.from(identity.nodeKeyPem),
+    Buffer.from(identity.nodeCertPem),
+    { checkServerIdentity: nodeIdentityCheck(expectedNodeId) },
+  );
+}
+
+/** TLS for a joiner, which has a CA certificate (pinned by the token) and no certificate yet. */
+export function joinClientCredentials(caCertPem: string): ChannelCredentials {
+  return credentials.createSsl(Buffer.from(caCertPem), null, null, {
+    checkServerIdentity: nodeIdentityCheck(undefined),
+  });
+}
+
+function nodeIdentityCheck(
+  expectedNodeId: string | undefined,
+): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (host, cert) => {
+    const nodeId = nodeIdOfCertificate(new X509Certificate(cert.raw));
+    if (nodeId === undefined) {
+      return new Error(`peer ${host}: its certificate does not name a Budgie node`);
+    }
+    if (expectedNodeId !== undefined && nodeId !== expectedNodeId) {
+      return new Error(
+        `peer ${host}: expected node ${shortId(expectedNodeId)}, found node ${shortId(nodeId)}`,
+      );
+    }
+    return undefined;
+  };
+}
