@@ -4,7 +4,7 @@ APT_PACKAGES := containerd runc containernetworking-plugins busybox-static docke
 	umoci iptables iproute2 haproxy wrk nginx-light curl
 NODE_BIN := node_modules/.bin
 
-.PHONY: setup deps build proto proto-check test test-unit test-integration lint fmt demo images clean
+.PHONY: setup deps build proto proto-check test test-unit test-integration lint fmt demo images bench clean
 
 setup: deps node_modules build
 
@@ -52,6 +52,12 @@ images: build
 
 demo: setup images
 	./demo.sh
+
+# One benchmark: make bench BENCH=proxy (or apps, images, containers); see bench/README.md.
+BENCH ?= proxy
+bench: setup
+	$(NODE_BIN)/tsc -p tsconfig.bench.json
+	node .tmp/bench-build/bench/$(BENCH).js
 
 clean:
 	rm -rf dist .tmp

@@ -30,7 +30,11 @@ export async function startAgent(
   containerdSocket: string,
   namespace: string,
   extraArgs: string[] = [],
-  options: { dir?: string } = {},
+  options: {
+    dir?: string;
+    /** The built CLI to run; default this repo's dist/main.js (benches compiled elsewhere pass it). */
+    main?: string;
+  } = {},
 ): Promise<AgentProcess> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'budgie-agent-')));
   const socket = join(dir, 'budgie.sock');
@@ -39,7 +43,7 @@ export async function startAgent(
   const child = spawn(
     process.execPath,
     [
-      MAIN,
+      options.main ?? MAIN,
       'agent',
       '--containerd',
       containerdSocket,
