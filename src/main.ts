@@ -3,9 +3,18 @@
  * The `budgie` executable and the composition root: the only place where the CLI and the agent
  * meet. The CLI gets the agent as an injected function and never imports it.
  */
-import { runAgent } from './agent';
+import type { AgentConfig } from './config/agent-config';
 import { runCli } from './cli';
 import { version } from './version';
+
+/**
+ * Loads the agent only for `budgie agent`: its module tree (containerd, CNI, proxy, the generated
+ * API) costs a few hundred milliseconds that every other command would pay at start.
+ */
+async function runAgent(config: AgentConfig, signal: AbortSignal): Promise<void> {
+  const agent = await import('./agent');
+  await agent.runAgent(config, signal);
+}
 
 function main(): void {
   const controller = new AbortController();
