@@ -1,5 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { generateKeyPair, privateKeyPem, randomSerial, SIGNING_ALGORITHM, x509 } from './x509';
+import {
+  generateKeyPair,
+  pemOf,
+  privateKeyPem,
+  randomSerial,
+  SIGNING_ALGORITHM,
+  x509,
+} from './x509';
 
 /** The CA outlives any machine in the cluster: rotating it means re-joining every node. */
 const CA_VALIDITY_MS = 20 * 365 * 24 * 3600 * 1000;
@@ -33,7 +40,7 @@ export async function createCa(now: number): Promise<CaMaterial> {
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys) };
+  return { certPem: pemOf(cert), keyPem: await privateKeyPem(keys) };
 }
 
 /** Whether `pem` is a CA certificate this module would have made (used when loading state). */

@@ -151,6 +151,7 @@ export class ClusterStore {
   }
 }
 
+// Structural, not `instanceof Error`: errors from node:fs may come from another realm (jest).
 function isMissing(err: unknown): boolean {
-  return err instanceof Error && 'code' in err && err.code === 'ENOENT';
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT';
 }

@@ -22,21 +22,24 @@ export function unary<Req, Res>(
   fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    fn(call.request, call).then(
-      (res) => {
-        callback(null, res);
-      },
-      (err: unknown) => {
-        if (err instanceof BudgieError && err.kind !== 'internal') {
-          log.debug('peer call failed', { method, peer: call.getPeer(), error: err.message });
-        } else {
-          log.error('peer call failed unexpectedly', {
-            method,
-            error: err instanceof Error ? (err.stack ?? err.message) : messageOf(err),
-          });
-        }
-        callback(toStatus(err));
-      },
-    );
+    // Through a promise, so that a handler that throws before its first await is still mapped.
+    Promise.resolve(call.request)
+      .then((request) => fn(request, call))
+      .then(
+        (res) => {
+          callback(null, res);
+        },
+        (err: unknown) => {
+          if (err instanceof BudgieError && err.kind !== 'internal') {
+            log.debug('peer call failed', { method, peer: call.getPeer(), error: err.message });
+          } else {
+            log.error('peer call failed unexpectedly', {
+              method,
+              error: err instanceof Error ? (err.stack ?? err.message) : messageOf(err),
+            });
+          }
+          callback(toStatus(err));
+        },
+      );
   };
 }

@@ -8,7 +8,7 @@ import { clusterIdOf, nodeIdOfCertificate } from './ids';
 import { signProof } from './join-proof';
 import { createCsr, nodeIdOfKey } from './node-cert';
 import { peerCall, type CallOptions } from './peer-call';
-import { joinClientCredentials } from './tls';
+import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from './tls';
 import type { JoinToken } from './token';
 
 export interface JoinAsk extends CallOptions {
@@ -39,7 +39,11 @@ export async function requestJoin(ask: JoinAsk): Promise<Admission> {
   const target = grpcTarget(ask.peer);
   const caCertPem = await fetchPinnedCa(ask.peer, ask.token.caFingerprint, ask.signal);
   const ca = new X509Certificate(caCertPem);
-  const client = new JoinServiceClient(target, joinClientCredentials(caCertPem));
+  const client = new JoinServiceClient(
+    target,
+    joinClientCredentials(caCertPem, target),
+    PEER_CHANNEL_OPTIONS,
+  );
   try {
     const { nonce } = await peerCall<{ nonce: Buffer }>(target, ask, (deadline, done) =>
       client.getChallenge({}, new Metadata(), { deadline }, done),

@@ -6,6 +6,7 @@ import { checkAddresses, checkNodeName } from './names';
 import {
   generateKeyPair,
   keyPairFromPem,
+  pemOf,
   privateKeyPem,
   randomSerial,
   SIGNING_ALGORITHM,
@@ -89,7 +90,7 @@ export async function signNodeCertificate(
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
-  return { nodeId, certPem: cert.toString('pem') };
+  return { nodeId, certPem: pemOf(cert) };
 }
 
 async function verifiedCsr(der: Uint8Array): Promise<x509.Pkcs10CertificateRequest> {

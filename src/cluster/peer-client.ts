@@ -3,7 +3,7 @@ import { MembershipServiceClient, type HelloResponse } from '../gen/budgie/peer/
 import { grpcTarget, type HostPort } from './address';
 import type { NodeIdentity } from './identity';
 import { peerCall, type CallOptions } from './peer-call';
-import { peerClientCredentials } from './tls';
+import { PEER_CHANNEL_OPTIONS, peerClientCredentials } from './tls';
 
 /**
  * A member's connection to another member: mutual TLS with this node's certificate, the server
@@ -17,7 +17,8 @@ export class PeerClient {
     this.target = grpcTarget(peer);
     this.membership = new MembershipServiceClient(
       this.target,
-      peerClientCredentials(identity, expectedNodeId),
+      peerClientCredentials(identity, this.target, expectedNodeId),
+      PEER_CHANNEL_OPTIONS,
     );
   }
 

@@ -12,7 +12,11 @@ import { nodeIdOfCertificate, shortId } from './ids';
 type CaListener = experimental.CaCertificateUpdateListener;
 type IdentityListener = experimental.IdentityCertificateUpdateListener;
 
-/** Hands grpc-js a fixed CA and identity; the server is rebuilt when they change. */
+/**
+ * Hands grpc-js a fixed CA and identity; the server is rebuilt when they change. Updates are
+ * delivered on a later tick, as grpc-js's own file-watching provider does: grpc-js registers its
+ * watcher only after it subscribes, so an update delivered during the subscription is lost.
+ */
 class StaticCertificates implements experimental.CertificateProvider {
   constructor(
     private readonly ca: Buffer,
@@ -20,11 +24,15 @@ class StaticCertificates implements experimental.CertificateProvider {
   ) {}
 
   addCaCertificateListener(listener: CaListener): void {
-    listener({ caCertificate: this.ca });
+    setImmediate(() => {
+      listener({ caCertificate: this.ca });
+    });
   }
   removeCaCertificateListener(): void {}
   addIdentityCertificateListener(listener: IdentityListener): void {
-    listener(this.identity);
+    setImmediate(() => {
+      listener(this.identity);
+    });
   }
   removeIdentityCertificateListener(): void {}
 }
@@ -54,34 +62,42 @@ export function peerServerCredentials(identity: NodeIdentity): ServerCredentials
  */
 export function peerClientCredentials(
   identity: NodeIdentity,
+  target: string,
   expectedNodeId?: string,
 ): ChannelCredentials {
   return credentials.createSsl(
     Buffer.from(identity.caCertPem),
     Buffer.from(identity.nodeKeyPem),
     Buffer.from(identity.nodeCertPem),
-    { checkServerIdentity: nodeIdentityCheck(expectedNodeId) },
+    { checkServerIdentity: nodeIdentityCheck(target, expectedNodeId) },
   );
 }
 
 /** TLS for a joiner, which has a CA certificate (pinned by the token) and no certificate yet. */
-export function joinClientCredentials(caCertPem: string): ChannelCredentials {
+export function joinClientCredentials(caCertPem: string, target: string): ChannelCredentials {
   return credentials.createSsl(Buffer.from(caCertPem), null, null, {
-    checkServerIdentity: nodeIdentityCheck(undefined),
+    checkServerIdentity: nodeIdentityCheck(target, undefined),
   });
 }
 
+/**
+ * Channel options for every peer client. grpc-js would send the peer's IP address as the TLS
+ * server name, which RFC 6066 forbids (and Node warns about); the name is not checked anyway.
+ */
+export const PEER_CHANNEL_OPTIONS = { 'grpc.ssl_target_name_override': 'peer.budgie' };
+
 function nodeIdentityCheck(
+  target: string,
   expectedNodeId: string | undefined,
 ): (host: string, cert: PeerCertificate) => Error | undefined {
-  return (host, cert) => {
+  return (_host, cert) => {
     const nodeId = nodeIdOfCertificate(new X509Certificate(cert.raw));
     if (nodeId === undefined) {
-      return new Error(`peer ${host}: its certificate does not name a Budgie node`);
+      return new Error(`peer ${target}: its certificate does not name a Budgie node`);
     }
     if (expectedNodeId !== undefined && nodeId !== expectedNodeId) {
       return new Error(
-        `peer ${host}: expected node ${shortId(expectedNodeId)}, found node ${shortId(nodeId)}`,
+        `peer ${target}: expected node ${shortId(expectedNodeId)}, found node ${shortId(nodeId)}`,
       );
     }
     return undefined;

@@ -53,3 +53,8 @@ export function randomSerial(): string {
   bytes[0] = (bytes[0] ?? 0) & 0x7f;
   return Buffer.from(bytes).toString('hex');
 }
+
+/** PEM as node:crypto and openssl write it, ending in a newline (files concatenate cleanly). */
+export function pemOf(cert: x509.X509Certificate): string {
+  return `${cert.toString('pem').trimEnd()}\n`;
+}

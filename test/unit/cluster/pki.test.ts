@@ -1,7 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { InvalidInputError } from '../../../src/errors';
 import { createCa, isCaCertificate } from '../../../src/cluster/ca';
-import { clusterIdOf, nodeIdOfCertificate, shortId } from '../../../src/cluster/ids';
+import { clusterIdOf, nodeIdOfCertificate, nodeUri, shortId } from '../../../src/cluster/ids';
+import {
+  generateKeyPair,
+  keyPairFromPem,
+  SIGNING_ALGORITHM,
+  x509,
+} from '../../../src/cluster/x509';
 import {
   createCsr,
   createNodeKey,
@@ -65,7 +71,7 @@ describe('cluster PKI', () => {
 
   it('refuses a CSR whose signature does not verify', async () => {
     const csrDer = await createCsr(nodeKey, 'laptop');
-    csrDer[csrDer.length - 3] ^= 0xff;
+    csrDer.writeUInt8(csrDer.readUInt8(csrDer.length - 3) ^ 0xff, csrDer.length - 3);
     await expect(
       signNodeCertificate(ca, { csrDer, nodeName: 'laptop', addresses: [], now: NOW }),
     ).rejects.toThrow(/^csr: expected a PKCS#10 request for a P-256 key/);
@@ -82,10 +88,25 @@ describe('cluster PKI', () => {
     );
   });
 
-  it('ignores a certificate whose node id is not its key', async () => {
-    // A node certificate for one key, presented as evidence for another key's id, is no match.
-    const cert = new X509Certificate((await issue()).certPem);
+  it('does not take a node id from a certificate whose key does not hash to it', async () => {
+    // Signed by the CA, but claiming another node's id: the id is the key's hash or nothing.
+    const keys = await generateKeyPair();
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: '03',
+      subject: [{ CN: ['liar'] }],
+      issuer: new x509.X509Certificate(ca.certPem).subject,
+      notBefore: new Date(NOW),
+      notAfter: new Date(NOW + 3_600_000),
+      publicKey: keys.publicKey,
+      signingKey: (await keyPairFromPem(ca.keyPem)).privateKey,
+      signingAlgorithm: SIGNING_ALGORITHM,
+      extensions: [
+        new x509.SubjectAlternativeNameExtension([
+          { type: 'url', value: nodeUri(nodeIdOfKey(nodeKey)) },
+        ]),
+      ],
+    });
+    expect(nodeIdOfCertificate(new X509Certificate(cert.toString('pem')))).toBeUndefined();
     expect(nodeIdOfCertificate(new X509Certificate(ca.certPem))).toBeUndefined();
-    expect(nodeIdOfCertificate(cert)).toBe(nodeIdOfKey(nodeKey));
   });
 });
