@@ -14,6 +14,7 @@ import {
   AppServiceClient,
   type ListReplicasResponse,
   type LogsResponse,
+  type RemoveReplicasResponse,
   type Replica,
   type RunAppResponse,
   type ScaleAppResponse,
@@ -155,6 +156,21 @@ export class AgentClient {
   stopApp(target: string): Promise<StopAppResponse> {
     return unary<StopAppResponse>(this.mapError, (done) =>
       this.apps.stopApp({ target }, new Metadata(), this.options(DEADLINE_MS.stop), done),
+    );
+  }
+
+  /**
+   * Removes exited replicas: one (ID or unique prefix) or all of an app (name); `force` stops
+   * what still runs first, as `stopApp` does.
+   */
+  removeReplicas(target: string, force: boolean): Promise<RemoveReplicasResponse> {
+    return unary<RemoveReplicasResponse>(this.mapError, (done) =>
+      this.apps.removeReplicas(
+        { target, force },
+        new Metadata(),
+        this.options(DEADLINE_MS.stop),
+        done,
+      ),
     );
   }
 

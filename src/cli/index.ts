@@ -6,7 +6,8 @@ import { plannedCommands } from './commands/planned';
 import { psCommand } from './commands/ps';
 import { runCommand } from './commands/run';
 import { scaleCommand } from './commands/scale';
-import { stopCommands } from './commands/stop';
+import { rmCommand } from './commands/rm';
+import { stopCommand } from './commands/stop';
 import { validateCommand } from './commands/validate';
 import type { CliDeps, GlobalArgs } from './context';
 import { describeFailure, UsageError } from './failure';
@@ -39,7 +40,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     })
     .command(runCommand(deps))
     .command(psCommand(deps))
-    .command(stopCommands(deps))
+    .command(stopCommand(deps))
+    .command(rmCommand(deps))
     .command(scaleCommand(deps))
     .command(logsCommand(deps))
     .command(validateCommand(deps))

@@ -28,6 +28,12 @@ export interface ContainerdConnectionOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * grpc-js waits up to 2 minutes between reconnection tries by default, failing every call
+ * meanwhile: after a containerd restart the agent would stay cut off long after containerd is
+ * back. Trying a local socket every 2 s at most costs nothing.
+ */
+const RECONNECT_BACKOFF_MS = { initial: 500, max: 2000 };
 /** containerd accepts and sends messages up to 16 MiB (its defaults.DefaultMaxRecvMsgSize). */
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
@@ -48,6 +54,8 @@ export class ContainerdConnection {
     this.client = new Client(`unix://${options.socket}`, credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MS.initial,
+      'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS.max,
     });
   }
 

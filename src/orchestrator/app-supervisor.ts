@@ -52,6 +52,8 @@ export class AppSupervisor {
   private failures = 0;
   private lastFailureMs = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Starts in progress, by replica ID: a retirement waits for its replica's start to end. */
+  private readonly starting = new Map<string, Promise<void>>();
   private closed = false;
   private readonly listeners = new Set<() => void>();
   /** The latest failure of a replica, for `run` to report. */
@@ -117,14 +119,16 @@ export class AppSupervisor {
     return () => this.listeners.delete(wrapped);
   }
 
-  onExit(id: string, code: number, atMs: number): void {
+  /** A replica's task ended; `via` says who noticed (containerd's event, or a later resync). */
+  onExit(id: string, code: number, atMs: number, via: 'event' | 'sync' = 'event'): void {
     const replica = this.replicas.get(id);
     if (replica === undefined || replica.state === 'exited') return;
     const wasStopping = replica.state === 'stopping';
     replica.exited(code, atMs);
     replica.probe?.stop();
     if (!wasStopping) {
-      this.deps.log.warn('replica exited', { app: this.app.name, replica: shortId(id), code });
+      const fields = { app: this.app.name, replica: shortId(id), code, via };
+      this.deps.log.warn('replica exited', fields);
       this.fail(replica, `exited with code ${code}`);
     }
     this.refresh();
@@ -158,11 +162,39 @@ export class AppSupervisor {
     this.listeners.clear();
   }
 
-  /** Forgets exited replicas (restart: never / on-failure leftovers). */
-  async removeExited(): Promise<string[]> {
-    const exited = [...this.replicas.values()].filter((r) => r.state === 'exited');
-    await Promise.all(exited.map((r) => this.retire(r)));
-    return exited.map((r) => r.id);
+  /**
+   * Removes exited replicas for good (restart: never / on-failure leftovers; only `ids` when
+   * given): container, snapshot, network, log. Unlike a retirement, a failure (containerd away)
+   * is reported and leaves the replica listed, so that `rm` can be tried again.
+   */
+  async removeExited(ids?: readonly string[]): Promise<string[]> {
+    const chosen = [...this.replicas.values()].filter(
+      (r) => r.state === 'exited' && (ids === undefined || ids.includes(r.id)),
+    );
+    // One being retired already (restart policy) is awaited, not removed twice.
+    const results = await Promise.allSettled(chosen.map((r) => r.retiring ?? this.remove(r)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return chosen.map((r) => r.id);
+  }
+
+  private async remove(replica: Replica): Promise<void> {
+    const { runtime, network } = this.deps;
+    const removal = (async () => {
+      await runtime.remove(replica.id).catch(ignoreMissing);
+      await network.detach(replica.id);
+      await rm(replica.logPath, { force: true });
+    })();
+    replica.retiring = removal;
+    try {
+      await removal;
+      this.replicas.delete(replica.id);
+    } catch (err) {
+      replica.retiring = undefined;
+      throw err;
+    } finally {
+      this.refresh();
+    }
   }
 
   /** Takes the decisions; see the class comment. */
@@ -238,6 +270,13 @@ export class AppSupervisor {
     });
     this.replicas.set(id, replica);
     this.refresh();
+    let started: () => void = () => undefined;
+    this.starting.set(
+      id,
+      new Promise<void>((resolve) => {
+        started = resolve;
+      }),
+    );
     try {
       const net = await network.attach(id);
       replica.ip = net.ip;
@@ -258,7 +297,11 @@ export class AppSupervisor {
         netnsPath: net.netnsPath,
         logPath: replica.logPath,
       });
-      if (this.closed || !replica.is('created')) throw new Error('stopped while starting');
+      if (this.closed || !replica.is('created')) {
+        // Retired meanwhile: the retirement waits for this start, and must find no container.
+        await runtime.remove(id);
+        return;
+      }
       await runtime.start(id);
       // The exit event may have come first (a command that ends at once): onExit handled it.
       if (!replica.is('created')) return;
@@ -276,6 +319,9 @@ export class AppSupervisor {
       replica.exited(-1, this.deps.now());
       this.fail(replica, messageOf(err));
       this.refresh();
+    } finally {
+      this.starting.delete(id);
+      started();
     }
   }
 
@@ -330,19 +376,27 @@ export class AppSupervisor {
     if (wasRunning) replica.state = 'stopping';
     replica.probe?.stop();
     this.refresh();
-    const ignoreMissing = (err: unknown): void => {
-      if (!(err instanceof NotFoundError)) throw err;
-    };
+    // Stopping before the start ends could miss a container (or a task) about to exist.
+    await this.starting.get(replica.id);
     try {
       if (wasRunning) {
         const status = await runtime.stop(replica.id, this.app.stopTimeoutMs).catch(ignoreMissing);
         if (status !== undefined) replica.exited(status.code, status.atMs);
       }
       await runtime.remove(replica.id).catch(ignoreMissing);
+    } catch (err) {
+      // containerd is away: the orchestrator's resync removes the container once it is back.
+      log.error('could not remove replica', { replica: shortId(replica.id), err: messageOf(err) });
+    }
+    try {
+      // Even so, the address and the namespace are ours to free now (CNI does not need containerd).
       await network.detach(replica.id);
       await rm(replica.logPath, { force: true });
     } catch (err) {
-      log.error('could not remove replica', { replica: shortId(replica.id), err: messageOf(err) });
+      log.error('could not free replica network', {
+        replica: shortId(replica.id),
+        err: messageOf(err),
+      });
     } finally {
       this.replicas.delete(replica.id);
       this.refresh();
@@ -387,4 +441,9 @@ export class AppSupervisor {
       }
     }
   }
+}
+
+function ignoreMissing(err: unknown): undefined {
+  if (err instanceof NotFoundError) return undefined;
+  throw err;
 }

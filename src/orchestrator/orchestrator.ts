@@ -1,11 +1,17 @@
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '../bundle/types';
-import { ConflictError, InvalidInputError, messageOf, NotFoundError } from '../errors';
-import type { ContainerInfo } from '../runtime/containers';
+import {
+  ConflictError,
+  FailedPreconditionError,
+  InvalidInputError,
+  messageOf,
+  NotFoundError,
+} from '../errors';
 import { AppSupervisor, type SupervisorDeps } from './app-supervisor';
-import { LABEL_APP, LABEL_SPEC, shortId } from './labels';
-import { Replica } from './replica';
+import { followEvents } from './event-follower';
+import { RuntimeResync } from './resync';
+import { LABEL_APP, shortId } from './labels';
+import { adoptedReplica } from './replica';
 import { runFailure } from './run-failure';
 import type { AppRecord, DesiredStateStore, ImageEnsurer, ReplicaView, RunEvent } from './types';
 
@@ -15,6 +21,8 @@ export interface OrchestratorDeps extends Omit<SupervisorDeps, 'now'> {
   now?: () => number;
   /** How often containerd's view is compared with ours, to catch events missed. */
   syncIntervalMs?: number;
+  /** First and longest wait between tries to subscribe to containerd's events again. */
+  eventsRetryMs?: { base: number; max: number };
 }
 
 export interface RunOptions {
@@ -30,7 +38,6 @@ export interface RunResult {
 }
 
 const DEFAULT_SYNC_MS = 5000;
-const EVENTS_RETRY_MS = 1000;
 
 /**
  * The node's apps: desired state in the store, one supervisor per app, containerd's events routed
@@ -39,20 +46,47 @@ const EVENTS_RETRY_MS = 1000;
  */
 export class Orchestrator {
   private readonly supervisors = new Map<string, AppSupervisor>();
+  /** Apps being stopped: out of `supervisors` already, but their containers are not orphans. */
+  private readonly closing = new Set<AppSupervisor>();
+  private readonly resync: RuntimeResync;
   private readonly stopped = new AbortController();
   private syncTimer: NodeJS.Timeout | undefined;
   private readonly deps: OrchestratorDeps & { now: () => number };
 
   constructor(deps: OrchestratorDeps) {
     this.deps = { ...deps, now: deps.now ?? Date.now };
+    this.resync = new RuntimeResync({
+      runtime: deps.runtime,
+      network: deps.network,
+      log: deps.log,
+      now: this.deps.now,
+      supervisors: () => [...this.supervisors.values(), ...this.closing],
+      closed: () => this.isClosed(),
+    });
   }
 
   /** Recovers the desired state and what containerd runs, then keeps both in step. */
   async start(): Promise<void> {
     await this.recover();
-    void this.followEvents();
+    const { runtime, log, now, eventsRetryMs } = this.deps;
+    void followEvents(
+      {
+        runtime,
+        log,
+        now,
+        resync: () => this.resync.run(),
+        onEvent: (event) => {
+          if (event.type !== 'exit') return;
+          for (const sup of this.supervisors.values()) sup.onExit(event.id, event.code, event.atMs);
+        },
+        ...(eventsRetryMs === undefined
+          ? {}
+          : { retryBaseMs: eventsRetryMs.base, retryMaxMs: eventsRetryMs.max }),
+      },
+      this.stopped.signal,
+    );
     this.syncTimer = setInterval(() => {
-      void this.sync();
+      void this.resync.run();
     }, this.deps.syncIntervalMs ?? DEFAULT_SYNC_MS);
   }
 
@@ -138,8 +172,13 @@ export class Orchestrator {
     if (sup !== undefined) {
       const ids = [...sup.replicas.keys()];
       this.supervisors.delete(target);
-      await this.deps.store.remove(target);
-      await sup.close();
+      this.closing.add(sup);
+      try {
+        await this.deps.store.remove(target);
+        await sup.close();
+      } finally {
+        this.closing.delete(sup);
+      }
       await this.unpublishAll(sup.app, sup.app.stopTimeoutMs);
       return { app: target, stoppedIds: ids };
     }
@@ -153,6 +192,38 @@ export class Orchestrator {
     await this.deps.store.save(record);
     await supervisor.stopReplica(id);
     return { stoppedIds: [id] };
+  }
+
+  /**
+   * `rm`: removes exited replicas, one (ID or unique prefix) or all of an app (name). A replica
+   * that is not exited is refused unless `force`, which stops it as `stop` does (for an app
+   * name: stops the whole app).
+   */
+  async remove(target: string, force: boolean): Promise<{ app?: string; removedIds: string[] }> {
+    const sup = this.supervisors.get(target);
+    if (sup !== undefined) {
+      if (force) {
+        const stopped = await this.stop(target);
+        return { app: target, removedIds: stopped.stoppedIds };
+      }
+      const removedIds = await sup.removeExited();
+      if (removedIds.length === 0) {
+        throw new FailedPreconditionError(
+          `app ${target} has no exited replicas to remove: stop it with 'budgie stop ${target}' (or 'budgie rm --force ${target}')`,
+        );
+      }
+      return { removedIds };
+    }
+    const { supervisor, id } = this.findReplica(target);
+    const state = supervisor.replicas.get(id)?.state ?? 'exited';
+    if (state === 'exited') return { removedIds: await supervisor.removeExited([id]) };
+    const short = shortId(id);
+    if (!force) {
+      throw new FailedPreconditionError(
+        `replica ${short} is ${state}: stop it first with 'budgie stop ${short}' (or 'budgie rm --force ${short}')`,
+      );
+    }
+    return { removedIds: (await this.stop(id)).stoppedIds };
   }
 
   async scale(name: string, replicas: number): Promise<number> {
@@ -293,6 +364,9 @@ export class Orchestrator {
       }
     }
     const known = new Set<string>();
+    // Adopted (their probes started) only once every container is known: a probe answering
+    // earlier would have the supervisor start replicas in place of those not adopted yet.
+    const adoptions: (() => void)[] = [];
     for (const info of containers) {
       const appName = info.labels[LABEL_APP];
       if (appName === undefined) continue;
@@ -300,93 +374,32 @@ export class Orchestrator {
       const sup = this.supervisors.get(appName);
       if (sup === undefined || !networks.has(info.id)) {
         log.info('removing orphaned replica', { app: appName, replica: shortId(info.id) });
-        await this.removeOrphan(info);
+        await this.resync.removeOrphan(info);
         continue;
       }
       const net = await network.attach(info.id);
-      sup.adopt(adopted(info, net.ip, sup, join(this.deps.logDir, `${info.id}.log`)));
+      const logPath = join(this.deps.logDir, `${info.id}.log`);
+      const replica = adoptedReplica(info, net.ip, sup.app.healthcheck !== undefined, logPath);
+      adoptions.push(() => {
+        sup.adopt(replica);
+      });
       log.info('re-adopted replica', {
         app: appName,
         replica: shortId(info.id),
         state: info.state,
       });
     }
+    for (const adopt of adoptions) adopt();
     for (const id of networks) {
       if (!known.has(id)) await network.detach(id).catch(() => undefined);
     }
     for (const sup of this.supervisors.values()) sup.refresh();
   }
 
-  private async removeOrphan(info: ContainerInfo): Promise<void> {
-    const { runtime, network, log } = this.deps;
-    try {
-      if (info.state === 'running') await runtime.stop(info.id, 10_000);
-      await runtime.remove(info.id);
-      await network.detach(info.id);
-    } catch (err) {
-      log.warn('could not remove orphaned replica', {
-        replica: shortId(info.id),
-        err: messageOf(err),
-      });
-    }
-  }
-
   /** Read afresh: the signal aborts during awaits, which type narrowing cannot see. */
   private isClosed(): boolean {
     return this.stopped.signal.aborted;
   }
-
-  private async followEvents(): Promise<void> {
-    const signal = this.stopped.signal;
-    while (!signal.aborted) {
-      try {
-        for await (const event of this.deps.runtime.events(signal)) {
-          if (event.type !== 'exit') continue;
-          for (const sup of this.supervisors.values()) sup.onExit(event.id, event.code, event.atMs);
-        }
-      } catch (err) {
-        if (this.isClosed()) return;
-        this.deps.log.warn('containerd events interrupted; resubscribing', { err: messageOf(err) });
-      }
-      await sleep(EVENTS_RETRY_MS, undefined, { signal }).catch(() => undefined);
-      await this.sync();
-    }
-  }
-
-  /** Compares every replica with containerd: an exit missed (containerd restarted) is caught here. */
-  private async sync(): Promise<void> {
-    let containers: ContainerInfo[];
-    try {
-      containers = await this.deps.runtime.list();
-    } catch {
-      return;
-    }
-    const byId = new Map(containers.map((c) => [c.id, c]));
-    for (const sup of this.supervisors.values()) {
-      for (const replica of [...sup.replicas.values()]) {
-        if (replica.state !== 'running') continue;
-        const info = byId.get(replica.id);
-        if (info === undefined || info.state === 'stopped' || info.state === 'unknown') {
-          sup.onExit(replica.id, info?.exitCode ?? 255, info?.exitedAtMs ?? this.deps.now());
-        }
-      }
-    }
-  }
-}
-
-function adopted(info: ContainerInfo, ip: string, sup: AppSupervisor, logPath: string): Replica {
-  const replica = new Replica({
-    id: info.id,
-    hash: info.labels[LABEL_SPEC] ?? '',
-    imageName: info.image,
-    createdMs: info.createdAtMs,
-    logPath: info.logPath ?? logPath,
-    hasHealthcheck: sup.app.healthcheck !== undefined,
-  });
-  replica.ip = ip;
-  if (info.state === 'running') replica.running(info.createdAtMs);
-  else replica.exited(info.exitCode ?? 255, info.exitedAtMs ?? info.createdAtMs);
-  return replica;
 }
 
 function clamp(n: number, range: { min: number; max: number }): number {

@@ -1,4 +1,6 @@
 import type { App } from '../bundle/types';
+import type { ContainerInfo } from '../runtime/containers';
+import { LABEL_SPEC } from './labels';
 import type { HealthProbe, HealthState, ReplicaState, ReplicaView } from './types';
 
 export interface ReplicaInit {
@@ -85,4 +87,25 @@ export class Replica {
       logPath: this.logPath,
     };
   }
+}
+
+/** A replica found in containerd at agent start (or after a restart), as the supervisor tracks it. */
+export function adoptedReplica(
+  info: ContainerInfo,
+  ip: string,
+  hasHealthcheck: boolean,
+  logPath: string,
+): Replica {
+  const replica = new Replica({
+    id: info.id,
+    hash: info.labels[LABEL_SPEC] ?? '',
+    imageName: info.image,
+    createdMs: info.createdAtMs,
+    logPath: info.logPath ?? logPath,
+    hasHealthcheck,
+  });
+  replica.ip = ip;
+  if (info.state === 'running') replica.running(info.createdAtMs);
+  else replica.exited(info.exitCode ?? 255, info.exitedAtMs ?? info.createdAtMs);
+  return replica;
 }

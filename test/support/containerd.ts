@@ -19,6 +19,11 @@ export interface PrivateContainerd {
   output(): string;
   /** Removes its tasks and containers, stops containerd, unmounts and deletes everything. */
   stop(): Promise<void>;
+  /**
+   * Stops containerd with SIGTERM (shims and containers keep running, as in a package upgrade);
+   * `start` brings it back on the same root, state and socket and waits until it answers.
+   */
+  restart(): Promise<{ start(): Promise<void> }>;
 }
 
 /**
@@ -32,30 +37,34 @@ export async function startContainerd(): Promise<PrivateContainerd> {
   const namespace = `budgie-test-${randomBytes(4).toString('hex')}`;
   const config = join(dir, 'config.toml');
   await writeFile(config, configToml(dir, socket));
-  const child = spawn(
-    'containerd',
-    [
-      '--config',
-      config,
-      '--root',
-      join(dir, 'root'),
-      '--state',
-      join(dir, 'state'),
-      '--address',
-      socket,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    // Keep the tail only: containerd is chatty at startup and tests run long.
-    stderr = (stderr + chunk.toString()).slice(-64 * 1024);
-  });
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      resolve();
-    }),
-  );
+  const launch = () => {
+    const child = spawn(
+      'containerd',
+      [
+        '--config',
+        config,
+        '--root',
+        join(dir, 'root'),
+        '--state',
+        join(dir, 'state'),
+        '--address',
+        socket,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr.on('data', (chunk: Buffer) => {
+      // Keep the tail only: containerd is chatty at startup and tests run long.
+      stderr = (stderr + chunk.toString()).slice(-64 * 1024);
+    });
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        resolve();
+      }),
+    );
+    return { child, exited };
+  };
+  let { child, exited } = launch();
 
   const client = ContainerdClient.connect({ socket, namespace, defaultTimeoutMs: 2000 });
   try {
@@ -72,21 +81,38 @@ export async function startContainerd(): Promise<PrivateContainerd> {
     throw err;
   }
 
+  const terminate = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const running = child;
+    const timer = setTimeout(() => running.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
   const stop = async (): Promise<void> => {
     await removeWorkloads(client).catch(() => undefined);
     client.close();
     await killShims(socket);
     await killCgroup(namespace);
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminate();
     await rm(join('/run/containerd/runc', namespace), { recursive: true, force: true });
     await cleanDir(dir);
   };
-  return { socket, namespace, root: dir, output: () => stderr, stop };
+  const restart = async (): Promise<{ start(): Promise<void> }> => {
+    await terminate();
+    return {
+      start: async () => {
+        ({ child, exited } = launch());
+        const running = child;
+        await waitForVersion(
+          client,
+          () => running.exitCode !== null,
+          () => stderr,
+        );
+      },
+    };
+  };
+  return { socket, namespace, root: dir, output: () => stderr, stop, restart };
 }
 
 function configToml(dir: string, socket: string): string {

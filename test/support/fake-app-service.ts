@@ -18,6 +18,8 @@ import {
   type AppServiceServer,
   type LogsRequest,
   type LogsResponse,
+  type RemoveReplicasRequest,
+  type RemoveReplicasResponse,
   type Replica,
   type RunAppRequest,
   type RunAppResponse,
@@ -32,7 +34,8 @@ import {
   type ImportImageResponse,
 } from '../../src/gen/budgie/v1/images';
 
-type Method = 'runApp' | 'listReplicas' | 'stopApp' | 'scaleApp' | 'logs' | 'importImage';
+type Method =
+  'runApp' | 'listReplicas' | 'stopApp' | 'removeReplicas' | 'scaleApp' | 'logs' | 'importImage';
 
 /**
  * A stub agent for CLI tests: serves budgie.v1 AppService (and ImageService.ImportImage) on a
@@ -45,6 +48,7 @@ export class FakeAppService {
   readonly runRequests: RunAppRequest[] = [];
   readonly listRequests: { all: boolean; app: string }[] = [];
   readonly stopRequests: StopAppRequest[] = [];
+  readonly removeRequests: RemoveReplicasRequest[] = [];
   readonly scaleRequests: ScaleAppRequest[] = [];
   readonly logsRequests: LogsRequest[] = [];
   readonly imports: { fileName: string; bytes: number }[] = [];
@@ -54,6 +58,7 @@ export class FakeAppService {
   runEvents: RunAppResponse[] = [];
   replicas: Replica[] = [];
   stopResponse: StopAppResponse = { stoppedIds: [], app: '' };
+  removeResponse: RemoveReplicasResponse = { removedIds: [], app: '' };
   /** Log chunks; with `follow`, the stream then stays open until the client cancels it. */
   logChunks: LogsResponse[] = [];
   importedName = 'docker.io/library/imported:latest';
@@ -99,6 +104,10 @@ export class FakeAppService {
       stopApp: (call, done) => {
         this.stopRequests.push(call.request);
         this.answer('stopApp', call, done, () => this.stopResponse);
+      },
+      removeReplicas: (call, done) => {
+        this.removeRequests.push(call.request);
+        this.answer('removeReplicas', call, done, () => this.removeResponse);
       },
       scaleApp: (call, done) => {
         this.scaleRequests.push(call.request);

@@ -61,6 +61,12 @@ export function appService(orchestrator: Orchestrator, log: Logger): ServiceBind
       const result = await orchestrator.stop(req.target);
       return { stoppedIds: result.stoppedIds, app: result.app ?? '' };
     }),
+    removeReplicas: unary(log, 'RemoveReplicas', async (req) => {
+      if (req.target === '')
+        throw new InvalidInputError('target: expected an app name or replica ID');
+      const result = await orchestrator.remove(req.target, req.force);
+      return { removedIds: result.removedIds, app: result.app ?? '' };
+    }),
     scaleApp: unary(log, 'ScaleApp', async (req) => ({
       replicas: await orchestrator.scale(req.app, req.replicas),
     })),

@@ -1,4 +1,9 @@
-import { ConflictError, FailedPreconditionError, NotFoundError } from '../../../src/errors';
+import {
+  ConflictError,
+  FailedPreconditionError,
+  NotFoundError,
+  UnavailableError,
+} from '../../../src/errors';
 import type {
   ContainerCreateOptions,
   ContainerInfo,
@@ -44,7 +49,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, FakeContainer>();
   private readonly failures: Failure[] = [];
   private readonly holds = new Map<RuntimeMethod, Promise<void>>();
-  private readonly subscribers = new Set<(event: RuntimeEvent) => void>();
+  private readonly subscribers = new Set<(event: RuntimeEvent | Error) => void>();
+  private unavailable: UnavailableError | undefined;
   private nextPid = 1000;
   private readonly now: () => number;
 
@@ -70,6 +76,20 @@ export class FakeContainerRuntime implements ContainerRuntime {
       }),
     );
     return release;
+  }
+
+  /**
+   * containerd goes away (false) or comes back (true), as in a containerd restart: meanwhile every
+   * call and subscription fails with UnavailableError, open event streams break, and containers
+   * keep their state (their exits are not reported: nobody listens).
+   */
+  setAvailable(available: boolean): void {
+    if (available) {
+      this.unavailable = undefined;
+      return;
+    }
+    this.unavailable = new UnavailableError('containerd is not reachable (fake)');
+    for (const subscriber of this.subscribers) subscriber(this.unavailable);
   }
 
   /** The options a container was created with, to check what the caller asked for. */
@@ -167,9 +187,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async *events(signal: AbortSignal): AsyncIterable<RuntimeEvent> {
-    const queue: RuntimeEvent[] = [];
+    if (this.unavailable !== undefined) throw this.unavailable;
+    const queue: (RuntimeEvent | Error)[] = [];
     let wake: (() => void) | undefined;
-    const subscriber = (event: RuntimeEvent): void => {
+    const subscriber = (event: RuntimeEvent | Error): void => {
       queue.push(event);
       wake?.();
     };
@@ -179,6 +200,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
     try {
       while (!signal.aborted) {
         const next = queue.shift();
+        if (next instanceof Error) throw next;
         if (next !== undefined) {
           yield next;
           continue;
@@ -201,6 +223,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
       ...(graceMs === undefined ? {} : { graceMs }),
     });
     await this.holds.get(method);
+    if (this.unavailable !== undefined) throw this.unavailable;
     const at = this.failures.findIndex(
       (f) => f.method === method && (f.id === undefined || f.id === id),
     );
@@ -230,6 +253,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   private emit(event: RuntimeEvent): void {
+    if (this.unavailable !== undefined) return;
     for (const subscriber of this.subscribers) subscriber(event);
   }
 }

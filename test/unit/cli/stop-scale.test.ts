@@ -1,4 +1,4 @@
-import { InvalidInputError, NotFoundError } from '../../../src/errors';
+import { FailedPreconditionError, InvalidInputError, NotFoundError } from '../../../src/errors';
 import { cli } from '../../support/cli';
 import { FakeAppService } from '../../support/fake-app-service';
 
@@ -14,11 +14,34 @@ describe('budgie stop, rm and scale', () => {
   });
   afterEach(() => agent.stop());
 
-  it.each(['stop', 'rm'])('%s prints the stopped IDs, one per line', async (command) => {
+  it('stop prints the stopped IDs, one per line', async () => {
     agent.stopResponse = { stoppedIds: [ID_A, ID_B], app: 'webapp' };
-    const r = await run(command, 'webapp');
+    const r = await run('stop', 'webapp');
     expect(r).toEqual({ code: 0, stdout: 'aaaaaaaaaaaa\nbbbbbbbbbbbb\n', stderr: '' });
     expect(agent.stopRequests).toEqual([{ target: 'webapp' }]);
+  });
+
+  it('rm asks the agent to remove (not stop) and prints the removed IDs', async () => {
+    agent.removeResponse = { removedIds: [ID_A], app: '' };
+    const r = await run('rm', 'aaaaaaaa');
+    expect(r).toEqual({ code: 0, stdout: 'aaaaaaaaaaaa\n', stderr: '' });
+    expect(agent.removeRequests).toEqual([{ target: 'aaaaaaaa', force: false }]);
+    expect(agent.calls).toEqual(['removeReplicas']);
+  });
+
+  it.each([['--force'], ['-f']])('rm %s asks to stop what runs first', async (flag) => {
+    agent.removeResponse = { removedIds: [ID_A, ID_B], app: 'webapp' };
+    const r = await run('rm', flag, 'webapp');
+    expect(r).toEqual({ code: 0, stdout: 'aaaaaaaaaaaa\nbbbbbbbbbbbb\n', stderr: '' });
+    expect(agent.removeRequests).toEqual([{ target: 'webapp', force: true }]);
+  });
+
+  it("rm: the agent's refusal of a running replica is one line and exit 1", async () => {
+    const message =
+      "replica aaaaaaaaaaaa is running: stop it first with 'budgie stop aaaaaaaaaaaa' (or 'budgie rm --force aaaaaaaaaaaa')";
+    agent.failures.removeReplicas = new FailedPreconditionError(message);
+    const r = await run('rm', 'aaaa');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `budgie: ${message}\n` });
   });
 
   it("stop: the agent's NotFound is one line and exit 1", async () => {
@@ -52,6 +75,7 @@ describe('budgie stop, rm and scale', () => {
   it.each([
     ['stop', 'budgie stop webapp'],
     ['rm', 'budgie rm webapp'],
+    ['rm', 'budgie rm --force webapp'],
     ['scale', 'budgie scale webapp 3'],
     ['run', 'budgie run bundles/hello.bun'],
     ['ps', 'budgie ps --all'],
@@ -68,6 +92,7 @@ describe('every app command without an agent', () => {
   it.each([
     ['ps'],
     ['stop', 'webapp'],
+    ['rm', 'webapp'],
     ['scale', 'webapp', '2'],
     ['logs', 'webapp'],
     ['run', 'test/fixtures/bundles/valid/minimal.bun'],

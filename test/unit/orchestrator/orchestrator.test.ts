@@ -3,102 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '../../../src/bundle/types';
 import { silentLogger } from '../../../src/log';
-import type { Network, ReplicaNetwork } from '../../../src/network';
 import { Orchestrator } from '../../../src/orchestrator';
-import type {
-  AppRecord,
-  DesiredStateStore,
-  HealthProbeOptions,
-  RunEvent,
-} from '../../../src/orchestrator/types';
+import type { RunEvent } from '../../../src/orchestrator/types';
 import { ProxyTable } from '../../../src/proxy';
 import { FakeContainerRuntime } from '../../support/fakes/container-runtime';
-
-class FakeNetwork implements Network {
-  readonly attached = new Map<string, ReplicaNetwork>();
-  private next = 2;
-  attach(replicaId: string): Promise<ReplicaNetwork> {
-    const known = this.attached.get(replicaId);
-    if (known !== undefined) return Promise.resolve(known);
-    const net = {
-      replicaId,
-      netnsPath: `/run/netns/${replicaId.slice(0, 12)}`,
-      ip: `127.0.0.${this.next++}`,
-      prefixLength: 8,
-      gateway: '127.0.0.1',
-      interface: 'eth0',
-      bridge: 'fake0',
-    };
-    this.attached.set(replicaId, net);
-    return Promise.resolve(net);
-  }
-  detach(replicaId: string): Promise<void> {
-    this.attached.delete(replicaId);
-    return Promise.resolve();
-  }
-  list(): Promise<string[]> {
-    return Promise.resolve([...this.attached.keys()]);
-  }
-}
-
-class MemoryStore implements DesiredStateStore {
-  readonly records = new Map<string, AppRecord>();
-  save(record: AppRecord): Promise<void> {
-    this.records.set(record.app.name, structuredClone(record));
-    return Promise.resolve();
-  }
-  remove(name: string): Promise<void> {
-    this.records.delete(name);
-    return Promise.resolve();
-  }
-  get(name: string): Promise<AppRecord | undefined> {
-    return Promise.resolve(this.records.get(name));
-  }
-  list(): Promise<AppRecord[]> {
-    return Promise.resolve([...this.records.values()]);
-  }
-}
-
-/** Health probes the test drives by hand. */
-class Probes {
-  readonly live = new Map<string, HealthProbeOptions>();
-  create = (options: HealthProbeOptions) => ({
-    start: () => {
-      this.live.set(options.host, options);
-    },
-    stop: () => {
-      this.live.delete(options.host);
-    },
-  });
-  setAll(state: 'healthy' | 'unhealthy', detail = ''): void {
-    for (const p of this.live.values()) p.onChange(state, detail);
-  }
-}
-
-function app(overrides: Partial<App> = {}): App {
-  return {
-    version: '1.0',
-    name: 'web',
-    image: { kind: 'registry', reference: 'busybox' },
-    ports: [],
-    volumes: [],
-    environment: [],
-    replicas: { min: 2, max: 4 },
-    restart: 'always',
-    stopTimeoutMs: 1000,
-    ...overrides,
-  };
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 0));
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { app, FakeNetwork, MemoryStore, Probes, tick, until } from './harness';
 
 describe('Orchestrator on fakes', () => {
   let dir: string;

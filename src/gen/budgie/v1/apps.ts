@@ -195,6 +195,19 @@ export interface StopAppResponse {
   app: string;
 }
 
+export interface RemoveReplicasRequest {
+  /** A replica ID, a unique prefix of one, or an app name. */
+  target: string;
+  /** Stop what still runs first (for an app name: the whole app, as StopApp). */
+  force: boolean;
+}
+
+export interface RemoveReplicasResponse {
+  removedIds: string[];
+  /** Set when `force` stopped a whole app (and its desired state was removed). */
+  app: string;
+}
+
 export interface ScaleAppRequest {
   app: string;
   replicas: number;
@@ -1276,6 +1289,180 @@ export const StopAppResponse: MessageFns<StopAppResponse> = {
   },
 };
 
+function createBaseRemoveReplicasRequest(): RemoveReplicasRequest {
+  return { target: "", force: false };
+}
+
+export const RemoveReplicasRequest: MessageFns<RemoveReplicasRequest> = {
+  encode(message: RemoveReplicasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    if (message.force !== false) {
+      writer.uint32(16).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveReplicasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveReplicasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveReplicasRequest {
+    return {
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: RemoveReplicasRequest): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveReplicasRequest>): RemoveReplicasRequest {
+    return RemoveReplicasRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveReplicasRequest>): RemoveReplicasRequest {
+    const message = createBaseRemoveReplicasRequest();
+    message.target = object.target ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
+
+function createBaseRemoveReplicasResponse(): RemoveReplicasResponse {
+  return { removedIds: [], app: "" };
+}
+
+export const RemoveReplicasResponse: MessageFns<RemoveReplicasResponse> = {
+  encode(message: RemoveReplicasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.removedIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.app !== "") {
+      writer.uint32(18).string(message.app);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveReplicasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveReplicasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.removedIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.app = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveReplicasResponse {
+    return {
+      removedIds: globalThis.Array.isArray(object?.removedIds)
+        ? object.removedIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removed_ids)
+        ? object.removed_ids.map((e: any) => globalThis.String(e))
+        : [],
+      app: isSet(object.app) ? globalThis.String(object.app) : "",
+    };
+  },
+
+  toJSON(message: RemoveReplicasResponse): unknown {
+    const obj: any = {};
+    if (message.removedIds?.length) {
+      obj.removedIds = message.removedIds;
+    }
+    if (message.app !== "") {
+      obj.app = message.app;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveReplicasResponse>): RemoveReplicasResponse {
+    return RemoveReplicasResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveReplicasResponse>): RemoveReplicasResponse {
+    const message = createBaseRemoveReplicasResponse();
+    message.removedIds = object.removedIds?.map((e) => e) || [];
+    message.app = object.app ?? "";
+    return message;
+  },
+};
+
 function createBaseScaleAppRequest(): ScaleAppRequest {
   return { app: "", replicas: 0 };
 }
@@ -1679,6 +1866,23 @@ export const AppServiceService = {
     responseSerialize: (value: StopAppResponse): Buffer => Buffer.from(StopAppResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StopAppResponse => StopAppResponse.decode(value),
   },
+  /**
+   * RemoveReplicas removes exited replicas (restart: never / on-failure leftovers, kept so that
+   * their logs can be read): container, snapshot, network and log. The target is one replica (by
+   * ID or unique ID prefix) or every exited replica of an app (by name). A replica that is not
+   * exited is refused (FAILED_PRECONDITION) unless `force`, which stops it as StopApp does.
+   */
+  removeReplicas: {
+    path: "/budgie.v1.AppService/RemoveReplicas" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveReplicasRequest): Buffer =>
+      Buffer.from(RemoveReplicasRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveReplicasRequest => RemoveReplicasRequest.decode(value),
+    responseSerialize: (value: RemoveReplicasResponse): Buffer =>
+      Buffer.from(RemoveReplicasResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveReplicasResponse => RemoveReplicasResponse.decode(value),
+  },
   /** ScaleApp sets how many replicas an app runs, between its replicas.min and replicas.max. */
   scaleApp: {
     path: "/budgie.v1.AppService/ScaleApp" as const,
@@ -1715,6 +1919,13 @@ export interface AppServiceServer extends UntypedServiceImplementation {
    * app's stop_timeout, then SIGKILL; frees its ports and networks.
    */
   stopApp: handleUnaryCall<StopAppRequest, StopAppResponse>;
+  /**
+   * RemoveReplicas removes exited replicas (restart: never / on-failure leftovers, kept so that
+   * their logs can be read): container, snapshot, network and log. The target is one replica (by
+   * ID or unique ID prefix) or every exited replica of an app (by name). A replica that is not
+   * exited is refused (FAILED_PRECONDITION) unless `force`, which stops it as StopApp does.
+   */
+  removeReplicas: handleUnaryCall<RemoveReplicasRequest, RemoveReplicasResponse>;
   /** ScaleApp sets how many replicas an app runs, between its replicas.min and replicas.max. */
   scaleApp: handleUnaryCall<ScaleAppRequest, ScaleAppResponse>;
   /** Logs streams a replica's or an app's container output, optionally following it. */
@@ -1767,6 +1978,27 @@ export interface AppServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StopAppResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * RemoveReplicas removes exited replicas (restart: never / on-failure leftovers, kept so that
+   * their logs can be read): container, snapshot, network and log. The target is one replica (by
+   * ID or unique ID prefix) or every exited replica of an app (by name). A replica that is not
+   * exited is refused (FAILED_PRECONDITION) unless `force`, which stops it as StopApp does.
+   */
+  removeReplicas(
+    request: RemoveReplicasRequest,
+    callback: (error: ServiceError | null, response: RemoveReplicasResponse) => void,
+  ): ClientUnaryCall;
+  removeReplicas(
+    request: RemoveReplicasRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveReplicasResponse) => void,
+  ): ClientUnaryCall;
+  removeReplicas(
+    request: RemoveReplicasRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveReplicasResponse) => void,
   ): ClientUnaryCall;
   /** ScaleApp sets how many replicas an app runs, between its replicas.min and replicas.max. */
   scaleApp(
