@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { AgentClient } from '../../api/client';
-import { loadBundle, type App } from '../../bundle';
+import type { App } from '../../bundle';
 import { BudgieError, InternalError, UnavailableError } from '../../errors';
 import type { RunAppResult } from '../../gen/budgie/v1/apps';
 import { withClient } from '../connect';
@@ -43,6 +43,8 @@ export function runCommand(deps: CliDeps): CommandModule<GlobalArgs, RunArgs> {
 
 /** The same errors and exit status as `budgie validate`, and no call to the agent. */
 async function loadApp(file: string): Promise<App> {
+  // Loaded on use: the YAML parser and codecs are most of the CLI's start-up otherwise.
+  const { loadBundle } = await import('../../bundle');
   try {
     return await loadBundle(file);
   } catch (err) {

@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import type { App } from '../../bundle/types';
-import { loadBundle } from '../../bundle';
 import { BudgieError } from '../../errors';
 import type { CliDeps, GlobalArgs } from '../context';
 
@@ -22,6 +21,8 @@ export function validateCommand(deps: CliDeps): CommandModule<GlobalArgs, Valida
         .positional('files', { type: 'string', array: true, demandOption: true })
         .example('$0 validate bundles/hello.bun', ''),
     handler: async (args) => {
+      // Loaded on use: the YAML parser and codecs are most of the CLI's start-up otherwise.
+      const { loadBundle } = await import('../../bundle');
       const failures: string[] = [];
       for (const file of args.files) {
         try {
