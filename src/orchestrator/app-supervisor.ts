@@ -203,10 +203,7 @@ export class AppSupervisor {
     const now = this.deps.now();
     const policy = this.app.restart;
     for (const r of this.replicas.values()) {
-      const restartable =
-        policy === 'always' ||
-        (policy === 'on-failure' && r.exitCode !== undefined && r.exitCode !== 0);
-      if (r.state === 'exited' && restartable) void this.retire(r);
+      if (r.state === 'exited' && this.restartable(r)) void this.retire(r);
       else if (r.state === 'running' && r.health === 'unhealthy' && policy !== 'never') {
         void this.retire(r);
       }
@@ -214,8 +211,13 @@ export class AppSupervisor {
         this.failures = 0;
       }
     }
+    // A replica that exited for good under its policy (`never`, or `on-failure` after a clean
+    // exit) still holds its place, as in Docker: a finished job is not started again.
     const live = [...this.replicas.values()].filter(
-      (r) => r.state === 'created' || (r.state === 'running' && r.health !== 'unhealthy'),
+      (r) =>
+        r.state === 'created' ||
+        (r.state === 'running' && r.health !== 'unhealthy') ||
+        (r.state === 'exited' && !this.restartable(r)),
     );
     const current = live.filter((r) => r.hash === this.hash);
     const outdated = live.filter((r) => r.hash !== this.hash);
@@ -236,6 +238,15 @@ export class AppSupervisor {
       const newestFirst = [...current].sort((a, b) => b.createdMs - a.createdMs);
       for (const r of newestFirst.slice(0, total - scale)) void this.retire(r);
     }
+  }
+
+  /** Whether the restart policy replaces this exited replica. */
+  private restartable(r: Replica): boolean {
+    const policy = this.app.restart;
+    return (
+      policy === 'always' ||
+      (policy === 'on-failure' && r.exitCode !== undefined && r.exitCode !== 0)
+    );
   }
 
   private startSome(count: number): void {

@@ -87,3 +87,44 @@ describe('Orchestrator.remove', () => {
     );
   });
 });
+
+/** Docker's restart policies: what exits for good holds its place and is not started again. */
+describe('restart policies', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(() => h.close());
+
+  async function exitOne(code: number): Promise<string> {
+    const view = h.orchestrator.list(false)[0];
+    if (view === undefined) throw new Error('no replica runs');
+    h.runtime.exit(view.id, code);
+    await until(
+      () => h.orchestrator.list(true).find((r) => r.id === view.id)?.state !== 'running',
+      'the exit',
+    );
+    return view.id;
+  }
+
+  it.each([
+    ['never', 0, false],
+    ['never', 3, false],
+    ['on-failure', 0, false],
+    ['on-failure', 3, true],
+    ['always', 0, true],
+  ] as const)('restart: %s, exit %i: replaced %s', async (restart, code, replaced) => {
+    await h.run(app({ restart, replicas: { min: 1, max: 1 } }));
+    const id = await exitOne(code);
+    if (replaced) {
+      await until(
+        () => h.orchestrator.list(false).some((r) => r.id !== id && r.state === 'running'),
+        'a replacement',
+      );
+    } else {
+      await new Promise((r) => setTimeout(r, 1_000)); // past the first backoff step
+      expect(h.orchestrator.list(true).map((r) => [r.id, r.state])).toEqual([[id, 'exited']]);
+    }
+  });
+});
