@@ -9,7 +9,12 @@ import { ConflictError, UnavailableError, messageOf } from '../errors';
 
 /** Where the .proto files are at run time: proto/ at the package root, beside dist/ and src/. */
 const PROTO_ROOT = join(__dirname, '..', '..', 'proto');
-const API_PROTOS = ['budgie/v1/node.proto', 'budgie/v1/images.proto', 'budgie/v1/apps.proto'];
+const API_PROTOS = [
+  'budgie/v1/node.proto',
+  'budgie/v1/images.proto',
+  'budgie/v1/apps.proto',
+  'budgie/v1/cluster.proto',
+];
 
 export interface ServiceBinding {
   definition: ServiceDefinition;

@@ -8,10 +8,12 @@ import { ApiServer } from './api-server';
 import { HealthMonitor } from '../health';
 import { CniNetwork } from '../network';
 import { LogClock } from '../logs';
+import { ClusterNode } from '../membership';
 import { Orchestrator, storeEnsurer } from '../orchestrator';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
 import { appService } from './services/apps';
+import { clusterService } from './services/cluster';
 import { imageService } from './services/images';
 import { nodeService } from './services/node';
 
@@ -37,6 +39,12 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   let orchestrator: Orchestrator | undefined;
   const logDir = join(config.stateDir, 'containers');
   const logClock = new LogClock(logDir, log.child({ component: 'logs' }));
+  const cluster = new ClusterNode({
+    stateDir: config.stateDir,
+    nodeName: config.nodeName,
+    config: config.cluster,
+    log: log.child({ component: 'cluster' }),
+  });
   try {
     await containerd.ready(signal);
     const network = new CniNetwork({
@@ -64,6 +72,8 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     });
     await orchestrator.start();
     logClock.start();
+    // Peering is independent of the containers: the orchestrator does not use it yet.
+    await cluster.start();
     const apiLog = log.child({ component: 'api' });
     const api = new ApiServer(config.socket, [
       nodeService(
@@ -78,6 +88,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       ),
       imageService(containerd.images, join(config.stateDir, 'tmp'), apiLog),
       appService(orchestrator, apiLog),
+      clusterService(cluster, apiLog),
     ]);
     await api.start();
     api.setServing(true);
@@ -91,6 +102,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     log.info('stopping');
     await api.stop(SHUTDOWN_GRACE_MS);
   } finally {
+    await cluster.close();
     orchestrator?.close();
     await logClock.close();
     // Published ports close with the agent; the replicas keep running and are re-adopted.

@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { agentCommand } from './commands/agent';
+import { clusterCommand } from './commands/cluster';
 import { imageCommand } from './commands/image';
 import { logsCommand } from './commands/logs';
 import { plannedCommands } from './commands/planned';
@@ -46,6 +47,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .command(logsCommand(deps))
     .command(validateCommand(deps))
     .command(imageCommand(deps))
+    .command(clusterCommand(deps))
     .command(agentCommand(deps))
     .command(plannedCommands())
     .completion('completion', 'Print a bash/zsh completion script')

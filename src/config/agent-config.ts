@@ -5,6 +5,13 @@ import { isAbsolute } from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInputError, messageOf } from '../errors';
 import { LOG_LEVELS, type LogLevel } from '../log';
+import {
+  checkClusterConfig,
+  clusterFileSetting,
+  CLUSTER_FILE_KEYS,
+  type ClusterConfig,
+  type ClusterSettings,
+} from './cluster-config';
 
 /** Everything `budgie agent` needs to start, after flags, environment and config file are merged. */
 export interface AgentConfig {
@@ -21,16 +28,20 @@ export interface AgentConfig {
   subnet: string;
   /** Address the published ports listen on. */
   publishAddress: string;
+  /** Peering: --listen, --advertise, --peer, --mdns and heartbeat timings. */
+  cluster: ClusterConfig;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/budgie/config.yaml';
 
+/** The settings that are plain strings; the cluster's have their own module. */
+type StringField = Exclude<keyof AgentConfig, 'cluster'>;
 /** Settings as given, before they are checked. */
-type RawConfig = Record<keyof AgentConfig, string>;
+type RawConfig = Record<StringField, string>;
 /** Flags as yargs gives them: a flag that was not given is undefined. */
-export type AgentFlags = { [K in keyof AgentConfig]?: string | undefined };
+export type AgentFlags = { [K in StringField]?: string | undefined } & ClusterSettings;
 
-export const AGENT_DEFAULTS: Omit<AgentConfig, 'nodeName'> = {
+export const AGENT_DEFAULTS: Omit<AgentConfig, 'nodeName' | 'cluster'> = {
   containerd: '/run/containerd/containerd.sock',
   namespace: 'budgie',
   socket: '/run/budgie/budgie.sock',
@@ -43,7 +54,7 @@ export const AGENT_DEFAULTS: Omit<AgentConfig, 'nodeName'> = {
 };
 
 /** The config file's keys (snake_case, as users write YAML) and the field each one sets. */
-const FILE_KEYS: Record<string, keyof AgentConfig> = {
+const FILE_KEYS: Record<string, StringField> = {
   containerd: 'containerd',
   namespace: 'namespace',
   socket: 'socket',
@@ -56,7 +67,7 @@ const FILE_KEYS: Record<string, keyof AgentConfig> = {
   publish_address: 'publishAddress',
 };
 
-const PATH_FIELDS = new Set<keyof AgentConfig>(['containerd', 'socket', 'stateDir', 'logDir']);
+const PATH_FIELDS = new Set<StringField>(['containerd', 'socket', 'stateDir', 'logDir']);
 
 /**
  * Merges the sources in the usual order: flags and environment (yargs folds BUDGIE_* into flags)
@@ -74,18 +85,32 @@ export async function resolveAgentConfig(
   const merged: RawConfig = {
     ...AGENT_DEFAULTS,
     nodeName: hostname(),
-    ...fromFile,
+    ...fromFile.settings,
     ...definedOnly(flags),
   };
-  return checkConfig(merged);
+  const cluster = { ...fromFile.cluster };
+  for (const key of Object.values(CLUSTER_FILE_KEYS)) {
+    const value = flags[key];
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
+      Object.assign(cluster, { [key]: value });
+    }
+  }
+  return { ...checkConfig(merged), cluster: checkClusterConfig(cluster) };
 }
 
-async function readConfigFile(file: string, required: boolean): Promise<Partial<RawConfig>> {
+interface FileConfig {
+  settings: Partial<RawConfig>;
+  cluster: ClusterSettings;
+}
+
+async function readConfigFile(file: string, required: boolean): Promise<FileConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { settings: {}, cluster: {} };
+    }
     throw new InvalidInputError(`--config: cannot read ${file}: ${messageOf(err)}`);
   }
   let doc: unknown;
@@ -94,15 +119,21 @@ async function readConfigFile(file: string, required: boolean): Promise<Partial<
   } catch (err) {
     throw new InvalidInputError(`${file}: invalid YAML: ${messageOf(err)}`);
   }
-  if (doc === null || doc === undefined) return {};
+  if (doc === null || doc === undefined) return { settings: {}, cluster: {} };
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new InvalidInputError(`${file}: expected a mapping of settings`);
   }
   const out: Partial<RawConfig> = {};
+  let cluster: ClusterSettings = {};
   for (const [key, value] of Object.entries(doc)) {
+    const clusterSetting = clusterFileSetting(file, key, value);
+    if (clusterSetting !== undefined) {
+      cluster = { ...cluster, ...clusterSetting };
+      continue;
+    }
     const field = FILE_KEYS[key];
     if (field === undefined) {
-      const known = Object.keys(FILE_KEYS).join(', ');
+      const known = [...Object.keys(FILE_KEYS), ...Object.keys(CLUSTER_FILE_KEYS)].join(', ');
       throw new InvalidInputError(`${file}: unknown setting '${key}' (known: ${known})`);
     }
     if (typeof value !== 'string' || value === '') {
@@ -110,7 +141,7 @@ async function readConfigFile(file: string, required: boolean): Promise<Partial<
     }
     out[field] = value;
   }
-  return out;
+  return { settings: out, cluster };
 }
 
 function definedOnly(flags: AgentFlags): Partial<RawConfig> {
@@ -122,7 +153,7 @@ function definedOnly(flags: AgentFlags): Partial<RawConfig> {
   return out;
 }
 
-function checkConfig(config: RawConfig): AgentConfig {
+function checkConfig(config: RawConfig): Omit<AgentConfig, 'cluster'> {
   for (const field of PATH_FIELDS) {
     if (!isAbsolute(config[field])) {
       throw new InvalidInputError(`${field}: expected an absolute path, got "${config[field]}"`);

@@ -11,6 +11,13 @@ interface AgentArgs extends GlobalArgs {
   bridge?: string;
   subnet?: string;
   'publish-address'?: string;
+  listen?: string;
+  advertise?: string;
+  peer?: string[];
+  mdns?: string;
+  heartbeat?: string;
+  'suspect-after'?: string;
+  'dead-after'?: string;
   config?: string;
 }
 
@@ -44,6 +51,32 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
           type: 'string',
           describe: 'Address published ports listen on [default: 0.0.0.0]',
         })
+        .option('listen', {
+          type: 'string',
+          describe: 'HOST:PORT of the peer API (mutual TLS) [default: 0.0.0.0:7447]',
+        })
+        .option('advertise', {
+          type: 'string',
+          describe: 'Address in mDNS adverts and certificates [default: first non-loopback IPv4]',
+        })
+        .option('peer', {
+          type: 'string',
+          array: true,
+          describe: 'A member to dial, HOST:PORT (repeatable), where multicast is blocked',
+        })
+        .option('mdns', { type: 'string', describe: 'mDNS discovery, on or off [default: on]' })
+        .option('heartbeat', {
+          type: 'string',
+          describe: 'How often members are asked Hello [default: 1s]',
+        })
+        .option('suspect-after', {
+          type: 'string',
+          describe: 'Silence after which a member is suspect [default: 3s]',
+        })
+        .option('dead-after', {
+          type: 'string',
+          describe: 'Silence after which a member is dead [default: 10s]',
+        })
         .option('config', {
           type: 'string',
           describe: 'Config file (YAML) [default: /etc/budgie/config.yaml if present]',
@@ -63,6 +96,13 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
           bridge: args.bridge,
           subnet: args.subnet,
           publishAddress: args['publish-address'],
+          listen: args.listen,
+          advertise: args.advertise,
+          peers: args.peer,
+          mdns: args.mdns,
+          heartbeat: args.heartbeat,
+          suspectAfter: args['suspect-after'],
+          deadAfter: args['dead-after'],
         },
         args.config,
       );

@@ -6,7 +6,6 @@ import type { GlobalArgs } from '../context';
 const PLANNED: { command: string; describe: string }[] = [
   { command: 'chirp [target]', describe: 'Find containers on the LAN, or join one as a replica' },
   { command: 'nest', describe: 'Interactive setup wizard' },
-  { command: 'cluster', describe: 'Create, join and inspect a cluster' },
 ];
 
 export function plannedCommands(): CommandModule<GlobalArgs, GlobalArgs>[] {

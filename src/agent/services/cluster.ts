@@ -1,0 +1,60 @@
+import {
+  ClusterServiceService,
+  NodeState,
+  type ClusterNode as ClusterNodeMessage,
+  type ClusterServiceServer,
+} from '../../gen/budgie/v1/cluster';
+import { FailedPreconditionError } from '../../errors';
+import type { Logger } from '../../log';
+import type { ClusterNode, MemberState, NodeRow } from '../../membership';
+import type { ServiceBinding } from '../api-server';
+import { unary } from '../handlers';
+
+const STATE: Record<MemberState, NodeState> = {
+  alive: NodeState.NODE_STATE_ALIVE,
+  suspect: NodeState.NODE_STATE_SUSPECT,
+  dead: NodeState.NODE_STATE_DEAD,
+};
+
+/** budgie.v1.ClusterService: the local API's door to this node's membership. */
+export function clusterService(cluster: ClusterNode, log: Logger): ServiceBinding {
+  const implementation: ClusterServiceServer = {
+    init: unary(log, 'Init', async () => {
+      const { token, identity, address } = await cluster.init();
+      return { token, clusterId: identity.clusterId, nodeId: identity.nodeId, address };
+    }),
+    token: unary(log, 'Token', async (req) => ({ token: await cluster.token(req.rotate) })),
+    join: unary(log, 'Join', async (req, signal) => {
+      const { identity, peer } = await cluster.join(req.token, req.peer.trim(), signal);
+      return { clusterId: identity.clusterId, nodeId: identity.nodeId, peer };
+    }),
+    // Through a promise: the adapter expects one, so a refusal must not throw synchronously.
+    nodes: unary(log, 'Nodes', () =>
+      Promise.resolve().then(() => {
+        const nodes = cluster.nodes();
+        if (nodes === undefined) {
+          // The same message as every other members-only request.
+          cluster.requireMember();
+          throw new FailedPreconditionError('this node is not in a cluster');
+        }
+        return { clusterId: nodes.clusterId, nodes: nodes.rows.map(toMessage) };
+      }),
+    ),
+    leave: unary(log, 'Leave', async () => {
+      await cluster.leave();
+      return {};
+    }),
+  };
+  return { definition: ClusterServiceService, implementation };
+}
+
+function toMessage(row: NodeRow): ClusterNodeMessage {
+  return {
+    nodeId: row.nodeId,
+    name: row.name,
+    address: row.address,
+    state: STATE[row.state],
+    lastSeenUnixMs: row.lastSeenMs ?? 0,
+    self: row.self,
+  };
+}

@@ -1,0 +1,71 @@
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { UnavailableError } from '../errors';
+import {
+  ClusterServiceClient,
+  type InitResponse,
+  type JoinResponse,
+  type LeaveResponse,
+  type NodesResponse,
+  type TokenResponse,
+} from '../gen/budgie/v1/cluster';
+import { errorMapper, unary, type ErrorMapper } from './calls';
+
+/** A join may first wait for mDNS (seconds), then prove the token over TLS to the member. */
+const DEADLINE_MS = { local: 10_000, join: 60_000 };
+
+/** The CLI's way to the agent's ClusterService (budgie.v1 over the agent's unix socket). */
+export class ClusterClient {
+  private readonly cluster: ClusterServiceClient;
+  private readonly mapError: ErrorMapper;
+
+  constructor(readonly socket: string) {
+    this.cluster = new ClusterServiceClient(`unix://${socket}`, credentials.createInsecure());
+    this.mapError = errorMapper(
+      () =>
+        new UnavailableError(
+          `no Budgie agent answers at ${socket}: start one with 'budgie agent' (as root), ` +
+            `or point --socket or BUDGIE_SOCKET at a running one`,
+        ),
+    );
+  }
+
+  init(): Promise<InitResponse> {
+    return unary(this.mapError, (done) =>
+      this.cluster.init({}, new Metadata(), deadline(DEADLINE_MS.local), done),
+    );
+  }
+
+  async token(rotate: boolean): Promise<string> {
+    const res = await unary<TokenResponse>(this.mapError, (done) =>
+      this.cluster.token({ rotate }, new Metadata(), deadline(DEADLINE_MS.local), done),
+    );
+    return res.token;
+  }
+
+  /** `peer` empty: the agent looks for a member by mDNS. */
+  join(token: string, peer: string): Promise<JoinResponse> {
+    return unary(this.mapError, (done) =>
+      this.cluster.join({ token, peer }, new Metadata(), deadline(DEADLINE_MS.join), done),
+    );
+  }
+
+  nodes(): Promise<NodesResponse> {
+    return unary(this.mapError, (done) =>
+      this.cluster.nodes({}, new Metadata(), deadline(DEADLINE_MS.local), done),
+    );
+  }
+
+  async leave(): Promise<void> {
+    await unary<LeaveResponse>(this.mapError, (done) =>
+      this.cluster.leave({}, new Metadata(), deadline(DEADLINE_MS.local), done),
+    );
+  }
+
+  close(): void {
+    this.cluster.close();
+  }
+}
+
+function deadline(ms: number): { deadline: number } {
+  return { deadline: Date.now() + ms };
+}

@@ -1,0 +1,157 @@
+import type { Argv, CommandModule } from 'yargs';
+import { ClusterClient } from '../../api/cluster-client';
+import { DEFAULT_SOCKET } from '../../api/client';
+import { NodeState, type ClusterNode } from '../../gen/budgie/v1/cluster';
+import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
+import { UsageError } from '../failure';
+import { shortId } from '../replicas';
+import { formatAge, renderJson, renderTable } from '../table';
+import { formatOption } from './image';
+
+interface TokenArgs extends GlobalArgs {
+  rotate: boolean;
+}
+interface JoinArgs extends GlobalArgs {
+  token: string;
+  peer?: string;
+}
+interface NodesArgs extends GlobalArgs {
+  format: OutputFormat;
+}
+
+const STATE: Record<NodeState, string> = {
+  [NodeState.NODE_STATE_UNSPECIFIED]: 'unknown',
+  [NodeState.NODE_STATE_ALIVE]: 'alive',
+  [NodeState.NODE_STATE_SUSPECT]: 'suspect',
+  [NodeState.NODE_STATE_DEAD]: 'dead',
+  [NodeState.UNRECOGNIZED]: 'unknown',
+};
+
+/** `budgie cluster init|token|join|nodes|leave`: this node's membership, through its agent. */
+export function clusterCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalArgs> {
+  const out = (text: string): void => {
+    deps.stdout.write(text);
+  };
+  return {
+    command: 'cluster <command>',
+    describe: 'Create, join and inspect a cluster (init, token, join, nodes, leave)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .command<GlobalArgs>({
+          command: 'init',
+          describe: 'Create a cluster with this node as its first member; prints the join token',
+          handler: (args) =>
+            withCluster(args, async (client) => {
+              const res = await client.init();
+              out(
+                `Created cluster ${shortId(res.clusterId)}; this node is ${shortId(res.nodeId)} at ${res.address}.\n` +
+                  `Join token (keep it secret):\n\n  ${res.token}\n\n` +
+                  `On another machine running 'budgie agent':\n\n` +
+                  `  budgie cluster join ${res.token} --peer ${res.address}\n\n` +
+                  `(--peer may be left out on a LAN where mDNS works.)\n`,
+              );
+            }),
+        })
+        .command<TokenArgs>({
+          command: 'token',
+          describe: 'Print the join token (--rotate replaces it; the old one stops working)',
+          builder: (b) =>
+            b.option('rotate', {
+              type: 'boolean',
+              default: false,
+              describe: 'Make a new token; the old one is refused from now on',
+            }),
+          handler: (args) =>
+            withCluster(args, async (client) => {
+              out(`${await client.token(args.rotate)}\n`);
+            }),
+        })
+        .command<JoinArgs>({
+          command: 'join <token>',
+          describe: 'Join the cluster named by a token (via --peer, or a member found by mDNS)',
+          builder: (b) =>
+            b
+              .positional('token', {
+                type: 'string',
+                demandOption: true,
+                describe: "The token from 'budgie cluster init' or 'budgie cluster token'",
+              })
+              .option('peer', { type: 'string', describe: "A member's peer API, HOST:PORT" })
+              .example('$0 cluster join BGT1.… --peer 192.168.1.20:7447', ''),
+          handler: (args) => {
+            if (args.peer?.trim() === '') {
+              throw new UsageError('--peer: expected HOST:PORT, e.g. 192.168.1.20:7447');
+            }
+            return withCluster(args, async (client) => {
+              const res = await client.join(args.token, args.peer ?? '');
+              out(
+                `Joined cluster ${shortId(res.clusterId)} through ${res.peer}; this node is ${shortId(res.nodeId)}.\n`,
+              );
+            });
+          },
+        })
+        .command<NodesArgs>({
+          command: 'nodes',
+          describe: 'List the members: NODE ID, NAME, ADDRESS, STATE, LAST SEEN',
+          builder: (b) => b.option('format', formatOption),
+          handler: (args) =>
+            withCluster(args, async (client) => {
+              const res = await client.nodes();
+              const now = (deps.now ?? Date.now)();
+              out(
+                args.format === 'json'
+                  ? renderJson(res.nodes.map((n) => nodeJson(n, res.clusterId)))
+                  : nodesTable(res.nodes, now),
+              );
+            }),
+        })
+        .command<GlobalArgs>({
+          command: 'leave',
+          describe: 'Leave the cluster: forget its certificates and keys',
+          handler: (args) =>
+            withCluster(args, async (client) => {
+              await client.leave();
+              out('Left the cluster.\n');
+            }),
+        })
+        .demandCommand(1, 'name a cluster command: init, token, join, nodes or leave'),
+    handler: () => undefined,
+  };
+}
+
+async function withCluster(
+  args: GlobalArgs,
+  work: (client: ClusterClient) => Promise<void>,
+): Promise<void> {
+  const client = new ClusterClient(args.socket ?? DEFAULT_SOCKET);
+  try {
+    await work(client);
+  } finally {
+    client.close();
+  }
+}
+
+function nodesTable(nodes: ClusterNode[], nowMs: number): string {
+  return renderTable(
+    ['NODE ID', 'NAME', 'ADDRESS', 'STATE', 'LAST SEEN'],
+    nodes.map((n) => [
+      n.self ? `${shortId(n.nodeId)} (self)` : shortId(n.nodeId),
+      n.name,
+      n.address,
+      STATE[n.state],
+      n.self ? 'now' : n.lastSeenUnixMs === 0 ? 'never' : formatAge(n.lastSeenUnixMs, nowMs),
+    ]),
+  );
+}
+
+function nodeJson(n: ClusterNode, clusterId: string) {
+  return {
+    nodeId: n.nodeId,
+    name: n.name,
+    address: n.address,
+    state: STATE[n.state],
+    lastSeenUnixMs: n.lastSeenUnixMs === 0 ? null : n.lastSeenUnixMs,
+    self: n.self,
+    clusterId,
+  };
+}

@@ -1,0 +1,290 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ClusterIdentity,
+  parseHostPort,
+  parseToken,
+  PeerServer,
+  type NodeIdentity,
+} from '../cluster';
+import type { ClusterConfig } from '../config/cluster-config';
+import {
+  MdnsAdvertiser,
+  MdnsBrowser,
+  PROTOCOL_VERSION,
+  StaticPeers,
+  formatPeerAddress,
+  openMulticastTransport,
+  systemClock,
+  type Clock,
+  type MdnsPeer,
+  type MdnsTransport,
+} from '../discovery';
+import { ConflictError, FailedPreconditionError, messageOf } from '../errors';
+import type { Member } from '../gen/budgie/peer/v1/peer';
+import type { Logger } from '../log';
+import { findMember } from './find-member';
+import { MemberTable } from './member-table';
+import { peerDialer } from './peer-prober';
+import type { MemberView } from './types';
+
+export interface ClusterNodeOptions {
+  stateDir: string;
+  nodeName: string;
+  config: ClusterConfig;
+  log: Logger;
+  clock?: Clock;
+  /** How long a join without --peer looks for a member by mDNS. */
+  findTimeoutMs?: number;
+}
+
+/** A row of `budgie cluster nodes`: a member, or this node itself. */
+export interface NodeRow extends MemberView {
+  self: boolean;
+}
+
+/** Advert TTL: short enough that a killed node's advert goes within half a minute. */
+const ADVERT_TTL_SECONDS = 30;
+const SERVER_GRACE_MS = 1000;
+
+/**
+ * This node's part in a cluster, for the agent: its identity, the peer API while it is a member,
+ * its mDNS advert (always; the cluster id only while a member), the browser and static peers
+ * feeding the member table. init, join and leave run one at a time and re-announce the advert.
+ */
+export class ClusterNode {
+  private readonly identity: ClusterIdentity;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly port: number;
+  /** The advert's node id while this node is in no cluster (it has no key yet). */
+  private readonly anonymousId = randomBytes(8).toString('hex');
+  private readonly statics: StaticPeers;
+  private transport: MdnsTransport | undefined;
+  private advertiser: MdnsAdvertiser | undefined;
+  private browser: MdnsBrowser | undefined;
+  private server: PeerServer | undefined;
+  private table: MemberTable | undefined;
+  private member: NodeIdentity | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: ClusterNodeOptions) {
+    this.identity = new ClusterIdentity({ stateDir: options.stateDir });
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log;
+    this.port = parseHostPort(options.config.listen, '--listen').port;
+    this.statics = StaticPeers.parse(options.config.peers);
+  }
+
+  /** Loads the identity, serves the peer API when a member, and starts mDNS. */
+  start(): Promise<void> {
+    return this.serial(async () => {
+      const identity = await this.identity.load();
+      if (this.options.config.mdns) await this.startMdns();
+      if (identity !== undefined) await this.becomeMember(identity);
+      await this.advertise();
+    });
+  }
+
+  init(): Promise<{ token: string; identity: NodeIdentity; address: string }> {
+    return this.serial(async () => {
+      const { identity, token } = await this.identity.init(this.facts());
+      await this.becomeMember(identity);
+      await this.advertise();
+      this.log.info('created a cluster', { cluster: identity.clusterId.slice(0, 12) });
+      return { token, identity, address: this.selfAddress() };
+    });
+  }
+
+  token(rotate: boolean): Promise<string> {
+    return this.identity.token({ rotate });
+  }
+
+  /** Joins through `peer` (HOST:PORT), or a member found by mDNS when it is empty. */
+  join(
+    tokenText: string,
+    peer: string,
+    signal?: AbortSignal,
+  ): Promise<{ identity: NodeIdentity; peer: string }> {
+    return this.serial(async () => {
+      const token = parseToken(tokenText);
+      if (this.member !== undefined) {
+        throw new ConflictError(
+          `this node is already in cluster ${this.member.clusterId.slice(0, 12)}; run 'budgie cluster leave' first`,
+        );
+      }
+      const via = peer !== '' ? peer : await this.find(token.caFingerprint.toString('hex'), signal);
+      const joined = await this.identity.join(tokenText, via, { ...this.facts(), signal });
+      await this.becomeMember(joined.identity);
+      this.table?.add({ address: via });
+      for (const m of joined.members) {
+        if (m.address !== '') this.table?.add({ address: m.address, nodeId: m.nodeId });
+      }
+      await this.advertise();
+      this.log.info('joined a cluster', { cluster: joined.identity.clusterId.slice(0, 12), via });
+      return { identity: joined.identity, peer: via };
+    });
+  }
+
+  leave(): Promise<void> {
+    return this.serial(async () => {
+      await this.stopMember();
+      await this.identity.leave();
+      await this.advertise();
+      this.log.info('left the cluster');
+    });
+  }
+
+  /** This node (first) and the members it heartbeats; undefined when it is in no cluster. */
+  nodes(): { clusterId: string; rows: NodeRow[] } | undefined {
+    const self = this.member;
+    if (self === undefined) return undefined;
+    const rows: NodeRow[] = [
+      {
+        nodeId: self.nodeId,
+        name: self.nodeName,
+        address: this.selfAddress(),
+        state: 'alive',
+        lastSeenMs: this.clock.now(),
+        self: true,
+      },
+      ...(this.table?.members() ?? []).map((m) => ({ ...m, self: false })),
+    ];
+    return { clusterId: self.clusterId, rows };
+  }
+
+  requireMember(): NodeIdentity {
+    return this.identity.current();
+  }
+
+  close(): Promise<void> {
+    return this.serial(async () => {
+      await this.stopMember();
+      await this.advertiser?.close();
+      await this.browser?.close();
+      await this.statics.close();
+      await this.transport?.close();
+    });
+  }
+
+  private async find(clusterId: string, signal?: AbortSignal): Promise<string> {
+    if (this.browser === undefined) {
+      throw new FailedPreconditionError(
+        'join: mDNS is off on this agent (--mdns off); give a member with --peer HOST:PORT',
+      );
+    }
+    return findMember(this.browser, clusterId, this.options.findTimeoutMs ?? 5000, signal);
+  }
+
+  private async startMdns(): Promise<void> {
+    const { config } = this.options;
+    const log = this.log.child({ component: 'mdns' });
+    try {
+      this.transport = await openMulticastTransport({
+        log,
+        ...(config.advertiseGiven && { interfaceAddress: config.advertise }),
+      });
+    } catch (err) {
+      // Discovery is a convenience: static peers and --peer still work without it.
+      this.log.warn('mDNS is unavailable; only static peers will be dialled', {
+        error: messageOf(err),
+      });
+      return;
+    }
+    this.browser = new MdnsBrowser(this.transport, { log, clock: this.clock });
+    this.browser.on('found', (p) => {
+      this.offer(p);
+    });
+    this.browser.on('updated', (p) => {
+      this.offer(p);
+    });
+    this.browser.start();
+  }
+
+  /** An mDNS peer is dialled only when it claims our cluster; the TLS handshake checks the claim. */
+  private offer(peer: MdnsPeer): void {
+    const host = peer.addresses[0];
+    if (this.member === undefined || peer.clusterId !== this.member.clusterId) return;
+    if (host === undefined || peer.nodeId === this.member.nodeId) return;
+    this.table?.add({
+      address: formatPeerAddress({ host, port: peer.port }),
+      nodeId: peer.nodeId,
+      name: peer.name,
+    });
+  }
+
+  /** (Re)announces the advert: close sends a goodbye, so browsers drop the old one at once. */
+  private async advertise(): Promise<void> {
+    if (this.transport === undefined) return;
+    const nodeId = this.member?.nodeId ?? this.anonymousId;
+    const clusterId = this.member?.clusterId;
+    const current = this.advertiser?.current;
+    if (current?.nodeId === nodeId && current.clusterId === clusterId) return;
+    await this.advertiser?.close();
+    const advertise = this.options.config.advertise;
+    this.advertiser = new MdnsAdvertiser(this.transport, {
+      advert: { nodeId, clusterId, name: this.options.nodeName, version: PROTOCOL_VERSION },
+      port: this.port,
+      addresses: () => [advertise],
+      ttlSeconds: ADVERT_TTL_SECONDS,
+      log: this.log.child({ component: 'mdns' }),
+      clock: this.clock,
+    });
+    await this.advertiser.start();
+  }
+
+  private async becomeMember(identity: NodeIdentity): Promise<void> {
+    await this.stopMember();
+    const log = this.log.child({ component: 'peer' });
+    const server = new PeerServer({
+      identity: () => this.identity.current(),
+      log,
+      members: () => this.joinMembers(),
+    });
+    await server.start(this.options.config.listen);
+    this.server = server;
+    this.member = identity;
+    const { heartbeatMs, suspectAfterMs, deadAfterMs } = this.options.config;
+    this.table = new MemberTable({
+      selfNodeId: identity.nodeId,
+      clusterId: identity.clusterId,
+      dial: peerDialer(identity),
+      timings: { heartbeatMs, suspectAfterMs, deadAfterMs },
+      clock: this.clock,
+      log: this.log.child({ component: 'membership' }),
+    });
+    this.table.start();
+    for (const p of this.statics.peers()) this.table.add({ address: p.key });
+    for (const p of this.browser?.peers() ?? []) this.offer(p);
+    log.info('peer API listening', { listen: this.options.config.listen });
+  }
+
+  private async stopMember(): Promise<void> {
+    this.table?.close();
+    this.table = undefined;
+    this.member = undefined;
+    await this.server?.stop(SERVER_GRACE_MS);
+    this.server = undefined;
+  }
+
+  /** What a joiner is told to dial next: this node and the members alive now. */
+  private joinMembers(): Member[] {
+    const rows = this.nodes()?.rows ?? [];
+    return rows
+      .filter((r) => r.state === 'alive')
+      .map((r) => ({ nodeId: r.nodeId, nodeName: r.name, address: r.address }));
+  }
+
+  private selfAddress(): string {
+    return formatPeerAddress({ host: this.options.config.advertise, port: this.port });
+  }
+
+  private facts(): { nodeName: string; addresses: string[] } {
+    return { nodeName: this.options.nodeName, addresses: [this.options.config.advertise] };
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

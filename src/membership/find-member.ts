@@ -1,0 +1,55 @@
+import type { MdnsBrowser, MdnsPeer } from '../discovery';
+import { formatPeerAddress } from '../discovery';
+import { NotFoundError } from '../errors';
+
+/**
+ * Waits until the browser knows a node advertising `clusterId` and returns its HOST:PORT. The
+ * advert is only a hint: the join that follows pins TLS to the token's CA, so a spoofed advert
+ * cannot capture the joiner.
+ */
+export async function findMember(
+  browser: MdnsBrowser,
+  clusterId: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
+  const addressOf = (peer: MdnsPeer): string | undefined => {
+    const host = peer.addresses[0];
+    return peer.clusterId === clusterId && host !== undefined
+      ? formatPeerAddress({ host, port: peer.port })
+      : undefined;
+  };
+  const known = browser
+    .peers()
+    .map(addressOf)
+    .find((a) => a !== undefined);
+  if (known !== undefined) return known;
+  browser.query();
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      browser.off('found', onPeer).off('updated', onPeer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onPeer = (peer: MdnsPeer): void => {
+      const address = addressOf(peer);
+      if (address === undefined) return;
+      done();
+      resolve(address);
+    };
+    const onAbort = (): void => {
+      done();
+      reject(new NotFoundError('join: cancelled while looking for a member by mDNS'));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(
+        new NotFoundError(
+          `join: no member of cluster ${clusterId.slice(0, 12)} answered on mDNS within ${timeoutMs / 1000}s; give a member's address with --peer HOST:PORT`,
+        ),
+      );
+    }, timeoutMs);
+    browser.on('found', onPeer).on('updated', onPeer);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,161 @@
+import type { Clock } from '../discovery/clock';
+import { messageOf } from '../errors';
+import type { Logger } from '../log';
+import type { Candidate, Dial, MemberState, MemberView, Prober, Timings } from './types';
+
+interface Entry {
+  address: string;
+  nodeId: string | undefined;
+  name: string;
+  prober: Prober;
+  addedAt: number;
+  lastSeen: number | undefined;
+  state: MemberState | undefined;
+  inFlight: boolean;
+}
+
+export interface MemberTableOptions {
+  selfNodeId: string;
+  clusterId: string;
+  dial: Dial;
+  timings: Timings;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * The members this node heartbeats, keyed by address: every candidate is asked Hello every
+ * `heartbeatMs`, and its state follows from when it last answered (alive, suspect, dead). Dead
+ * members are still asked, so a node that comes back is alive again at its first answer.
+ */
+export class MemberTable {
+  private readonly entries = new Map<string, Entry>();
+  private cancelTick: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly options: MemberTableOptions) {}
+
+  start(): void {
+    if (this.cancelTick !== undefined || this.closed) return;
+    this.tick();
+  }
+
+  /** Adds a peer to heartbeat, or fills in what is now known about one. */
+  add(candidate: Candidate): void {
+    if (this.closed || candidate.nodeId === this.options.selfNodeId) return;
+    const known = this.entries.get(candidate.address);
+    if (known !== undefined) {
+      known.nodeId ??= candidate.nodeId;
+      if (known.name === '' && candidate.name !== undefined) known.name = candidate.name;
+      return;
+    }
+    const entry: Entry = {
+      address: candidate.address,
+      nodeId: candidate.nodeId,
+      name: candidate.name ?? '',
+      prober: this.options.dial(candidate.address, candidate.nodeId),
+      addedAt: this.options.clock.now(),
+      lastSeen: undefined,
+      state: undefined,
+      inFlight: false,
+    };
+    this.entries.set(entry.address, entry);
+    if (this.cancelTick !== undefined) this.probe(entry);
+  }
+
+  /**
+   * The members, one row per node id (a node reached at two addresses shows once, by its most
+   * recent answer). Peers that never answered and whose id is unknown are not listed.
+   */
+  members(): MemberView[] {
+    const byNode = new Map<string, MemberView>();
+    for (const entry of this.entries.values()) {
+      if (entry.nodeId === undefined) continue;
+      const view: MemberView = {
+        nodeId: entry.nodeId,
+        name: entry.name,
+        address: entry.address,
+        state: this.stateOf(entry),
+        lastSeenMs: entry.lastSeen,
+      };
+      const other = byNode.get(view.nodeId);
+      if (other === undefined || (view.lastSeenMs ?? 0) > (other.lastSeenMs ?? 0)) {
+        byNode.set(view.nodeId, view);
+      }
+    }
+    return [...byNode.values()];
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cancelTick?.();
+    for (const entry of this.entries.values()) entry.prober.close();
+    this.entries.clear();
+  }
+
+  private tick(): void {
+    for (const entry of this.entries.values()) {
+      this.update(entry);
+      this.probe(entry);
+    }
+    this.cancelTick = this.options.clock.schedule(() => {
+      this.tick();
+    }, this.options.timings.heartbeatMs);
+  }
+
+  private probe(entry: Entry): void {
+    // One Hello at a time per peer: a slow peer must not pile up calls.
+    if (entry.inFlight) return;
+    entry.inFlight = true;
+    entry.prober.hello(this.options.timings.suspectAfterMs).then(
+      (answer) => {
+        entry.inFlight = false;
+        if (this.closed || this.entries.get(entry.address) !== entry) return;
+        if (answer.nodeId === this.options.selfNodeId) {
+          // A --peer naming this node itself: nothing to heartbeat.
+          this.entries.delete(entry.address);
+          entry.prober.close();
+          return;
+        }
+        if (answer.clusterId !== this.options.clusterId) {
+          this.options.log.debug('peer is in another cluster', { peer: entry.address });
+          return;
+        }
+        entry.nodeId = answer.nodeId;
+        entry.name = answer.nodeName;
+        entry.lastSeen = this.options.clock.now();
+        this.update(entry);
+      },
+      (err: unknown) => {
+        entry.inFlight = false;
+        this.options.log.debug('heartbeat failed', { peer: entry.address, error: messageOf(err) });
+        this.update(entry);
+      },
+    );
+  }
+
+  /** Recomputes the entry's state and logs a change once, where it happens. */
+  private update(entry: Entry): void {
+    const state = this.stateOf(entry);
+    if (state === entry.state) return;
+    const previous = entry.state;
+    entry.state = state;
+    if (entry.nodeId === undefined) return;
+    const level = state === 'alive' ? 'info' : 'warn';
+    this.options.log.log(level, `member ${state}`, {
+      peer: entry.address,
+      node: entry.nodeId.slice(0, 12),
+      name: entry.name,
+      ...(previous !== undefined && { was: previous }),
+    });
+  }
+
+  private stateOf(entry: Entry): MemberState {
+    const { suspectAfterMs, deadAfterMs } = this.options.timings;
+    const since = this.options.clock.now() - (entry.lastSeen ?? entry.addedAt);
+    if (since >= deadAfterMs) return 'dead';
+    // A peer that never answered is not alive, however recently it was added.
+    if (since >= suspectAfterMs || entry.lastSeen === undefined) return 'suspect';
+    return 'alive';
+  }
+}

@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Server, ServerCredentials, type sendUnaryData } from '@grpc/grpc-js';
+import { toStatus } from '../../src/api/status';
+import type { BudgieError } from '../../src/errors';
+import {
+  ClusterServiceService,
+  type ClusterNode,
+  type ClusterServiceServer,
+  type InitResponse,
+  type JoinRequest,
+  type JoinResponse,
+} from '../../src/gen/budgie/v1/cluster';
+
+type Method = 'init' | 'token' | 'join' | 'nodes' | 'leave';
+
+/**
+ * A stub agent for `budgie cluster` tests: serves budgie.v1 ClusterService on a unix socket in a
+ * temp dir, records requests, answers with its fields, and fails a method with a Budgie error (as
+ * the real server would map it) when told to.
+ */
+export class FakeClusterService {
+  readonly calls: Method[] = [];
+  readonly tokenRequests: { rotate: boolean }[] = [];
+  readonly joinRequests: JoinRequest[] = [];
+  initResponse: InitResponse = {
+    token: 'BGT1.token',
+    clusterId: 'c'.repeat(64),
+    nodeId: 'a'.repeat(64),
+    address: '10.0.0.1:7447',
+  };
+  token = 'BGT1.token';
+  joinResponse: JoinResponse = { clusterId: 'c'.repeat(64), nodeId: 'b'.repeat(64), peer: '' };
+  nodes: ClusterNode[] = [];
+  readonly failures: Partial<Record<Method, BudgieError>> = {};
+
+  private constructor(
+    readonly socket: string,
+    private readonly dir: string,
+    private readonly server: Server,
+  ) {}
+
+  static async start(): Promise<FakeClusterService> {
+    const dir = await mkdtemp(join(tmpdir(), 'budgie-fake-cluster-'));
+    const socket = join(dir, 'budgie.sock');
+    const server = new Server();
+    const fake = new FakeClusterService(socket, dir, server);
+    server.addService(ClusterServiceService, fake.service());
+    await new Promise<void>((resolve, reject) => {
+      server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => {
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+    return fake;
+  }
+
+  async stop(): Promise<void> {
+    this.server.forceShutdown();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private service(): ClusterServiceServer {
+    return {
+      init: (_call, done) => {
+        this.answer('init', done, () => this.initResponse);
+      },
+      token: (call, done) => {
+        this.tokenRequests.push(call.request);
+        this.answer('token', done, () => ({ token: this.token }));
+      },
+      join: (call, done) => {
+        this.joinRequests.push(call.request);
+        this.answer('join', done, () => ({
+          ...this.joinResponse,
+          peer: call.request.peer || '10.0.0.1:7447',
+        }));
+      },
+      nodes: (_call, done) => {
+        this.answer('nodes', done, () => ({ clusterId: 'c'.repeat(64), nodes: this.nodes }));
+      },
+      leave: (_call, done) => {
+        this.answer('leave', done, () => ({}));
+      },
+    };
+  }
+
+  private answer<Res>(method: Method, done: sendUnaryData<Res>, value: () => Res): void {
+    this.calls.push(method);
+    const failure = this.failures[method];
+    if (failure) done(toStatus(failure));
+    else done(null, value());
+  }
+}

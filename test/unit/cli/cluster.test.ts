@@ -1,0 +1,164 @@
+import {
+  ConflictError,
+  FailedPreconditionError,
+  InvalidInputError,
+  NotFoundError,
+  PermissionDeniedError,
+} from '../../../src/errors';
+import { NodeState, type ClusterNode } from '../../../src/gen/budgie/v1/cluster';
+import { cli } from '../../support/cli';
+import { FakeClusterService } from '../../support/fake-cluster-service';
+
+const NOW = 1_800_000_000_000;
+
+describe('budgie cluster', () => {
+  let agent: FakeClusterService;
+  const run = (...argv: string[]) => cli([...argv, '--socket', agent.socket], { now: () => NOW });
+
+  beforeEach(async () => {
+    agent = await FakeClusterService.start();
+  });
+  afterEach(() => agent.stop());
+
+  it('init prints the token and the command to join with', async () => {
+    const r = await run('cluster', 'init');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Created cluster cccccccccccc; this node is aaaaaaaaaaaa');
+    expect(r.stdout).toContain('\n  BGT1.token\n');
+    expect(r.stdout).toContain('budgie cluster join BGT1.token --peer 10.0.0.1:7447');
+    expect(r.stderr).toBe('');
+  });
+
+  it('init on a member is one line and exit 1', async () => {
+    const message =
+      "this node is already in cluster cccccccccccc; run 'budgie cluster leave' first";
+    agent.failures.init = new ConflictError(message);
+    expect(await run('cluster', 'init')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `budgie: ${message}\n`,
+    });
+  });
+
+  it('token prints the token; --rotate asks for a new one', async () => {
+    expect(await run('cluster', 'token')).toEqual({ code: 0, stdout: 'BGT1.token\n', stderr: '' });
+    await run('cluster', 'token', '--rotate');
+    expect(agent.tokenRequests).toEqual([{ rotate: false }, { rotate: true }]);
+  });
+
+  it('token on a node in no cluster says so', async () => {
+    const message =
+      "this node is not in a cluster; run 'budgie cluster init' or 'budgie cluster join TOKEN'";
+    agent.failures.token = new FailedPreconditionError(message);
+    const r = await run('cluster', 'token');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `budgie: ${message}\n` });
+  });
+
+  it('join sends the token and --peer, and says through whom it joined', async () => {
+    const r = await run('cluster', 'join', 'BGT1.x', '--peer', '10.0.0.9:7447');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'Joined cluster cccccccccccc through 10.0.0.9:7447; this node is bbbbbbbbbbbb.\n',
+    );
+    expect(agent.joinRequests).toEqual([{ token: 'BGT1.x', peer: '10.0.0.9:7447' }]);
+  });
+
+  it('join without --peer leaves the finding to the agent (mDNS)', async () => {
+    await run('cluster', 'join', 'BGT1.x');
+    expect(agent.joinRequests).toEqual([{ token: 'BGT1.x', peer: '' }]);
+  });
+
+  it.each([
+    new InvalidInputError(
+      'token: expected BGT1.<cluster>.<id>.<secret> (4 parts separated by "."), got 1 part',
+    ),
+    new PermissionDeniedError(
+      'join: token refused (it is wrong, or it was rotated: ask a member for the current one)',
+    ),
+    new NotFoundError(
+      "join: no member of cluster cccccccccccc answered on mDNS within 5s; give a member's address with --peer HOST:PORT",
+    ),
+  ])('join failures are one line and exit 1: %s', async (failure) => {
+    agent.failures.join = failure;
+    const r = await run('cluster', 'join', 'nope');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `budgie: ${failure.message}\n` });
+  });
+
+  it('join without a token is a usage error', async () => {
+    const r = await run('cluster', 'join');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('missing argument');
+    expect(agent.calls).toEqual([]);
+  });
+
+  it('nodes lists self first and every member with state and last seen', async () => {
+    agent.nodes = [
+      node({ nodeId: 'a'.repeat(64), name: 'node-a', self: true, lastSeenUnixMs: NOW }),
+      node({ nodeId: 'b'.repeat(64), name: 'node-b', address: '10.0.0.2:7447' }),
+      node({
+        nodeId: 'd'.repeat(64),
+        name: 'node-d',
+        address: '10.0.0.4:7447',
+        state: NodeState.NODE_STATE_DEAD,
+        lastSeenUnixMs: NOW - 120_000,
+      }),
+    ];
+    const r = await run('cluster', 'nodes');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'NODE ID               NAME     ADDRESS         STATE   LAST SEEN',
+      'aaaaaaaaaaaa (self)   node-a   10.0.0.1:7447   alive   now',
+      'bbbbbbbbbbbb          node-b   10.0.0.2:7447   alive   5 seconds ago',
+      'dddddddddddd          node-d   10.0.0.4:7447   dead    2 minutes ago',
+      '',
+    ]);
+  });
+
+  it('nodes --format json has stable field names', async () => {
+    agent.nodes = [node({ nodeId: 'b'.repeat(64), name: 'node-b' })];
+    const r = await run('cluster', 'nodes', '--format', 'json');
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        nodeId: 'b'.repeat(64),
+        name: 'node-b',
+        address: '10.0.0.1:7447',
+        state: 'alive',
+        lastSeenUnixMs: NOW - 5000,
+        self: false,
+        clusterId: 'c'.repeat(64),
+      },
+    ]);
+  });
+
+  it('leave says so', async () => {
+    expect(await run('cluster', 'leave')).toEqual({
+      code: 0,
+      stdout: 'Left the cluster.\n',
+      stderr: '',
+    });
+  });
+
+  it('without an agent, says where it looked', async () => {
+    const r = await cli(['cluster', 'nodes', '--socket', '/nonexistent/budgie.sock']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^budgie: no Budgie agent answers at \/nonexistent\/budgie.sock/);
+  });
+
+  it('without a subcommand, points at the help', async () => {
+    const r = await run('cluster');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Run 'budgie cluster --help'");
+  });
+});
+
+function node(overrides: Partial<ClusterNode>): ClusterNode {
+  return {
+    nodeId: 'a'.repeat(64),
+    name: 'node-a',
+    address: '10.0.0.1:7447',
+    state: NodeState.NODE_STATE_ALIVE,
+    lastSeenUnixMs: NOW - 5000,
+    self: false,
+    ...overrides,
+  };
+}

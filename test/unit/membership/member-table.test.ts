@@ -1,0 +1,111 @@
+import { UnavailableError } from '../../../src/errors';
+import { silentLogger } from '../../../src/log';
+import { MemberTable, type HelloAnswer, type Prober } from '../../../src/membership';
+import { ManualClock } from '../../support/fakes/mdns';
+
+const CLUSTER = 'c'.repeat(64);
+const SELF = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const timings = { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 10_000 };
+
+/** Peers that answer Hello while `up` says so; records who was dialled. */
+class FakePeers {
+  readonly up = new Map<string, HelloAnswer>();
+  readonly dialled: { address: string; nodeId: string | undefined }[] = [];
+  closed = 0;
+
+  dial = (address: string, nodeId: string | undefined): Prober => {
+    this.dialled.push({ address, nodeId });
+    return {
+      hello: () => {
+        const answer = this.up.get(address);
+        return answer === undefined
+          ? Promise.reject(new UnavailableError(`peer ${address}: connection refused`))
+          : Promise.resolve(answer);
+      },
+      close: () => {
+        this.closed += 1;
+      },
+    };
+  };
+}
+
+function setup() {
+  const clock = new ManualClock();
+  const peers = new FakePeers();
+  const table = new MemberTable({
+    selfNodeId: SELF,
+    clusterId: CLUSTER,
+    dial: peers.dial,
+    timings,
+    clock,
+    log: silentLogger(),
+  });
+  table.start();
+  return { clock, peers, table };
+}
+
+const states = (table: MemberTable) => table.members().map((m) => [m.name, m.state]);
+
+it('a peer that answers is alive; silent, suspect then dead; answering again, alive', async () => {
+  const { clock, peers, table } = setup();
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
+  table.add({ address: '10.0.0.2:7447', nodeId: B, name: 'node-b' });
+  await clock.advance(0);
+  expect(table.members()).toEqual([
+    {
+      nodeId: B,
+      name: 'node-b',
+      address: '10.0.0.2:7447',
+      state: 'alive',
+      lastSeenMs: clock.now(),
+    },
+  ]);
+  const seen = clock.now();
+  peers.up.delete('10.0.0.2:7447');
+  await clock.advance(2000);
+  expect(states(table)).toEqual([['node-b', 'alive']]);
+  await clock.advance(1000);
+  expect(states(table)).toEqual([['node-b', 'suspect']]);
+  await clock.advance(7000);
+  expect(states(table)).toEqual([['node-b', 'dead']]);
+  expect(table.members()[0]?.lastSeenMs).toBe(seen);
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
+  await clock.advance(1000);
+  expect(states(table)).toEqual([['node-b', 'alive']]);
+  table.close();
+});
+
+it('a static peer is listed once it answers, under the id and name it gave', async () => {
+  const { clock, peers, table } = setup();
+  table.add({ address: '10.0.0.2:7447' });
+  expect(table.members()).toEqual([]);
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
+  await clock.advance(1000);
+  expect(states(table)).toEqual([['node-b', 'alive']]);
+  table.close();
+});
+
+it('drops a peer that turns out to be this node, and ignores other clusters', async () => {
+  const { clock, peers, table } = setup();
+  peers.up.set('10.0.0.1:7447', { nodeId: SELF, nodeName: 'me', clusterId: CLUSTER });
+  peers.up.set('10.0.0.3:7447', { nodeId: B, nodeName: 'x', clusterId: 'e'.repeat(64) });
+  table.add({ address: '10.0.0.1:7447' });
+  table.add({ address: '10.0.0.3:7447' });
+  table.add({ address: '10.0.0.4:7447', nodeId: SELF });
+  await clock.advance(1000);
+  expect(table.members()).toEqual([]);
+  expect(peers.dialled.map((d) => d.address)).toEqual(['10.0.0.1:7447', '10.0.0.3:7447']);
+  table.close();
+  expect(peers.closed).toBe(2); // the self entry when it was dropped, the other on close
+});
+
+it('a node known at two addresses is listed once, by its latest answer', async () => {
+  const { clock, peers, table } = setup();
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
+  table.add({ address: '10.0.0.2:7447', nodeId: B });
+  table.add({ address: '192.168.0.2:7447', nodeId: B });
+  await clock.advance(1000);
+  expect(table.members().map((m) => [m.address, m.state])).toEqual([['10.0.0.2:7447', 'alive']]);
+  table.close();
+});
