@@ -4,6 +4,7 @@ import {
   parseHostPort,
   parseToken,
   PeerServer,
+  type Joined,
   type NodeIdentity,
 } from '../cluster';
 import type { ClusterConfig } from '../config/cluster-config';
@@ -22,7 +23,7 @@ import {
 import { ConflictError, FailedPreconditionError, messageOf } from '../errors';
 import type { Member } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
-import { findMember } from './find-member';
+import { findMembers } from './find-member';
 import { MemberTable } from './member-table';
 import { peerDialer } from './peer-prober';
 import type { MemberView } from './types';
@@ -112,8 +113,9 @@ export class ClusterNode {
           `this node is already in cluster ${this.member.clusterId.slice(0, 12)}; run 'budgie cluster leave' first`,
         );
       }
-      const via = peer !== '' ? peer : await this.find(token.caFingerprint.toString('hex'), signal);
-      const joined = await this.identity.join(tokenText, via, { ...this.facts(), signal });
+      const candidates =
+        peer !== '' ? [peer] : await this.find(token.caFingerprint.toString('hex'), signal);
+      const { joined, via } = await this.joinThrough(tokenText, candidates, signal);
       await this.becomeMember(joined.identity);
       this.table?.add({ address: via });
       for (const m of joined.members) {
@@ -166,13 +168,38 @@ export class ClusterNode {
     });
   }
 
-  private async find(clusterId: string, signal?: AbortSignal): Promise<string> {
+  /**
+   * Tries the candidates in turn: only the node that ran init holds the CA key, and mDNS cannot
+   * tell which one that is, so a member that cannot admit is skipped. Any other refusal (a wrong
+   * token) is final: trying it elsewhere would be refused the same way.
+   */
+  private async joinThrough(
+    tokenText: string,
+    candidates: string[],
+    signal?: AbortSignal,
+  ): Promise<{ joined: Joined; via: string }> {
+    let cannotAdmit: unknown;
+    for (const via of candidates) {
+      try {
+        return {
+          joined: await this.identity.join(tokenText, via, { ...this.facts(), signal }),
+          via,
+        };
+      } catch (err) {
+        if (!(err instanceof FailedPreconditionError) || candidates.length === 1) throw err;
+        cannotAdmit = err;
+      }
+    }
+    throw cannotAdmit;
+  }
+
+  private async find(clusterId: string, signal?: AbortSignal): Promise<string[]> {
     if (this.browser === undefined) {
       throw new FailedPreconditionError(
         'join: mDNS is off on this agent (--mdns off); give a member with --peer HOST:PORT',
       );
     }
-    return findMember(this.browser, clusterId, this.options.findTimeoutMs ?? 5000, signal);
+    return findMembers(this.browser, clusterId, this.options.findTimeoutMs ?? 5000, signal);
   }
 
   private async startMdns(): Promise<void> {

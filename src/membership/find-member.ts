@@ -3,39 +3,35 @@ import { formatPeerAddress } from '../discovery';
 import { NotFoundError } from '../errors';
 
 /**
- * Waits until the browser knows a node advertising `clusterId` and returns its HOST:PORT. The
- * advert is only a hint: the join that follows pins TLS to the token's CA, so a spoofed advert
- * cannot capture the joiner.
+ * Waits until the browser knows a node advertising `clusterId` and returns the HOST:PORT of
+ * every such node known then. Adverts are only hints: the join that follows pins TLS to the
+ * token's CA, so a spoofed advert cannot capture the joiner.
  */
-export async function findMember(
+export async function findMembers(
   browser: MdnsBrowser,
   clusterId: string,
   timeoutMs: number,
   signal?: AbortSignal,
-): Promise<string> {
+): Promise<string[]> {
   const addressOf = (peer: MdnsPeer): string | undefined => {
     const host = peer.addresses[0];
     return peer.clusterId === clusterId && host !== undefined
       ? formatPeerAddress({ host, port: peer.port })
       : undefined;
   };
-  const known = browser
-    .peers()
-    .map(addressOf)
-    .find((a) => a !== undefined);
-  if (known !== undefined) return known;
+  const known = (): string[] => browser.peers().flatMap((peer) => addressOf(peer) ?? []);
+  if (known().length > 0) return known();
   browser.query();
-  return new Promise((resolve, reject) => {
+  return new Promise<string[]>((resolve, reject) => {
     const done = (): void => {
       clearTimeout(timer);
       browser.off('found', onPeer).off('updated', onPeer);
       signal?.removeEventListener('abort', onAbort);
     };
     const onPeer = (peer: MdnsPeer): void => {
-      const address = addressOf(peer);
-      if (address === undefined) return;
+      if (addressOf(peer) === undefined) return;
       done();
-      resolve(address);
+      resolve(known());
     };
     const onAbort = (): void => {
       done();

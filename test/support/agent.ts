@@ -34,35 +34,42 @@ export async function startAgent(
     dir?: string;
     /** The built CLI to run; default this repo's dist/main.js (benches compiled elsewhere pass it). */
     main?: string;
+    /** Runs the agent inside this network namespace (/var/run/netns/NAME), through nsenter. */
+    netnsPath?: string;
+    /** The node name; default `test-<namespace>`. */
+    nodeName?: string;
   } = {},
 ): Promise<AgentProcess> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'budgie-agent-')));
   const socket = join(dir, 'budgie.sock');
   const stateDir = join(dir, 'state');
   const logDir = join(dir, 'log');
-  const child = spawn(
-    process.execPath,
-    [
-      options.main ?? MAIN,
-      'agent',
-      '--containerd',
-      containerdSocket,
-      '--namespace',
-      namespace,
-      '--socket',
-      socket,
-      '--state-dir',
-      stateDir,
-      '--log-dir',
-      logDir,
-      '--node-name',
-      `test-${namespace}`,
-      '--config',
-      '/dev/null',
-      ...extraArgs,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const argv = [
+    options.main ?? MAIN,
+    'agent',
+    '--containerd',
+    containerdSocket,
+    '--namespace',
+    namespace,
+    '--socket',
+    socket,
+    '--state-dir',
+    stateDir,
+    '--log-dir',
+    logDir,
+    '--node-name',
+    options.nodeName ?? `test-${namespace}`,
+    '--config',
+    '/dev/null',
+    ...extraArgs,
+  ];
+  // With a namespace, nsenter execs node in place: the child's pid is the agent's own.
+  const child =
+    options.netnsPath === undefined
+      ? spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('nsenter', [`--net=${options.netnsPath}`, process.execPath, ...argv], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', done));

@@ -1,7 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { ClusterClient } from '../../api/cluster-client';
-import { DEFAULT_SOCKET } from '../../api/client';
-import { NodeState, type ClusterNode } from '../../gen/budgie/v1/cluster';
+import type { ClusterClient } from '../../api/cluster-client';
+import type { ClusterNode } from '../../gen/budgie/v1/cluster';
 import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
 import { UsageError } from '../failure';
 import { shortId } from '../replicas';
@@ -19,13 +18,12 @@ interface NodesArgs extends GlobalArgs {
   format: OutputFormat;
 }
 
-const STATE: Record<NodeState, string> = {
-  [NodeState.NODE_STATE_UNSPECIFIED]: 'unknown',
-  [NodeState.NODE_STATE_ALIVE]: 'alive',
-  [NodeState.NODE_STATE_SUSPECT]: 'suspect',
-  [NodeState.NODE_STATE_DEAD]: 'dead',
-  [NodeState.UNRECOGNIZED]: 'unknown',
-};
+/** NodeState by number: the generated enum is not imported, so that --help starts fast. */
+const STATE_NAMES = ['unknown', 'alive', 'suspect', 'dead'];
+
+function stateName(node: ClusterNode): string {
+  return STATE_NAMES[node.state] ?? 'unknown';
+}
 
 /** `budgie cluster init|token|join|nodes|leave`: this node's membership, through its agent. */
 export function clusterCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalArgs> {
@@ -123,7 +121,10 @@ async function withCluster(
   args: GlobalArgs,
   work: (client: ClusterClient) => Promise<void>,
 ): Promise<void> {
-  const client = new ClusterClient(args.socket ?? DEFAULT_SOCKET);
+  // Loaded on use, as withClient does: commands that never reach the agent start without gRPC.
+  const { ClusterClient: Client } = await import('../../api/cluster-client');
+  const { DEFAULT_SOCKET } = await import('../../api/client');
+  const client: ClusterClient = new Client(args.socket ?? DEFAULT_SOCKET);
   try {
     await work(client);
   } finally {
@@ -138,7 +139,7 @@ function nodesTable(nodes: ClusterNode[], nowMs: number): string {
       n.self ? `${shortId(n.nodeId)} (self)` : shortId(n.nodeId),
       n.name,
       n.address,
-      STATE[n.state],
+      stateName(n),
       n.self ? 'now' : n.lastSeenUnixMs === 0 ? 'never' : formatAge(n.lastSeenUnixMs, nowMs),
     ]),
   );
@@ -149,7 +150,7 @@ function nodeJson(n: ClusterNode, clusterId: string) {
     nodeId: n.nodeId,
     name: n.name,
     address: n.address,
-    state: STATE[n.state],
+    state: stateName(n),
     lastSeenUnixMs: n.lastSeenUnixMs === 0 ? null : n.lastSeenUnixMs,
     self: n.self,
     clusterId,

@@ -1,0 +1,194 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { startAgent, type AgentProcess } from '../support/agent';
+import { createBridgeLab, type BridgeLab, type LabHost } from '../support/bridge-lab';
+import { cli } from '../support/cli';
+import { startContainerd, type PrivateContainerd } from '../support/containerd';
+import { inNetns, randomHex } from '../support/netns';
+
+/**
+ * Three real agents, each in its own network namespace on one bridge (and a fourth namespace
+ * with no agent, for a stranger): init, join by address and by mDNS, heartbeats, a killed agent
+ * turning suspect then dead and coming back, and refusals of non-members and wrong tokens.
+ */
+const HEARTBEAT = ['--heartbeat', '300ms', '--suspect-after', '1s', '--dead-after', '3s'];
+const DIST = resolve(__dirname, '..', '..', 'dist');
+
+let lab: BridgeLab | undefined;
+const containerds: PrivateContainerd[] = [];
+const agents = new Map<string, AgentProcess>();
+const suffix = randomHex(4);
+
+interface NodeJson {
+  nodeId: string;
+  name: string;
+  address: string;
+  state: string;
+  self: boolean;
+}
+
+beforeAll(async () => {
+  lab = await createBridgeLab(4, 'clus');
+  containerds.push(...(await Promise.all([0, 1, 2].map(() => startContainerd()))));
+});
+
+afterAll(async () => {
+  await Promise.all([...agents.values()].map((a) => a.stop()));
+  await Promise.all(containerds.map((c) => c.stop()));
+  const problems = (await lab?.remove()) ?? [];
+  expect(problems).toEqual([]);
+});
+
+const host = (i: number): LabHost => lab!.hosts[i]!;
+const name = (i: number) => `node-${'abc'[i]}`;
+
+/** Starts (or, with `dir`, restarts) the agent of host i in its namespace. */
+async function start(i: number, dir?: string): Promise<AgentProcess> {
+  const ctd = containerds[i]!;
+  const agent = await startAgent(
+    ctd.socket,
+    ctd.namespace,
+    [...HEARTBEAT, '--bridge', `bc${suffix}${i}`, '--subnet', `10.194.${10 + i}.0/24`],
+    { netnsPath: host(i).netnsPath, nodeName: name(i), ...(dir !== undefined && { dir }) },
+  );
+  agents.set(name(i), agent);
+  return agent;
+}
+
+const run = (agent: AgentProcess, ...argv: string[]) => cli([...argv, '--socket', agent.socket]);
+
+async function nodes(agent: AgentProcess): Promise<NodeJson[]> {
+  const r = await run(agent, 'cluster', 'nodes', '--format', 'json');
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout) as NodeJson[];
+}
+
+/** Polls `cluster nodes` until `ok` holds; returns when it did, or fails with the last listing. */
+async function until(
+  agent: AgentProcess,
+  ok: (rows: NodeJson[]) => boolean,
+  timeoutMs: number,
+): Promise<number> {
+  const started = Date.now();
+  let rows: NodeJson[] = [];
+  while (Date.now() - started < timeoutMs) {
+    rows = await nodes(agent);
+    if (ok(rows)) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not within ${timeoutMs} ms; last listing: ${JSON.stringify(rows, null, 1)}`);
+}
+
+const stateOf = (rows: NodeJson[], node: string) => rows.find((r) => r.name === node)?.state;
+
+it('three agents form a cluster, watch each other, and refuse strangers', async () => {
+  const [a, b, c] = await Promise.all([start(0), start(1), start(2)]);
+
+  // Not a member yet: clear one-line errors.
+  expect((await run(a, 'cluster', 'nodes')).stderr).toMatch(
+    /^budgie: this node is not in a cluster; run 'budgie cluster init'/,
+  );
+
+  const init = await run(a, 'cluster', 'init');
+  expect(init.code).toBe(0);
+  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)?.[0];
+  expect(token).toBeDefined();
+  expect(init.stdout).toContain(`--peer ${host(0).address}:7447`);
+  expect((await run(a, 'cluster', 'init')).stderr).toMatch(/^budgie: this node is already in/);
+
+  // A malformed token and a wrong one (right cluster, wrong secret) are refused clearly.
+  const malformed = await run(
+    b,
+    'cluster',
+    'join',
+    'BGT1.nope',
+    '--peer',
+    `${host(0).address}:7447`,
+  );
+  expect(malformed).toMatchObject({ code: 1, stdout: '' });
+  expect(malformed.stderr).toMatch(/^budgie: token: expected BGT1\./);
+  const parts = token!.split('.');
+  const wrong = [...parts.slice(0, 3), 'a'.repeat(parts[3]!.length)].join('.');
+  const refused = await run(b, 'cluster', 'join', wrong, '--peer', `${host(0).address}:7447`);
+  expect(refused).toEqual({
+    code: 1,
+    stdout: '',
+    stderr:
+      'budgie: join: token refused (it is wrong, or it was rotated: ask a member for the current one)\n',
+  });
+
+  // B joins through A's address; C gives no address and finds a member by mDNS.
+  const joinB = await run(b, 'cluster', 'join', token!, '--peer', `${host(0).address}:7447`);
+  expect(joinB).toMatchObject({ code: 0, stderr: '' });
+  expect(joinB.stdout).toContain(`through ${host(0).address}:7447`);
+  const joinC = await run(c, 'cluster', 'join', token!);
+  expect(joinC).toMatchObject({ code: 0, stderr: '' });
+  expect(joinC.stdout).toContain(`through ${host(0).address}:7447`);
+  expect((await run(c, 'cluster', 'join', token!)).stderr).toMatch(
+    /^budgie: this node is already in/,
+  );
+
+  // Every node lists all three alive, itself included.
+  const allAlive = (rows: NodeJson[]) =>
+    rows.length === 3 && rows.every((r) => r.state === 'alive');
+  for (const agent of [a, b, c]) {
+    const took = await until(agent, allAlive, 10_000);
+    console.log(`all three alive on ${agent.socket} after ${took} ms`);
+  }
+  const table = await run(a, 'cluster', 'nodes');
+  expect(table.stdout.split('\n')[0]).toMatch(/^NODE ID\s+NAME\s+ADDRESS\s+STATE\s+LAST SEEN$/);
+  expect(table.stdout).toContain(`node-b   ${host(1).address}:7447   alive`);
+
+  // B is killed: suspect on A after about 1 s, dead after about 3 s.
+  const bDir = b.dir;
+  const killedAt = Date.now();
+  await b.crash();
+  await until(a, (rows) => stateOf(rows, 'node-b') === 'suspect', 3000);
+  const suspectAfter = Date.now() - killedAt;
+  await until(a, (rows) => stateOf(rows, 'node-b') === 'dead', 5000);
+  const deadAfter = Date.now() - killedAt;
+  console.log(`node-b suspect after ${suspectAfter} ms, dead after ${deadAfter} ms`);
+  expect(suspectAfter).toBeGreaterThanOrEqual(600);
+  expect(deadAfter).toBeGreaterThanOrEqual(2600);
+  expect(deadAfter).toBeLessThan(5000);
+  expect(stateOf(await nodes(c), 'node-b')).not.toBe('alive');
+
+  // Restarted on the same state dir, B is a member again and alive everywhere.
+  const b2 = await start(1, bDir);
+  for (const agent of [a, b2, c]) await until(agent, allAlive, 10_000);
+
+  // A stranger (no cluster certificate, from a fourth namespace) is refused the Membership RPC.
+  const caPem = await readFile(join(a.stateDir, 'cluster', 'ca.crt'), 'utf8');
+  const stranger = JSON.parse(
+    await inNetns(host(3).netnsPath, [
+      process.execPath,
+      '-e',
+      STRANGER,
+      DIST,
+      `${host(0).address}:7447`,
+      caPem,
+    ]),
+  ) as { code: number; details: string };
+  expect(stranger.code).toBe(16); // UNAUTHENTICATED: no certificate at all
+  expect(stranger.details).toContain("needs a client certificate signed by this cluster's CA");
+
+  // Leave: the node forgets the cluster and says so afterwards.
+  expect(await run(c, 'cluster', 'leave')).toEqual({
+    code: 0,
+    stdout: 'Left the cluster.\n',
+    stderr: '',
+  });
+  expect((await run(c, 'cluster', 'token')).stderr).toMatch(/not in a cluster/);
+});
+
+// Calls Membership.Hello over TLS that trusts the cluster CA but presents no client certificate.
+const STRANGER = `
+const [dist, target, ca] = process.argv.slice(1);
+const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
+const { MembershipServiceClient } = require(dist + '/gen/budgie/peer/v1/peer.js');
+const creds = grpc.credentials.createSsl(Buffer.from(ca), null, null, { checkServerIdentity: () => undefined });
+const client = new MembershipServiceClient(target, creds);
+client.hello({}, { deadline: Date.now() + 5000 }, (err) => {
+  process.stdout.write(JSON.stringify(err ? { code: err.code, details: err.details } : { code: 0, details: '' }));
+  client.close();
+});`;
