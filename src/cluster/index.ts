@@ -13,6 +13,7 @@ export {
 export type { PeerServiceBinding } from './handlers';
 export type { NodeIdentity } from './identity';
 export { shortId } from './ids';
+export type { HelloCaller } from './membership-service';
 export { callerOf, type PeerCaller } from './peer-auth';
 export { PeerClient } from './peer-client';
 export { PeerServer, type PeerServerOptions } from './peer-server';

@@ -4,16 +4,28 @@ import { unary, type PeerServiceBinding } from './handlers';
 import type { NodeIdentity } from './identity';
 import { callerOf } from './peer-auth';
 
+/** A member that said Hello: its node id (from its certificate) and the address it gave. */
+export interface HelloCaller {
+  nodeId: string;
+  /** HOST:PORT of its peer API as it claims it; empty when not given. */
+  address: string;
+}
+
 /**
- * Membership between admitted nodes; for now only Hello, which shows both ends of mutual TLS:
- * who answers, and who the server read from the caller's certificate. Heartbeats and the member
- * table come with discovery.
+ * Membership between admitted nodes: Hello, the heartbeat, which shows both ends of mutual TLS:
+ * who answers, and who the server read from the caller's certificate. `onHello` lets the member
+ * table learn of callers it had not heard of.
  */
-export function membershipService(identity: () => NodeIdentity, log: Logger): PeerServiceBinding {
+export function membershipService(
+  identity: () => NodeIdentity,
+  log: Logger,
+  onHello?: (caller: HelloCaller) => void,
+): PeerServiceBinding {
   const implementation: MembershipServiceServer = {
-    hello: unary(log, 'Hello', (_req, call) => {
+    hello: unary(log, 'Hello', (req, call) => {
       const self = identity();
       const caller = callerOf(call, self.caCertPem);
+      onHello?.({ nodeId: caller.nodeId, address: req.address });
       return Promise.resolve({
         nodeId: self.nodeId,
         nodeName: self.nodeName,

@@ -22,9 +22,11 @@ export class PeerClient {
     );
   }
 
-  hello(options: CallOptions = {}): Promise<HelloResponse> {
+  /** `address`: this node's own peer API (HOST:PORT), so the other end can heartbeat it back. */
+  hello(options: CallOptions & { address?: string } = {}): Promise<HelloResponse> {
+    const request = { address: options.address ?? '' };
     return peerCall(this.target, options, (deadline, done) =>
-      this.membership.hello({}, new Metadata(), { deadline }, done),
+      this.membership.hello(request, new Metadata(), { deadline }, done),
     );
   }
 

@@ -6,7 +6,7 @@ import { ChallengeStore } from './challenges';
 import type { PeerServiceBinding } from './handlers';
 import type { NodeIdentity } from './identity';
 import { JOIN_SERVICE_NAME, joinService } from './join-service';
-import { membershipService } from './membership-service';
+import { membershipService, type HelloCaller } from './membership-service';
 import { membersOnly } from './peer-auth';
 import { peerServerCredentials } from './tls';
 
@@ -16,6 +16,8 @@ export interface PeerServerOptions {
   log: Logger;
   now?: () => number;
   members?: () => Member[];
+  /** Called on every Hello from a member, with who it is and where it says it listens. */
+  onHello?: (caller: HelloCaller) => void;
   /** More members-only services (replicas, blobs, ...) as other rooms add them. */
   services?: readonly PeerServiceBinding[];
 }
@@ -43,7 +45,7 @@ export class PeerServer {
         ...(options.members && { members: options.members }),
         log,
       }),
-      membershipService(options.identity, log),
+      membershipService(options.identity, log, options.onHello),
       ...(options.services ?? []),
     ];
     for (const b of bindings) this.server.addService(b.definition, b.implementation);

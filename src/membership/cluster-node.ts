@@ -266,6 +266,11 @@ export class ClusterNode {
       identity: () => this.identity.current(),
       log,
       members: () => this.joinMembers(),
+      onHello: (caller) => {
+        if (caller.address !== '' && isHostPort(caller.address)) {
+          this.table?.add({ address: caller.address, nodeId: caller.nodeId });
+        }
+      },
     });
     await server.start(this.options.config.listen);
     this.server = server;
@@ -274,7 +279,7 @@ export class ClusterNode {
     this.table = new MemberTable({
       selfNodeId: identity.nodeId,
       clusterId: identity.clusterId,
-      dial: peerDialer(identity),
+      dial: peerDialer(identity, this.selfAddress()),
       timings: { heartbeatMs, suspectAfterMs, deadAfterMs },
       clock: this.clock,
       log: this.log.child({ component: 'membership' }),
@@ -313,5 +318,14 @@ export class ClusterNode {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+}
+
+function isHostPort(text: string): boolean {
+  try {
+    parseHostPort(text);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -74,7 +74,7 @@ async function cluster(name: string) {
 function hello(creds: ChannelCredentials, address: string): Promise<unknown> {
   const client = new MembershipServiceClient(address, creds, PEER_CHANNEL_OPTIONS);
   return new Promise<unknown>((resolve, reject) => {
-    client.hello({}, (err, res) => {
+    client.hello({ address: '' }, (err, res) => {
       client.close();
       if (err) reject(err);
       else resolve(res);

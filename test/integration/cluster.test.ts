@@ -10,6 +10,7 @@ import { inNetns, randomHex } from '../support/netns';
  * Three real agents, each in its own network namespace on one bridge (and a fourth namespace
  * with no agent, for a stranger): init, join by address and by mDNS, heartbeats, a killed agent
  * turning suspect then dead and coming back, and refusals of non-members and wrong tokens.
+ * B runs with mDNS off and A as a static peer: the others learn of it only from its heartbeats.
  */
 const HEARTBEAT = ['--heartbeat', '300ms', '--suspect-after', '1s', '--dead-after', '3s'];
 const DIST = resolve(__dirname, '..', '..', 'dist');
@@ -45,10 +46,18 @@ const name = (i: number) => `node-${'abc'[i]}`;
 /** Starts (or, with `dir`, restarts) the agent of host i in its namespace. */
 async function start(i: number, dir?: string): Promise<AgentProcess> {
   const ctd = containerds[i]!;
+  const staticOnly = i === 1 ? ['--mdns', 'off', '--peer', `${host(0).address}:7447`] : [];
   const agent = await startAgent(
     ctd.socket,
     ctd.namespace,
-    [...HEARTBEAT, '--bridge', `bc${suffix}${i}`, '--subnet', `10.194.${10 + i}.0/24`],
+    [
+      ...HEARTBEAT,
+      ...staticOnly,
+      '--bridge',
+      `bc${suffix}${i}`,
+      '--subnet',
+      `10.194.${10 + i}.0/24`,
+    ],
     { netnsPath: host(i).netnsPath, nodeName: name(i), ...(dir !== undefined && { dir }) },
   );
   agents.set(name(i), agent);
@@ -116,6 +125,11 @@ it('three agents form a cluster, watch each other, and refuse strangers', async 
     stderr:
       'budgie: join: token refused (it is wrong, or it was rotated: ask a member for the current one)\n',
   });
+
+  // B has mDNS off, so it needs an address to join through.
+  expect((await run(b, 'cluster', 'join', token!)).stderr).toBe(
+    'budgie: join: mDNS is off on this agent (--mdns off); give a member with --peer HOST:PORT\n',
+  );
 
   // B joins through A's address; C gives no address and finds a member by mDNS.
   const joinB = await run(b, 'cluster', 'join', token!, '--peer', `${host(0).address}:7447`);

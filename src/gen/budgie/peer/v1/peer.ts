@@ -65,6 +65,11 @@ export interface Member {
 }
 
 export interface HelloRequest {
+  /**
+   * HOST:PORT of the caller's own peer API, so that the callee heartbeats it back even where
+   * nothing else told it about the caller (static peers, no mDNS). Empty when unknown.
+   */
+  address: string;
 }
 
 export interface HelloResponse {
@@ -579,11 +584,14 @@ export const Member: MessageFns<Member> = {
 };
 
 function createBaseHelloRequest(): HelloRequest {
-  return {};
+  return { address: "" };
 }
 
 export const HelloRequest: MessageFns<HelloRequest> = {
-  encode(_: HelloRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: HelloRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
     return writer;
   },
 
@@ -600,6 +608,14 @@ export const HelloRequest: MessageFns<HelloRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -612,20 +628,24 @@ export const HelloRequest: MessageFns<HelloRequest> = {
     }
   },
 
-  fromJSON(_: any): HelloRequest {
-    return {};
+  fromJSON(object: any): HelloRequest {
+    return { address: isSet(object.address) ? globalThis.String(object.address) : "" };
   },
 
-  toJSON(_: HelloRequest): unknown {
+  toJSON(message: HelloRequest): unknown {
     const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<HelloRequest>): HelloRequest {
     return HelloRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<HelloRequest>): HelloRequest {
+  fromPartial(object: DeepPartial<HelloRequest>): HelloRequest {
     const message = createBaseHelloRequest();
+    message.address = object.address ?? "";
     return message;
   },
 };
