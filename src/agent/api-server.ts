@@ -14,6 +14,7 @@ const API_PROTOS = [
   'budgie/v1/images.proto',
   'budgie/v1/apps.proto',
   'budgie/v1/cluster.proto',
+  'budgie/v1/chirp.proto',
 ];
 
 export interface ServiceBinding {

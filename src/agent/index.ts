@@ -12,7 +12,13 @@ import { ClusterNode } from '../membership';
 import { Orchestrator, storeEnsurer } from '../orchestrator';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
+import { streamRemoteLogs } from '../chirp';
+import { replicaService } from '../cluster';
+import { systemClock } from '../discovery';
+import { UnavailableError } from '../errors';
+import { chirpSources, localReplicaSource, remoteLogSources } from './cluster-replicas';
 import { appService } from './services/apps';
+import { chirpService } from './services/chirp';
 import { clusterService } from './services/cluster';
 import { imageService } from './services/images';
 import { nodeService } from './services/node';
@@ -39,11 +45,28 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   let orchestrator: Orchestrator | undefined;
   const logDir = join(config.stateDir, 'containers');
   const logClock = new LogClock(logDir, log.child({ component: 'logs' }));
+  const replicaHost = {
+    nodeName: config.nodeName,
+    publishAddress: config.publishAddress,
+    advertise: config.cluster.advertise,
+  };
+  // The peer API serves only after cluster.start(), which comes after the orchestrator's.
+  const requireOrchestrator = (): Orchestrator => {
+    if (orchestrator === undefined) throw new UnavailableError('the agent is still starting');
+    return orchestrator;
+  };
   const cluster = new ClusterNode({
     stateDir: config.stateDir,
     nodeName: config.nodeName,
     config: config.cluster,
     log: log.child({ component: 'cluster' }),
+    peerServices: (identity) => [
+      replicaService(
+        identity,
+        localReplicaSource(requireOrchestrator, replicaHost),
+        log.child({ component: 'peer' }),
+      ),
+    ],
   });
   try {
     await containerd.ready(signal);
@@ -72,8 +95,9 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     });
     await orchestrator.start();
     logClock.start();
-    // Peering is independent of the containers: the orchestrator does not use it yet.
+    // Peering serves this node's replicas to members; the orchestrator itself does not use it yet.
     await cluster.start();
+    const remoteLogs = remoteLogSources(orchestrator, cluster, replicaHost);
     const apiLog = log.child({ component: 'api' });
     const api = new ApiServer(config.socket, [
       nodeService(
@@ -87,8 +111,11 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
         apiLog,
       ),
       imageService(containerd.images, join(config.stateDir, 'tmp'), apiLog),
-      appService(orchestrator, apiLog),
+      appService(orchestrator, apiLog, (req, send, signal) =>
+        streamRemoteLogs(remoteLogs, req, send, signal),
+      ),
       clusterService(cluster, apiLog),
+      chirpService(chirpSources(orchestrator, cluster, replicaHost), systemClock, apiLog),
     ]);
     await api.start();
     api.setServing(true);

@@ -28,6 +28,7 @@ import {
   type RemoveImageResponse,
   type PullImageResponse,
 } from '../gen/budgie/v1/images';
+import { ChirpServiceClient, type ChirpResponse } from '../gen/budgie/v1/chirp';
 import { NodeServiceClient, type GetInfoResponse } from '../gen/budgie/v1/node';
 import { errorMapper, streamOf, unary, type ErrorMapper } from './calls';
 
@@ -57,6 +58,7 @@ export class AgentClient {
   private readonly node: NodeServiceClient;
   private readonly images: ImageServiceClient;
   private readonly apps: AppServiceClient;
+  private readonly chirps: ChirpServiceClient;
   private readonly mapError: ErrorMapper;
 
   constructor(readonly socket: string) {
@@ -65,6 +67,7 @@ export class AgentClient {
     this.node = new NodeServiceClient(target, creds);
     this.images = new ImageServiceClient(target, creds);
     this.apps = new AppServiceClient(target, creds);
+    this.chirps = new ChirpServiceClient(target, creds);
     this.mapError = errorMapper(
       () =>
         new UnavailableError(
@@ -188,7 +191,19 @@ export class AgentClient {
     return streamOf(this.mapError, call);
   }
 
+  /**
+   * The cluster's replicas; `timeoutMs` (0: the agent's default) bounds the wait for members, and
+   * the call's own deadline allows for it.
+   */
+  chirp(options: { timeoutMs: number; all: boolean }): Promise<ChirpResponse> {
+    const deadline = DEADLINE_MS.list + options.timeoutMs;
+    return unary<ChirpResponse>(this.mapError, (done) =>
+      this.chirps.chirp({ ...options }, new Metadata(), this.options(deadline), done),
+    );
+  }
+
   close(): void {
+    this.chirps.close();
     this.node.close();
     this.images.close();
     this.apps.close();

@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { agentCommand } from './commands/agent';
+import { chirpCommand } from './commands/chirp';
 import { clusterCommand } from './commands/cluster';
 import { imageCommand } from './commands/image';
 import { logsCommand } from './commands/logs';
@@ -48,6 +49,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .command(validateCommand(deps))
     .command(imageCommand(deps))
     .command(clusterCommand(deps))
+    .command(chirpCommand(deps))
     .command(agentCommand(deps))
     .command(plannedCommands())
     .completion('completion', 'Print a bash/zsh completion script')

@@ -1,4 +1,10 @@
-import type { handleUnaryCall, Server, ServerUnaryCall } from '@grpc/grpc-js';
+import type {
+  handleServerStreamingCall,
+  handleUnaryCall,
+  Server,
+  ServerUnaryCall,
+  ServerWritableStream,
+} from '@grpc/grpc-js';
 import { toStatus } from '../api/status';
 import { BudgieError, messageOf } from '../errors';
 import type { Logger } from '../log';
@@ -30,16 +36,59 @@ export function unary<Req, Res>(
           callback(null, res);
         },
         (err: unknown) => {
-          if (err instanceof BudgieError && err.kind !== 'internal') {
-            log.debug('peer call failed', { method, peer: call.getPeer(), error: err.message });
-          } else {
-            log.error('peer call failed unexpectedly', {
-              method,
-              error: err instanceof Error ? (err.stack ?? err.message) : messageOf(err),
-            });
-          }
+          logFailure(log, method, call.getPeer(), err);
           callback(toStatus(err));
         },
       );
   };
+}
+
+/**
+ * The server-stream form of `unary`: `send` waits for the stream to drain (backpressure) and
+ * `signal` aborts when the caller cancels or goes away, so a followed log stops with its reader.
+ */
+export function serverStream<Req, Res>(
+  log: Logger,
+  method: string,
+  fn: (
+    req: Req,
+    send: (res: Res) => Promise<void>,
+    signal: AbortSignal,
+    call: ServerWritableStream<Req, Res>,
+  ) => Promise<void>,
+): handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const controller = new AbortController();
+    call.once('cancelled', () => {
+      controller.abort();
+    });
+    const send = (res: Res): Promise<void> =>
+      call.write(res)
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            call.once('drain', resolve);
+          });
+    Promise.resolve(call.request)
+      .then((request) => fn(request, send, controller.signal, call))
+      .then(
+        () => {
+          call.end();
+        },
+        (err: unknown) => {
+          logFailure(log, method, call.getPeer(), err);
+          call.emit('error', toStatus(err));
+        },
+      );
+  };
+}
+
+function logFailure(log: Logger, method: string, peer: string, err: unknown): void {
+  if (err instanceof BudgieError && err.kind !== 'internal') {
+    log.debug('peer call failed', { method, peer, error: err.message });
+  } else {
+    log.error('peer call failed unexpectedly', {
+      method,
+      error: err instanceof Error ? (err.stack ?? err.message) : messageOf(err),
+    });
+  }
 }

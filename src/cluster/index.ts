@@ -17,4 +17,5 @@ export type { HelloCaller } from './membership-service';
 export { callerOf, type PeerCaller } from './peer-auth';
 export { PeerClient } from './peer-client';
 export { PeerServer, type PeerServerOptions } from './peer-server';
+export { replicaService, type ReplicaSource } from './replica-service';
 export { parseToken, formatToken, type JoinToken } from './token';

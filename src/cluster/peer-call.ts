@@ -37,7 +37,8 @@ export function peerCall<T>(
   });
 }
 
-function mapPeerError(target: string, err: unknown): Error {
+/** A failed peer call as a Budgie error (transport failures keep grpc-js's detail). */
+export function mapPeerError(target: string, err: unknown): Error {
   if (!isServiceError(err)) return err instanceof Error ? err : new Error(String(err));
   return fromStatus(
     err,

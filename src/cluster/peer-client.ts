@@ -1,8 +1,16 @@
 import { Metadata } from '@grpc/grpc-js';
-import { MembershipServiceClient, type HelloResponse } from '../gen/budgie/peer/v1/peer';
+import { streamOf } from '../api/calls';
+import {
+  MembershipServiceClient,
+  ReplicaServiceClient,
+  type HelloResponse,
+  type ListReplicasResponse,
+  type LogsRequest,
+  type LogsResponse,
+} from '../gen/budgie/peer/v1/peer';
 import { grpcTarget, type HostPort } from './address';
 import type { NodeIdentity } from './identity';
-import { peerCall, type CallOptions } from './peer-call';
+import { mapPeerError, peerCall, type CallOptions } from './peer-call';
 import { PEER_CHANNEL_OPTIONS, peerClientCredentials } from './tls';
 
 /**
@@ -12,6 +20,7 @@ import { PEER_CHANNEL_OPTIONS, peerClientCredentials } from './tls';
 export class PeerClient {
   readonly target: string;
   private readonly membership: MembershipServiceClient;
+  private readonly replicas: ReplicaServiceClient;
 
   constructor(identity: NodeIdentity, peer: HostPort, expectedNodeId?: string) {
     this.target = grpcTarget(peer);
@@ -19,6 +28,15 @@ export class PeerClient {
       this.target,
       peerClientCredentials(identity, this.target, expectedNodeId),
       PEER_CHANNEL_OPTIONS,
+    );
+    // One TLS connection per peer, whatever the service.
+    this.replicas = new ReplicaServiceClient(
+      this.target,
+      peerClientCredentials(identity, this.target, expectedNodeId),
+      {
+        ...PEER_CHANNEL_OPTIONS,
+        channelOverride: this.membership.getChannel(),
+      },
     );
   }
 
@@ -30,7 +48,29 @@ export class PeerClient {
     );
   }
 
+  /** The member's replicas (with `all`, stopped ones too). */
+  listReplicas(options: CallOptions & { all?: boolean } = {}): Promise<ListReplicasResponse> {
+    const request = { all: options.all ?? false };
+    return peerCall(this.target, options, (deadline, done) =>
+      this.replicas.listReplicas(request, new Metadata(), { deadline }, done),
+    );
+  }
+
+  /** The member's logs of a replica or app; ends when it ends, or when `signal` aborts. */
+  logs(request: LogsRequest, signal?: AbortSignal): AsyncGenerator<LogsResponse> {
+    const call = this.replicas.logs(request, new Metadata());
+    signal?.addEventListener(
+      'abort',
+      () => {
+        call.cancel();
+      },
+      { once: true },
+    );
+    return streamOf((err) => mapPeerError(this.target, err), call);
+  }
+
   close(): void {
+    // The replica client rides on the membership client's channel: closing that closes both.
     this.membership.close();
   }
 }

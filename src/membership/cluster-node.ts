@@ -3,8 +3,10 @@ import {
   ClusterIdentity,
   parseHostPort,
   parseToken,
+  PeerClient,
   PeerServer,
   type Joined,
+  type PeerServiceBinding,
   type NodeIdentity,
 } from '../cluster';
 import type { ClusterConfig } from '../config/cluster-config';
@@ -36,6 +38,8 @@ export interface ClusterNodeOptions {
   clock?: Clock;
   /** How long a join without --peer looks for a member by mDNS. */
   findTimeoutMs?: number;
+  /** More members-only peer services (replicas, ...), served while this node is a member. */
+  peerServices?: (identity: () => NodeIdentity) => readonly PeerServiceBinding[];
 }
 
 /** A row of `budgie cluster nodes`: a member, or this node itself. */
@@ -158,6 +162,11 @@ export class ClusterNode {
     return this.identity.current();
   }
 
+  /** A peer API client to a member, with this node's certificate; the caller closes it. */
+  dial(address: string, expectedNodeId?: string): PeerClient {
+    return new PeerClient(this.identity.current(), parseHostPort(address), expectedNodeId);
+  }
+
   close(): Promise<void> {
     return this.serial(async () => {
       await this.stopMember();
@@ -262,8 +271,10 @@ export class ClusterNode {
   private async becomeMember(identity: NodeIdentity): Promise<void> {
     await this.stopMember();
     const log = this.log.child({ component: 'peer' });
+    const current = (): NodeIdentity => this.identity.current();
     const server = new PeerServer({
-      identity: () => this.identity.current(),
+      identity: current,
+      services: this.options.peerServices?.(current) ?? [],
       log,
       members: () => this.joinMembers(),
       onHello: (caller) => {

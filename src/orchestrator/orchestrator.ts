@@ -166,6 +166,11 @@ export class Orchestrator {
     return views.sort((a, b) => a.app.localeCompare(b.app) || a.createdMs - b.createdMs);
   }
 
+  /** An app's replicas.min and .max, for cluster-wide counts; undefined for an unknown app. */
+  replicaLimits(appName: string): App['replicas'] | undefined {
+    return this.supervisors.get(appName)?.app.replicas;
+  }
+
   /** Stops an app (by name) or one replica (by ID or unique prefix). */
   async stop(target: string): Promise<{ app?: string; stoppedIds: string[] }> {
     const sup = this.supervisors.get(target);

@@ -1,5 +1,5 @@
 import { validateApp } from '../../bundle';
-import { InvalidInputError } from '../../errors';
+import { InvalidInputError, NotFoundError } from '../../errors';
 import {
   AppServiceService,
   Health,
@@ -9,13 +9,13 @@ import {
   type RunAppResponse,
 } from '../../gen/budgie/v1/apps';
 import type { Logger } from '../../log';
-import { offsetSince, readLog } from '../../logs';
 import type { Orchestrator } from '../../orchestrator';
 import type { ReplicaView, RunEvent } from '../../orchestrator/types';
 import type { ServiceBinding } from '../api-server';
 import { serverStream, unary } from '../handlers';
 import { ProgressSampler } from '../progress-sampler';
 import { toPullEvent } from './images';
+import { streamLocalLogs, type LogSend, type LogsQuery } from './log-stream';
 
 const STATE: Record<ReplicaView['state'], ReplicaState> = {
   created: ReplicaState.REPLICA_STATE_CREATED,
@@ -30,8 +30,15 @@ const HEALTH: Record<ReplicaView['health'], Health> = {
   unhealthy: Health.HEALTH_UNHEALTHY,
 };
 
+/** Logs of a target that is not on this node, from the member that runs it (see src/chirp). */
+export type RemoteLogs = (req: LogsQuery, send: LogSend, signal: AbortSignal) => Promise<void>;
+
 /** The AppService: the local API in front of the orchestrator. */
-export function appService(orchestrator: Orchestrator, log: Logger): ServiceBinding {
+export function appService(
+  orchestrator: Orchestrator,
+  log: Logger,
+  remoteLogs?: RemoteLogs,
+): ServiceBinding {
   const implementation: AppServiceServer = {
     runApp: serverStream(log, 'RunApp', async (req, send, signal) => {
       const app = validateApp(parseJson(req.appJson));
@@ -73,21 +80,13 @@ export function appService(orchestrator: Orchestrator, log: Logger): ServiceBind
     logs: serverStream(log, 'Logs', async (req, send, signal) => {
       if (req.target === '')
         throw new InvalidInputError('target: expected an app name or replica ID');
-      const replicas = orchestrator.logTargets(req.target);
-      // Followed logs interleave as they come; others go replica after replica.
-      const pump = async (replica: ReplicaView): Promise<void> => {
-        const from = req.sinceUnixMs > 0 ? await offsetSince(replica.logPath, req.sinceUnixMs) : 0;
-        for await (const data of readLog(replica.logPath, {
-          tail: req.tail,
-          from,
-          follow: req.follow,
-          signal,
-        })) {
-          await send({ replicaId: replica.id, data });
-        }
-      };
-      if (req.follow) await Promise.all(replicas.map(pump));
-      else for (const replica of replicas) await pump(replica);
+      try {
+        await streamLocalLogs(orchestrator, req, send, signal);
+      } catch (err) {
+        // Not here: in a cluster, the replica may run on another member.
+        if (!(err instanceof NotFoundError) || remoteLogs === undefined) throw err;
+        await remoteLogs(req, send, signal);
+      }
     }),
   };
   return { definition: AppServiceService, implementation };
@@ -106,7 +105,8 @@ function toRunEvent(event: Exclude<RunEvent, { type: 'image' }>): RunAppResponse
   return { event: { $case: 'replica', value: toReplica(event.replica) } };
 }
 
-function toReplica(r: ReplicaView): Replica {
+/** A replica view as the budgie.v1 message (also what the peer API sends inside NodeReplica). */
+export function toReplica(r: ReplicaView): Replica {
   return {
     id: r.id,
     app: r.app,

@@ -4,7 +4,6 @@ import type { GlobalArgs } from '../context';
 
 /** Commands that are part of Budgie's interface but not in this build yet: they say so, exit 2. */
 const PLANNED: { command: string; describe: string }[] = [
-  { command: 'chirp [target]', describe: 'Find containers on the LAN, or join one as a replica' },
   { command: 'nest', describe: 'Interactive setup wizard' },
 ];
 

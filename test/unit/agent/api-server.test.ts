@@ -102,6 +102,7 @@ describe('the agent API server', () => {
     expect(await healthStatus(`unix://${socket}`)).toBe('SERVING');
     expect(await reflectedServices(`unix://${socket}`)).toEqual([
       'budgie.v1.AppService',
+      'budgie.v1.ChirpService',
       'budgie.v1.ClusterService',
       'budgie.v1.ImageService',
       'budgie.v1.NodeService',

@@ -25,7 +25,7 @@ describe('the CLI frame', () => {
     }
   });
 
-  it.each(['chirp', 'nest'])('says that %s is not built yet and exits 2', async (command) => {
+  it.each(['nest'])('says that %s is not built yet and exits 2', async (command) => {
     const r = await cli([command]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(

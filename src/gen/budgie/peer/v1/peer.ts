@@ -11,13 +11,16 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Replica } from "../../v1/apps";
 
 export interface GetChallengeRequest {
 }
@@ -78,6 +81,44 @@ export interface HelloResponse {
   clusterId: string;
   /** The node id the server read from the caller's certificate. */
   callerNodeId: string;
+}
+
+export interface ListReplicasRequest {
+  all: boolean;
+}
+
+export interface ListReplicasResponse {
+  nodeId: string;
+  nodeName: string;
+  replicas: NodeReplica[];
+}
+
+/** A replica as the cluster sees it: the local API's Replica plus what only a cluster needs. */
+export interface NodeReplica {
+  replica?:
+    | Replica
+    | undefined;
+  /**
+   * HOST:PORT (with "/udp" for UDP) where peers reach each published port: the node's advertise
+   * address and the host port. Empty when the app publishes no port.
+   */
+  addresses: string[];
+  /** The app's replicas.min and replicas.max on this node, for cluster-wide counts. */
+  replicasMin: number;
+  replicasMax: number;
+}
+
+export interface LogsRequest {
+  /** A replica ID, a unique prefix of one, or an app name. */
+  target: string;
+  follow: boolean;
+  tail: number;
+  sinceUnixMs: number;
+}
+
+export interface LogsResponse {
+  replicaId: string;
+  data: Buffer;
 }
 
 function createBaseGetChallengeRequest(): GetChallengeRequest {
@@ -783,6 +824,523 @@ export const HelloResponse: MessageFns<HelloResponse> = {
   },
 };
 
+function createBaseListReplicasRequest(): ListReplicasRequest {
+  return { all: false };
+}
+
+export const ListReplicasRequest: MessageFns<ListReplicasRequest> = {
+  encode(message: ListReplicasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.all !== false) {
+      writer.uint32(8).bool(message.all);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReplicasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReplicasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReplicasRequest {
+    return { all: isSet(object.all) ? globalThis.Boolean(object.all) : false };
+  },
+
+  toJSON(message: ListReplicasRequest): unknown {
+    const obj: any = {};
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReplicasRequest>): ListReplicasRequest {
+    return ListReplicasRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListReplicasRequest>): ListReplicasRequest {
+    const message = createBaseListReplicasRequest();
+    message.all = object.all ?? false;
+    return message;
+  },
+};
+
+function createBaseListReplicasResponse(): ListReplicasResponse {
+  return { nodeId: "", nodeName: "", replicas: [] };
+}
+
+export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
+  encode(message: ListReplicasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.nodeName !== "") {
+      writer.uint32(18).string(message.nodeName);
+    }
+    for (const v of message.replicas) {
+      NodeReplica.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReplicasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReplicasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.replicas.push(NodeReplica.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReplicasResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+      replicas: globalThis.Array.isArray(object?.replicas)
+        ? object.replicas.map((e: any) => NodeReplica.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListReplicasResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.replicas?.length) {
+      obj.replicas = message.replicas.map((e) => NodeReplica.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReplicasResponse>): ListReplicasResponse {
+    return ListReplicasResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListReplicasResponse>): ListReplicasResponse {
+    const message = createBaseListReplicasResponse();
+    message.nodeId = object.nodeId ?? "";
+    message.nodeName = object.nodeName ?? "";
+    message.replicas = object.replicas?.map((e) => NodeReplica.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNodeReplica(): NodeReplica {
+  return { replica: undefined, addresses: [], replicasMin: 0, replicasMax: 0 };
+}
+
+export const NodeReplica: MessageFns<NodeReplica> = {
+  encode(message: NodeReplica, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replica !== undefined) {
+      Replica.encode(message.replica, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.addresses) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.replicasMin !== 0) {
+      writer.uint32(24).uint32(message.replicasMin);
+    }
+    if (message.replicasMax !== 0) {
+      writer.uint32(32).uint32(message.replicasMax);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeReplica {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeReplica();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replica = Replica.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.addresses.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replicasMin = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.replicasMax = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeReplica {
+    return {
+      replica: isSet(object.replica) ? Replica.fromJSON(object.replica) : undefined,
+      addresses: globalThis.Array.isArray(object?.addresses)
+        ? object.addresses.map((e: any) => globalThis.String(e))
+        : [],
+      replicasMin: isSet(object.replicasMin)
+        ? globalThis.Number(object.replicasMin)
+        : isSet(object.replicas_min)
+        ? globalThis.Number(object.replicas_min)
+        : 0,
+      replicasMax: isSet(object.replicasMax)
+        ? globalThis.Number(object.replicasMax)
+        : isSet(object.replicas_max)
+        ? globalThis.Number(object.replicas_max)
+        : 0,
+    };
+  },
+
+  toJSON(message: NodeReplica): unknown {
+    const obj: any = {};
+    if (message.replica !== undefined) {
+      obj.replica = Replica.toJSON(message.replica);
+    }
+    if (message.addresses?.length) {
+      obj.addresses = message.addresses;
+    }
+    if (message.replicasMin !== 0) {
+      obj.replicasMin = Math.round(message.replicasMin);
+    }
+    if (message.replicasMax !== 0) {
+      obj.replicasMax = Math.round(message.replicasMax);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NodeReplica>): NodeReplica {
+    return NodeReplica.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NodeReplica>): NodeReplica {
+    const message = createBaseNodeReplica();
+    message.replica = (object.replica !== undefined && object.replica !== null)
+      ? Replica.fromPartial(object.replica)
+      : undefined;
+    message.addresses = object.addresses?.map((e) => e) || [];
+    message.replicasMin = object.replicasMin ?? 0;
+    message.replicasMax = object.replicasMax ?? 0;
+    return message;
+  },
+};
+
+function createBaseLogsRequest(): LogsRequest {
+  return { target: "", follow: false, tail: 0, sinceUnixMs: 0 };
+}
+
+export const LogsRequest: MessageFns<LogsRequest> = {
+  encode(message: LogsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    if (message.follow !== false) {
+      writer.uint32(16).bool(message.follow);
+    }
+    if (message.tail !== 0) {
+      writer.uint32(24).uint32(message.tail);
+    }
+    if (message.sinceUnixMs !== 0) {
+      writer.uint32(32).int64(message.sinceUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.follow = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tail = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sinceUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogsRequest {
+    return {
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
+      tail: isSet(object.tail) ? globalThis.Number(object.tail) : 0,
+      sinceUnixMs: isSet(object.sinceUnixMs)
+        ? globalThis.Number(object.sinceUnixMs)
+        : isSet(object.since_unix_ms)
+        ? globalThis.Number(object.since_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: LogsRequest): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.follow !== false) {
+      obj.follow = message.follow;
+    }
+    if (message.tail !== 0) {
+      obj.tail = Math.round(message.tail);
+    }
+    if (message.sinceUnixMs !== 0) {
+      obj.sinceUnixMs = Math.round(message.sinceUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogsRequest>): LogsRequest {
+    return LogsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogsRequest>): LogsRequest {
+    const message = createBaseLogsRequest();
+    message.target = object.target ?? "";
+    message.follow = object.follow ?? false;
+    message.tail = object.tail ?? 0;
+    message.sinceUnixMs = object.sinceUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseLogsResponse(): LogsResponse {
+  return { replicaId: "", data: Buffer.alloc(0) };
+}
+
+export const LogsResponse: MessageFns<LogsResponse> = {
+  encode(message: LogsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replicaId !== "") {
+      writer.uint32(10).string(message.replicaId);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogsResponse {
+    return {
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: LogsResponse): unknown {
+    const obj: any = {};
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogsResponse>): LogsResponse {
+    return LogsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogsResponse>): LogsResponse {
+    const message = createBaseLogsResponse();
+    message.replicaId = object.replicaId ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
 /**
  * The peer API: what Budgie agents say to each other over TCP with TLS (see src/cluster).
  *
@@ -911,6 +1469,73 @@ export const MembershipServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+/**
+ * A member's replicas and their logs, for `budgie chirp`, `ps --all-nodes` and `logs` of a replica
+ * that runs elsewhere. Members only, like every service but JoinService.
+ */
+export type ReplicaServiceService = typeof ReplicaServiceService;
+export const ReplicaServiceService = {
+  /** The replicas this node runs (with `all`, stopped ones too), with where peers reach them. */
+  listReplicas: {
+    path: "/budgie.peer.v1.ReplicaService/ListReplicas" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListReplicasRequest): Buffer => Buffer.from(ListReplicasRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListReplicasRequest => ListReplicasRequest.decode(value),
+    responseSerialize: (value: ListReplicasResponse): Buffer =>
+      Buffer.from(ListReplicasResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListReplicasResponse => ListReplicasResponse.decode(value),
+  },
+  /** A replica's or an app's output on this node; the same semantics as budgie.v1 AppService.Logs. */
+  logs: {
+    path: "/budgie.peer.v1.ReplicaService/Logs" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: LogsRequest): Buffer => Buffer.from(LogsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogsRequest => LogsRequest.decode(value),
+    responseSerialize: (value: LogsResponse): Buffer => Buffer.from(LogsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LogsResponse => LogsResponse.decode(value),
+  },
+} as const;
+
+export interface ReplicaServiceServer extends UntypedServiceImplementation {
+  /** The replicas this node runs (with `all`, stopped ones too), with where peers reach them. */
+  listReplicas: handleUnaryCall<ListReplicasRequest, ListReplicasResponse>;
+  /** A replica's or an app's output on this node; the same semantics as budgie.v1 AppService.Logs. */
+  logs: handleServerStreamingCall<LogsRequest, LogsResponse>;
+}
+
+export interface ReplicaServiceClient extends Client {
+  /** The replicas this node runs (with `all`, stopped ones too), with where peers reach them. */
+  listReplicas(
+    request: ListReplicasRequest,
+    callback: (error: ServiceError | null, response: ListReplicasResponse) => void,
+  ): ClientUnaryCall;
+  listReplicas(
+    request: ListReplicasRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListReplicasResponse) => void,
+  ): ClientUnaryCall;
+  listReplicas(
+    request: ListReplicasRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListReplicasResponse) => void,
+  ): ClientUnaryCall;
+  /** A replica's or an app's output on this node; the same semantics as budgie.v1 AppService.Logs. */
+  logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogsResponse>;
+  logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogsResponse>;
+}
+
+export const ReplicaServiceClient = makeGenericClientConstructor(
+  ReplicaServiceService,
+  "budgie.peer.v1.ReplicaService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ReplicaServiceClient;
+  service: typeof ReplicaServiceService;
+  serviceName: string;
+};
+
 function bytesFromBase64(b64: string): Uint8Array {
   return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
 }
@@ -927,6 +1552,17 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -1,0 +1,133 @@
+import type {
+  ChirpSources,
+  LogChunk,
+  NodeListing,
+  PlacedReplica,
+  RemoteLogSources,
+} from '../chirp';
+import { chirp, DEFAULT_CHIRP_TIMEOUT_MS } from '../chirp';
+import type { ReplicaSource } from '../cluster';
+import { systemClock } from '../discovery';
+import { UnavailableError } from '../errors';
+import type { ListReplicasResponse } from '../gen/budgie/peer/v1/peer';
+import type { ClusterNode } from '../membership';
+import type { Orchestrator } from '../orchestrator';
+import type { ReplicaView } from '../orchestrator/types';
+import { toReplica } from './services/apps';
+import { streamLocalLogs } from './services/log-stream';
+
+/** Where peers reach this node's published ports: the publish address, or when that is every
+ * interface, the address this node advertises to the cluster. */
+export interface ReplicaHost {
+  nodeName: string;
+  publishAddress: string;
+  advertise: string;
+}
+
+/** This node's replicas as the cluster sees them (the peer ReplicaService's source). */
+export function localReplicaSource(
+  orchestrator: () => Orchestrator,
+  host: ReplicaHost,
+): ReplicaSource {
+  return {
+    list: (all) => placedHere(orchestrator(), host, all, ''),
+    logs: (req, send, signal) => streamLocalLogs(orchestrator(), req, send, signal),
+  };
+}
+
+/** A chirp's view of this node and its members over the peer API. */
+export function chirpSources(
+  orchestrator: Orchestrator,
+  cluster: ClusterNode,
+  host: ReplicaHost,
+): ChirpSources {
+  return {
+    self: (all): NodeListing => {
+      const nodeId = cluster.nodes()?.rows.find((r) => r.self)?.nodeId ?? '';
+      return {
+        nodeId,
+        nodeName: host.nodeName,
+        replicas: placedHere(orchestrator, host, all, nodeId),
+      };
+    },
+    members: () => cluster.nodes()?.rows.filter((r) => !r.self),
+    ask: async (member, all, signal) => {
+      const client = cluster.dial(member.address, member.nodeId);
+      try {
+        // The chirp's own timer bounds the call; this deadline only backs it up.
+        const res = await client.listReplicas({ all, signal, timeoutMs: 60_000 });
+        return fromPeer(res, member.nodeId, member.address);
+      } finally {
+        client.close();
+      }
+    },
+  };
+}
+
+/** Logs of replicas on other members, found by a chirp and read over the peer API. */
+export function remoteLogSources(
+  orchestrator: Orchestrator,
+  cluster: ClusterNode,
+  host: ReplicaHost,
+): RemoteLogSources {
+  const sources = chirpSources(orchestrator, cluster, host);
+  return {
+    chirp: () => chirp(sources, systemClock, { all: true, timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS }),
+    selfNodeId: () => cluster.nodes()?.rows.find((r) => r.self)?.nodeId,
+    addressOf: (nodeId) => cluster.nodes()?.rows.find((r) => r.nodeId === nodeId)?.address,
+    open: (address, nodeId, req, signal) => peerLogs(cluster, address, nodeId, req, signal),
+  };
+}
+
+async function* peerLogs(
+  cluster: ClusterNode,
+  address: string,
+  nodeId: string,
+  req: { target: string; follow: boolean; tail: number; sinceUnixMs: number },
+  signal: AbortSignal,
+): AsyncGenerator<LogChunk> {
+  const client = cluster.dial(address, nodeId);
+  try {
+    yield* client.logs(req, signal);
+  } finally {
+    client.close();
+  }
+}
+
+function placedHere(
+  orchestrator: Orchestrator,
+  host: ReplicaHost,
+  all: boolean,
+  nodeId: string,
+): PlacedReplica[] {
+  const reachAt = host.publishAddress === '0.0.0.0' ? host.advertise : host.publishAddress;
+  return orchestrator.list(all).map((view: ReplicaView) => {
+    const limits = orchestrator.replicaLimits(view.app);
+    return {
+      replica: toReplica(view),
+      nodeId,
+      addresses: view.ports.map(
+        (p) => `${reachAt}:${p.hostPort}${p.protocol === 'udp' ? '/udp' : ''}`,
+      ),
+      replicasMin: limits?.min ?? 0,
+      replicasMax: limits?.max ?? 0,
+    };
+  });
+}
+
+/** A member's answer, checked at the edge: every replica must carry its fields. */
+function fromPeer(res: ListReplicasResponse, nodeId: string, address: string): NodeListing {
+  const replicas = res.replicas.map((r): PlacedReplica => {
+    if (r.replica === undefined) {
+      throw new UnavailableError(`peer ${address}: sent a replica without its fields`);
+    }
+    return {
+      replica: { ...r.replica, node: res.nodeName },
+      nodeId,
+      addresses: r.addresses,
+      replicasMin: r.replicasMin,
+      replicasMax: r.replicasMax,
+    };
+  });
+  return { nodeId, nodeName: res.nodeName, replicas };
+}

@@ -1,0 +1,12 @@
+/**
+ * Chirp: the cluster's replicas as one list (this node's and every member's, asked in parallel)
+ * and logs of replicas that run on other members.
+ */
+export { chirp, DEFAULT_CHIRP_TIMEOUT_MS, type ChirpOptions } from './aggregate';
+export {
+  streamRemoteLogs,
+  type LogChunk,
+  type LogsQuery,
+  type RemoteLogSources,
+} from './remote-logs';
+export type { ChirpResult, ChirpSources, NodeListing, PlacedReplica, Unreachable } from './types';

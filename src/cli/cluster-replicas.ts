@@ -1,0 +1,79 @@
+import type { Replica } from '../gen/budgie/v1/apps';
+import type { ChirpReplica, ChirpResponse, UnreachableMember } from '../gen/budgie/v1/chirp';
+import { parseDuration } from '../bundle/duration';
+import { UsageError } from './failure';
+import { replicaJson, stateName, type ReplicaJson } from './replicas';
+
+/** A chirp's replicas with their Replica message present (the agent always sends it). */
+export function replicasOf(res: ChirpResponse): { placed: ChirpReplica; replica: Replica }[] {
+  return res.replicas.flatMap((placed) =>
+    placed.replica === undefined ? [] : [{ placed, replica: placed.replica }],
+  );
+}
+
+/** REPLICAS: running/min..max of each app, counted over every node that answered. */
+export function replicaCounts(res: ChirpResponse): Map<string, string> {
+  const apps = new Map<string, { running: number; min: number; max: number }>();
+  for (const { placed, replica } of replicasOf(res)) {
+    const app = apps.get(replica.app) ?? {
+      running: 0,
+      min: placed.replicasMin,
+      max: placed.replicasMax,
+    };
+    if (stateName(replica) === 'running') app.running += 1;
+    apps.set(replica.app, app);
+  }
+  return new Map([...apps].map(([name, c]) => [name, `${c.running}/${c.min}..${c.max}`]));
+}
+
+/** One line naming the members whose replicas are missing; undefined when every one answered. */
+export function unreachableLine(res: ChirpResponse): string | undefined {
+  if (!res.clustered) return 'This node is in no cluster: only its own replicas are listed.';
+  if (res.unreachable.length === 0) return undefined;
+  const names = res.unreachable.map(describeUnreachable).join('; ');
+  return `Not listed, ${res.unreachable.length} member(s) unreachable: ${names}`;
+}
+
+function describeUnreachable(m: UnreachableMember): string {
+  return `${m.name || m.nodeId.slice(0, 12)} (${m.address}): ${m.reason}`;
+}
+
+/** The stable JSON shape of `budgie chirp --format json`. */
+export interface ChirpJson {
+  clustered: boolean;
+  replicas: (ReplicaJson & {
+    nodeId: string;
+    addresses: string[];
+    replicas: { running: number; min: number; max: number };
+  })[];
+  unreachable: { nodeId: string; name: string; address: string; reason: string }[];
+}
+
+export function chirpJson(res: ChirpResponse): ChirpJson {
+  const counts = replicaCounts(res);
+  return {
+    clustered: res.clustered,
+    replicas: replicasOf(res).map(({ placed, replica }) => {
+      const [running = 0] = (counts.get(replica.app) ?? '0').split('/').map(Number);
+      return {
+        ...replicaJson(replica),
+        nodeId: placed.nodeId,
+        addresses: placed.addresses,
+        replicas: { running, min: placed.replicasMin, max: placed.replicasMax },
+      };
+    }),
+    unreachable: res.unreachable.map((u) => ({ ...u })),
+  };
+}
+
+/** `--timeout 1s`: how long to wait for members. */
+export function chirpTimeout(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const parsed = parseDuration(text.trim());
+  if ('reason' in parsed || parsed.ms <= 0 || parsed.ms > 60_000) {
+    throw new UsageError(
+      `--timeout must be a duration between 1ms and 60s such as '1s' or '500ms', got '${text}'`,
+    );
+  }
+  return parsed.ms;
+}
