@@ -23,7 +23,7 @@ const APP_PORT = 8080;
 
 let lab: BridgeLab | undefined;
 let images: TestImages;
-let dir: string;
+let dir: string | undefined;
 const containerds: PrivateContainerd[] = [];
 const agents: AgentProcess[] = [];
 const suffix = randomHex(4);
@@ -88,7 +88,7 @@ afterAll(async () => {
 });
 
 async function runHello(i: number): Promise<void> {
-  const file = join(dir, `hello-${i}.bun`);
+  const file = join(dir!, `hello-${i}.bun`);
   await writeFile(
     file,
     `version: "1.0"

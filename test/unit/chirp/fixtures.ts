@@ -1,0 +1,45 @@
+import { Health, ReplicaState, type Replica } from '../../../src/gen/budgie/v1/apps';
+import type { NodeListing, PlacedReplica } from '../../../src/chirp';
+import type { MemberState, MemberView } from '../../../src/membership';
+
+export function replica(id: string, app: string, node: string, running = true): Replica {
+  return {
+    id: id.padEnd(64, '0'),
+    app,
+    image: `localhost/${app}:latest`,
+    state: running ? ReplicaState.REPLICA_STATE_RUNNING : ReplicaState.REPLICA_STATE_EXITED,
+    exitCode: 0,
+    createdUnixMs: 1,
+    startedUnixMs: 1,
+    finishedUnixMs: 0,
+    health: Health.HEALTH_HEALTHY,
+    healthDetail: '',
+    ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+    node,
+    ip: '10.0.0.2',
+  };
+}
+
+export function placed(id: string, app: string, node: string, running = true): PlacedReplica {
+  return {
+    replica: replica(id, app, node, running),
+    nodeId: `id-${node}`,
+    addresses: [`192.0.2.1:8080`],
+    replicasMin: 1,
+    replicasMax: 3,
+  };
+}
+
+export function listing(node: string, ...replicas: PlacedReplica[]): NodeListing {
+  return { nodeId: `id-${node}`, nodeName: node, replicas };
+}
+
+export function member(name: string, state: MemberState = 'alive'): MemberView {
+  return {
+    nodeId: `id-${name}`,
+    name,
+    address: `192.0.2.${name.length}:7447`,
+    state,
+    lastSeenMs: 0,
+  };
+}

@@ -1,0 +1,203 @@
+import { UnavailableError } from '../../../src/errors';
+import { Health, ReplicaState } from '../../../src/gen/budgie/v1/apps';
+import type { ChirpReplica } from '../../../src/gen/budgie/v1/chirp';
+import { cli } from '../../support/cli';
+import { replica } from '../../support/fake-app-service';
+import { FakeChirpService } from '../../support/fake-chirp-service';
+
+const NOW = Date.parse('2024-05-01T12:00:00Z');
+
+function placed(id: string, node: string, overrides: Partial<ChirpReplica> = {}): ChirpReplica {
+  return {
+    replica: replica({
+      id: id.padEnd(64, '0'),
+      node,
+      health: Health.HEALTH_HEALTHY,
+      startedUnixMs: NOW - 60_000,
+      ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+    }),
+    nodeId: `${node}-id`.padEnd(64, 'f'),
+    addresses: [`192.0.2.${node === 'node-a' ? 1 : 2}:8080`],
+    replicasMin: 2,
+    replicasMax: 4,
+    ...overrides,
+  };
+}
+
+describe('budgie chirp', () => {
+  let agent: FakeChirpService;
+  const run = (...argv: string[]) => cli([...argv, '--socket', agent.socket], { now: () => NOW });
+
+  beforeEach(async () => {
+    agent = await FakeChirpService.start();
+    agent.response = {
+      clustered: true,
+      replicas: [
+        placed('3f2a9c1b7d0e', 'node-a'),
+        placed('9bc1d2e3f4a5', 'node-b'),
+        placed('aaaabbbbcccc', 'node-b', {
+          replica: replica({
+            id: 'aaaabbbbcccc'.padEnd(64, '0'),
+            app: 'worker',
+            image: 'docker.io/library/busybox:latest',
+            node: 'node-b',
+          }),
+          addresses: [],
+          replicasMin: 1,
+          replicasMax: 1,
+        }),
+      ],
+      unreachable: [],
+    };
+  });
+  afterEach(() => agent.stop());
+
+  it('prints every node’s replicas with cluster-wide counts per app', async () => {
+    const r = await run('chirp');
+    expect(r).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        'ID             APP      IMAGE                              NODE     ADDRESS          HEALTH    REPLICAS',
+        '3f2a9c1b7d0e   webapp   docker.io/library/nginx:alpine     node-a   192.0.2.1:8080   healthy   2/2..4',
+        '9bc1d2e3f4a5   webapp   docker.io/library/nginx:alpine     node-b   192.0.2.2:8080   healthy   2/2..4',
+        'aaaabbbbcccc   worker   docker.io/library/busybox:latest   node-b   -                -         1/1..1',
+        '',
+      ].join('\n'),
+    });
+    expect(agent.requests).toEqual([{ timeoutMs: 0, all: false }]);
+  });
+
+  it('counts only running replicas', async () => {
+    agent.response.replicas[1]!.replica!.state = ReplicaState.REPLICA_STATE_EXITED;
+    const r = await run('chirp');
+    expect(r.stdout.split('\n')[1]).toMatch(/ 1\/2\.\.4$/);
+  });
+
+  it('names unreachable members in a footer line', async () => {
+    agent.response.unreachable = [
+      {
+        nodeId: 'c'.repeat(64),
+        name: 'node-c',
+        address: '192.0.2.3:7447',
+        reason: 'no answer within 1000 ms',
+      },
+      { nodeId: 'd'.repeat(64), name: '', address: '192.0.2.4:7447', reason: 'suspect' },
+    ];
+    const r = await run('chirp');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'Not listed, 2 member(s) unreachable: node-c (192.0.2.3:7447): no answer within 1000 ms; dddddddddddd (192.0.2.4:7447): suspect',
+    );
+  });
+
+  it('says when this node is in no cluster', async () => {
+    agent.response = {
+      clustered: false,
+      replicas: [placed('3f2a9c1b7d0e', 'node-a')],
+      unreachable: [],
+    };
+    const r = await run('chirp');
+    expect(r.stdout).toMatch(/\nThis node is in no cluster: only its own replicas are listed\.\n$/);
+  });
+
+  it('prints JSON with nodes, addresses, counts and unreachable members', async () => {
+    agent.response.unreachable = [
+      { nodeId: 'c'.repeat(64), name: 'node-c', address: '192.0.2.3:7447', reason: 'suspect' },
+    ];
+    const r = await run('chirp', '--format', 'json', '--timeout', '2s');
+    expect(r.code).toBe(0);
+    expect(agent.requests).toEqual([{ timeoutMs: 2000, all: false }]);
+    const json = JSON.parse(r.stdout) as {
+      clustered: boolean;
+      replicas: {
+        id: string;
+        node: string;
+        nodeId: string;
+        addresses: string[];
+        replicas: unknown;
+      }[];
+      unreachable: unknown[];
+    };
+    expect(json.clustered).toBe(true);
+    expect(json.replicas[1]).toMatchObject({
+      id: '9bc1d2e3f4a5'.padEnd(64, '0'),
+      node: 'node-b',
+      nodeId: 'node-b-id'.padEnd(64, 'f'),
+      addresses: ['192.0.2.2:8080'],
+      state: 'running',
+      health: 'healthy',
+      replicas: { running: 2, min: 2, max: 4 },
+    });
+    expect(json.unreachable).toEqual([
+      { nodeId: 'c'.repeat(64), name: 'node-c', address: '192.0.2.3:7447', reason: 'suspect' },
+    ]);
+  });
+
+  it.each(['abc', '0s', '2m'])('refuses --timeout %s with exit 2', async (timeout) => {
+    const r = await run('chirp', '--timeout', timeout);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^budgie: --timeout must be a duration between 1ms and 60s/);
+    expect(agent.requests).toEqual([]);
+  });
+
+  it('says that joining a replica is not built yet, exit 2', async () => {
+    const r = await run('chirp', '3f2a9c1b7d0e');
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "budgie: 'budgie chirp 3f2a9c1b7d0e' (joining a replica on this machine) is not built yet in this version of Budgie; 'budgie chirp' lists the cluster's replicas\n",
+    });
+    expect(agent.requests).toEqual([]);
+  });
+
+  it('reports an agent failure in one line', async () => {
+    agent.failure = new UnavailableError('the agent is still starting');
+    const r = await run('chirp');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'budgie: the agent is still starting\n' });
+  });
+});
+
+describe('budgie ps --all-nodes', () => {
+  let agent: FakeChirpService;
+  const run = (...argv: string[]) => cli([...argv, '--socket', agent.socket], { now: () => NOW });
+
+  beforeAll(async () => {
+    agent = await FakeChirpService.start();
+    agent.response = {
+      clustered: true,
+      replicas: [
+        placed('3f2a9c1b7d0e', 'node-a'),
+        placed('9bc1d2e3f4a5', 'node-b', {
+          replica: replica({ id: '9bc1d2e3f4a5'.padEnd(64, '0'), app: 'worker', node: 'node-b' }),
+        }),
+      ],
+      unreachable: [
+        { nodeId: 'c'.repeat(64), name: 'node-c', address: '192.0.2.3:7447', reason: 'dead' },
+      ],
+    };
+  });
+  afterAll(() => agent.stop());
+
+  it("shows every node's replicas in ps's table, NODE filled; unreachable members on stderr", async () => {
+    const r = await run('ps', '--all-nodes');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+APP\s+IMAGE\s+STATUS\s+HEALTH\s+PORTS\s+NODE$/);
+    expect(lines[1]).toMatch(
+      /^3f2a9c1b7d0e\s+webapp\s+.*running 1m\s+healthy\s+8080->80\/tcp\s+node-a$/,
+    );
+    expect(lines[2]).toMatch(/^9bc1d2e3f4a5\s+worker\s+.*node-b$/);
+    expect(r.stderr).toBe(
+      'budgie: Not listed, 1 member(s) unreachable: node-c (192.0.2.3:7447): dead\n',
+    );
+  });
+
+  it('keeps the ps JSON shape, filters by --app and passes --all', async () => {
+    agent.requests.length = 0;
+    const r = await run('ps', '--all-nodes', '--all', '--app', 'worker', '--format', 'json');
+    expect(agent.requests).toEqual([{ timeoutMs: 0, all: true }]);
+    const rows = JSON.parse(r.stdout) as { id: string; node: string }[];
+    expect(rows.map((x) => [x.id.slice(0, 12), x.node])).toEqual([['9bc1d2e3f4a5', 'node-b']]);
+  });
+});
