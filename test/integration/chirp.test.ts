@@ -192,6 +192,30 @@ it("chirp, ps --all-nodes and logs see both nodes' replicas", async () => {
   expect(logs.stdout).toContain(`hello from ${nodeName(1)}`);
   expect(logs.stdout).not.toContain(`hello from ${nodeName(0)}`);
 
+  // Following a remote replica streams until Ctrl-C (the signal), which is not a failure.
+  const stop = new AbortController();
+  let followed = '';
+  const follow = cli(['logs', '-f', remote.id.slice(0, 12), '--socket', agent(0).socket], {
+    signal: stop.signal,
+    stdout: {
+      write: (text) => {
+        followed += text;
+        if (followed.includes(`hello from ${nodeName(1)}`)) stop.abort();
+      },
+      isTTY: false,
+    },
+  });
+  const timer = setTimeout(() => {
+    stop.abort();
+  }, 10_000);
+  const followResult = await follow;
+  clearTimeout(timer);
+  expect(followResult).toMatchObject({ code: 0, stderr: '' });
+  expect(followed).toContain(`hello from ${nodeName(1)}`);
+  // Cancelling the followed stream ends the peer call on both agents without an error logged.
+  await new Promise((done) => setTimeout(done, 200));
+  for (const i of [0, 1]) expect(agent(i).output()).not.toMatch(/unexpectedly|Z error /);
+
   // Joining a replica is the next slice: it says so, exit 2.
   const joinReplica = await budgie(0, 'chirp', remote.id.slice(0, 12));
   expect(joinReplica.code).toBe(2);
