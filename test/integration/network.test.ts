@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { silentLogger } from '../../src/log';
 import { CniNetwork, type ReplicaNetwork } from '../../src/network';
 import { netnsPrefix, networkName } from '../../src/network/naming';
@@ -8,6 +10,7 @@ import {
   askFromHost,
   askFromNetns,
   freeSubnet24,
+  inNetns,
   ipForwarding,
   ipv4Addresses,
   natRulesMentioning,
@@ -18,6 +21,8 @@ import {
   startServer,
   type NetnsServer,
 } from '../support/netns';
+
+const run = promisify(execFile);
 
 /**
  * The real plugins from /usr/lib/cni, as root, on a bridge, subnet and namespace prefix of this
@@ -104,6 +109,33 @@ describe('CniNetwork with the standard CNI plugins', () => {
     expect(await natRulesMentioning(`id: \\"replica-b\\"`)).toEqual([]);
     await net.detach('replica-b');
     expect(await net.list()).toEqual(['replica-a']);
+  });
+
+  it('masquerades outbound traffic: a host the replicas have no route back to answers them', async () => {
+    // "Outside" is a namespace of this test's own behind a veth from the host; it has no route to
+    // the replica subnet, so only a reply to the host's address (masquerade) can come back.
+    const tag = randomHex(6);
+    const outside = `bo-${tag}`;
+    const third = 16 + Math.floor(Math.random() * 200);
+    const [hostIp, outsideIp] = [`10.190.${third}.1`, `10.190.${third}.2`];
+    const sh = (args: string[]) => run('ip', args);
+    const net = create();
+    const r = await net.attach('replica-out');
+    try {
+      await sh(['netns', 'add', outside]);
+      await sh(['link', 'add', `vo${tag}`, 'type', 'veth', 'peer', 'name', `vi${tag}`]);
+      await sh(['link', 'set', `vi${tag}`, 'netns', outside]);
+      await sh(['addr', 'add', `${hostIp}/24`, 'dev', `vo${tag}`]);
+      await sh(['link', 'set', `vo${tag}`, 'up']);
+      const path = `/var/run/netns/${outside}`;
+      await inNetns(path, ['ip', 'addr', 'add', `${outsideIp}/24`, 'dev', `vi${tag}`]);
+      await inNetns(path, ['ip', 'link', 'set', `vi${tag}`, 'up']);
+      servers.push(await startServer(path, 9090, 'address'));
+      expect(await askFromNetns(r.netnsPath, outsideIp, 9090, 'who')).toBe(`seen:${hostIp}\n`);
+    } finally {
+      await net.detach('replica-out');
+      await sh(['netns', 'delete', outside]).catch(() => undefined);
+    }
   });
 
   it('finds and releases what a crashed agent left, from a new instance on the same state', async () => {

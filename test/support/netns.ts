@@ -57,19 +57,25 @@ export async function natRulesMentioning(text: string): Promise<string[]> {
   return stdout.split('\n').filter((line) => line.includes(text));
 }
 
-/** A TCP echo server ("pong:<what it read>") inside a namespace, in a node child process. */
+/** A TCP server inside a namespace, in a node child process. */
 export interface NetnsServer {
   stop(): Promise<void>;
 }
 
+// Answers "pong:<what it read>", or with `address`, "seen:<the client's address>".
 const SERVER = `require('net').createServer((s) => {
-  let got = ''; s.on('data', (d) => { got += d; if (got.endsWith('\\n')) s.end('pong:' + got); });
+  let got = ''; s.on('data', (d) => { got += d; if (got.endsWith('\\n')) s.end(
+    process.argv[2] === 'address' ? 'seen:' + s.remoteAddress.replace(/^::ffff:/, '') + '\\n' : 'pong:' + got); });
 }).listen(Number(process.argv[1]), () => console.log('listening'));`;
 
-export async function startServer(netnsPath: string, port: number): Promise<NetnsServer> {
+export async function startServer(
+  netnsPath: string,
+  port: number,
+  answer: 'echo' | 'address' = 'echo',
+): Promise<NetnsServer> {
   const child = spawn(
     'nsenter',
-    [`--net=${netnsPath}`, process.execPath, '-e', SERVER, String(port)],
+    [`--net=${netnsPath}`, process.execPath, '-e', SERVER, String(port), answer],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
