@@ -26,9 +26,9 @@ interface Row {
  * replaced, a changed .bun rolls out without a failed request, a kill -9 of the agent costs the
  * port under 2 s, volumes reach the host, and bad input gets one clear line.
  *
- * UDP is not covered here: the test image's busybox (Debian's busybox-static 1.35) has no UDP
- * server usable as an echo (its nc has no -u; no tftpd, dnsd or ntpd), so nothing in a container
- * would answer a datagram.
+ * UDP is covered in apps-udp.test.ts: the busybox image (Debian's busybox-static 1.35) has no
+ * UDP server usable as an echo (its nc has no -u; no tftpd, dnsd or ntpd), so that test compiles
+ * one of its own (test/fixtures/udp-echo.c).
  */
 describe('app lifecycle against a real agent', () => {
   let containerd: PrivateContainerd;
