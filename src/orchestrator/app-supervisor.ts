@@ -131,7 +131,19 @@ export class AppSupervisor {
       this.deps.log.warn('replica exited', fields);
       this.fail(replica, `exited with code ${code}`);
     }
+    this.cutUdpFlows(replica);
     this.refresh();
+  }
+
+  /**
+   * Once a replica has exited, its UDP flows cannot finish: they are cut now rather than at the
+   * end of the drain, so the clients' next datagrams start new flows to live replicas.
+   */
+  private cutUdpFlows(replica: Replica): void {
+    for (const port of this.app.ports) {
+      if (port.protocol !== 'udp') continue;
+      void this.deps.proxies.get('udp', port.hostPort)?.drain(replica.id, 0);
+    }
   }
 
   /** Stops one replica for good (the caller lowers the scale first if it should not return). */
@@ -393,6 +405,7 @@ export class AppSupervisor {
       if (wasRunning) {
         const status = await runtime.stop(replica.id, this.app.stopTimeoutMs).catch(ignoreMissing);
         if (status !== undefined) replica.exited(status.code, status.atMs);
+        this.cutUdpFlows(replica);
       }
       await runtime.remove(replica.id).catch(ignoreMissing);
     } catch (err) {

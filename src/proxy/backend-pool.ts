@@ -108,12 +108,20 @@ export class BackendPool {
     await Promise.all([...this.draining].map((e) => e.drain(Infinity)));
   }
 
-  /** Drains one backend; resolves at once when the id is not live. */
+  /**
+   * Drains one backend; one already draining (removed by `set`) gets its cut brought closer.
+   * Resolves at once when the id is neither live nor draining.
+   */
   drain(id: string, timeoutMs: number): Promise<void> {
+    const drains = [...this.draining]
+      .filter((e) => e.backend.id === id)
+      .map((e) => e.drain(timeoutMs));
     const entry = this.live.find((e) => e.backend.id === id);
-    if (entry === undefined) return Promise.resolve();
-    this.live = this.live.filter((e) => e !== entry);
-    return this.startDrain(entry, timeoutMs);
+    if (entry !== undefined) {
+      this.live = this.live.filter((e) => e !== entry);
+      drains.push(this.startDrain(entry, timeoutMs));
+    }
+    return Promise.all(drains).then(() => {});
   }
 
   drainAll(timeoutMs: number): Promise<void> {

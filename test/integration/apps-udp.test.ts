@@ -174,6 +174,9 @@ describe('a UDP published port against real replicas', () => {
   }
 
   let ids: string[] = [];
+  /** A client flow and the replica (short ID) it sticks to. */
+  let sticky: UdpClient;
+  let home = '';
 
   it('runs 2 replicas of the echo server behind a UDP host port', async () => {
     const file = join(dir, 'echo.bun');
@@ -207,10 +210,10 @@ stop_timeout: 1s
 
   it('sends new client flows round-robin and keeps each flow on its replica', async () => {
     const shorts = ids.map((id) => id.slice(0, 12)).sort();
-    const sticky = await client();
+    sticky = await client();
     const first = await sticky.ask();
     expect(first).toEqual({ answer: expect.stringMatching(/^[0-9a-f]{12}$/) as unknown });
-    const home = 'answer' in first ? first.answer : '';
+    home = 'answer' in first ? first.answer : '';
     const stickyAnswers: Outcome[] = [];
     const fresh: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -226,13 +229,23 @@ stop_timeout: 1s
     for (let i = 1; i < fresh.length; i++) expect(fresh[i]).not.toBe(fresh[i - 1]);
   });
 
-  it('replaces a replica killed with SIGKILL, and new flows reach the replacement', async () => {
-    const victim = ids[0] ?? '';
+  it('replaces a replica killed with SIGKILL; its flow and new ones reach live replicas', async () => {
+    // The victim is the sticky flow's replica: that flow must not stay on a dead replica until
+    // the drain timeout (10 s) cuts it.
+    const victim = ids.find((id) => id.startsWith(home)) ?? '';
+    const survivor = ids.find((id) => id !== victim) ?? '';
     const pid = await ctr.taskPid(victim);
     expect(pid).toBeGreaterThan(1);
+    const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
+    const moved = await until('the sticky flow answered again', 5000, async () => {
+      const outcome = await sticky.ask(200);
+      return 'answer' in outcome ? outcome.answer : undefined;
+    });
+    expect(Date.now() - killedAt).toBeLessThan(3000);
+    expect(moved).not.toBe(home);
     const rows = await settled(2, [victim]);
-    expect(rows.map((x) => x.id)).toContain(ids[1]);
+    expect(rows.map((x) => x.id)).toContain(survivor);
     await everyReplicaAnswers(rows);
     ids = rows.map((x) => x.id);
     // Once both answer, every new flow is answered at the first datagram.

@@ -87,6 +87,21 @@ describe('BackendPool', () => {
     await expect(p.drain('a', 10)).resolves.toBeUndefined();
   });
 
+  it('brings the cut of a backend already draining after `set` closer', async () => {
+    const { p } = pool();
+    p.set([b('a'), b('b')], 0);
+    const held = lease();
+    p.acquire(p.candidates()[0]!, held);
+    p.set([b('b')], 60_000);
+    expect(p.stats().map((s) => [s.id, s.state])).toEqual([
+      ['b', 'ready'],
+      ['a', 'draining'],
+    ]);
+    await p.drain('a', 0);
+    expect(held.destroyed).toBe(true);
+    expect(p.stats().map((s) => s.id)).toEqual(['b']);
+  });
+
   it('names the bad field of an invalid backend list', () => {
     const { p } = pool();
     expect(() => {
