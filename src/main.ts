@@ -4,6 +4,7 @@
  * meet. The CLI gets the agent as an injected function and never imports it.
  */
 import type { AgentConfig } from './config/agent-config';
+import type { SystemProbes } from './nest/probes';
 import { runCli } from './cli';
 import { version } from './version';
 
@@ -14,6 +15,11 @@ import { version } from './version';
 async function runAgent(config: AgentConfig, signal: AbortSignal): Promise<void> {
   const agent = await import('./agent');
   await agent.runAgent(config, signal);
+}
+
+/** Loaded only for `budgie nest check`, for the same reason as the agent. */
+async function systemProbes(): Promise<SystemProbes> {
+  return (await import('./nest/host-probes')).hostProbes();
 }
 
 function main(): void {
@@ -32,6 +38,7 @@ function main(): void {
   });
   runCli(process.argv.slice(2), {
     runAgent,
+    systemProbes,
     stdout: out(process.stdout),
     stderr: out(process.stderr),
     signal: controller.signal,

@@ -1,9 +1,15 @@
 import type { AgentConfig } from '../config/agent-config';
+import type { SystemProbes } from '../nest/probes';
 
 /** What the CLI needs from its host process, injected so that commands can be tested in-process. */
 export interface CliDeps {
   /** Runs the agent daemon until `signal` aborts. Provided by the composition root (src/main.ts). */
   runAgent(config: AgentConfig, signal: AbortSignal): Promise<void>;
+  /**
+   * The machine as `budgie nest check` sees it. Loaded on demand by the composition root: the
+   * real probes pull in the containerd client, which the CLI must not import.
+   */
+  systemProbes(): Promise<SystemProbes>;
   stdout: Output;
   stderr: Output;
   /** Aborted on SIGINT/SIGTERM; long-running commands stop when it fires. */

@@ -13,6 +13,7 @@ export async function cli(argv: string[], overrides: Partial<CliDeps> = {}): Pro
   let stderr = '';
   const code = await runCli(argv, {
     runAgent: () => Promise.reject(new Error('runAgent not expected in this test')),
+    systemProbes: () => Promise.reject(new Error('systemProbes not expected in this test')),
     stdout: { write: (t) => (stdout += t), isTTY: false },
     stderr: { write: (t) => (stderr += t), isTTY: false },
     signal: new AbortController().signal,

@@ -3,9 +3,7 @@ import { NotBuiltError } from '../failure';
 import type { GlobalArgs } from '../context';
 
 /** Commands that are part of Budgie's interface but not in this build yet: they say so, exit 2. */
-const PLANNED: { command: string; describe: string }[] = [
-  { command: 'nest', describe: 'Interactive setup wizard' },
-];
+const PLANNED: { command: string; describe: string }[] = [];
 
 export function plannedCommands(): CommandModule<GlobalArgs, GlobalArgs>[] {
   return PLANNED.map(({ command, describe }) => ({

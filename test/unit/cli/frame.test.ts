@@ -25,14 +25,6 @@ describe('the CLI frame', () => {
     }
   });
 
-  it.each(['nest'])('says that %s is not built yet and exits 2', async (command) => {
-    const r = await cli([command]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      `budgie: 'budgie ${command}' is not built yet in this version of Budgie\n`,
-    );
-  });
-
   it('refuses an unknown command with exit 2 and a hint', async () => {
     const r = await cli(['frobnicate']);
     expect(r.code).toBe(2);
