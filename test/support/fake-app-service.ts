@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   Server,
   status,
-  ServerCredentials,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
@@ -33,6 +29,7 @@ import {
   type ImportImageRequest,
   type ImportImageResponse,
 } from '../../src/gen/budgie/v1/images';
+import { listenOnUnixSocket, type UnixServer } from './unix-server';
 
 type Method =
   'runApp' | 'listReplicas' | 'stopApp' | 'removeReplicas' | 'scaleApp' | 'logs' | 'importImage';
@@ -64,31 +61,24 @@ export class FakeAppService {
   importedName = 'docker.io/library/imported:latest';
   readonly failures: Partial<Record<Method, BudgieError>> = {};
 
-  private constructor(
-    readonly socket: string,
-    private readonly dir: string,
-    private readonly server: Server,
-  ) {}
+  private listening: UnixServer | undefined;
+
+  get socket(): string {
+    if (this.listening === undefined) throw new Error('not started');
+    return this.listening.socket;
+  }
 
   static async start(): Promise<FakeAppService> {
-    const dir = await mkdtemp(join(tmpdir(), 'budgie-fake-apps-'));
-    const socket = join(dir, 'budgie.sock');
     const server = new Server();
-    const fake = new FakeAppService(socket, dir, server);
+    const fake = new FakeAppService();
     server.addService(AppServiceService, fake.appService());
     server.addService(ImageServiceService, fake.imageService());
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
-    });
+    fake.listening = await listenOnUnixSocket(server, 'budgie-fake-apps-');
     return fake;
   }
 
   async stop(): Promise<void> {
-    this.server.forceShutdown();
-    await rm(this.dir, { recursive: true, force: true });
+    await this.listening?.stop();
   }
 
   private appService(): AppServiceServer {

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Server, ServerCredentials, type sendUnaryData } from '@grpc/grpc-js';
+import { Server, type sendUnaryData } from '@grpc/grpc-js';
 import { toStatus } from '../../src/api/status';
 import type { BudgieError } from '../../src/errors';
 import {
@@ -12,6 +9,7 @@ import {
   type JoinRequest,
   type JoinResponse,
 } from '../../src/gen/budgie/v1/cluster';
+import { listenOnUnixSocket, type UnixServer } from './unix-server';
 
 type Method = 'init' | 'token' | 'join' | 'nodes' | 'leave';
 
@@ -35,30 +33,23 @@ export class FakeClusterService {
   nodes: ClusterNode[] = [];
   readonly failures: Partial<Record<Method, BudgieError>> = {};
 
-  private constructor(
-    readonly socket: string,
-    private readonly dir: string,
-    private readonly server: Server,
-  ) {}
+  private listening: UnixServer | undefined;
+
+  get socket(): string {
+    if (this.listening === undefined) throw new Error('not started');
+    return this.listening.socket;
+  }
 
   static async start(): Promise<FakeClusterService> {
-    const dir = await mkdtemp(join(tmpdir(), 'budgie-fake-cluster-'));
-    const socket = join(dir, 'budgie.sock');
     const server = new Server();
-    const fake = new FakeClusterService(socket, dir, server);
+    const fake = new FakeClusterService();
     server.addService(ClusterServiceService, fake.service());
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
-    });
+    fake.listening = await listenOnUnixSocket(server, 'budgie-fake-cluster-');
     return fake;
   }
 
   async stop(): Promise<void> {
-    this.server.forceShutdown();
-    await rm(this.dir, { recursive: true, force: true });
+    await this.listening?.stop();
   }
 
   private service(): ClusterServiceServer {
