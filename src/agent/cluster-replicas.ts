@@ -13,6 +13,8 @@ import type { ListReplicasResponse } from '../gen/budgie/peer/v1/peer';
 import type { ClusterNode } from '../membership';
 import type { Orchestrator } from '../orchestrator';
 import type { ReplicaView } from '../orchestrator/types';
+import type { ImageStore } from '../runtime/images';
+import { localApp } from './cluster-join';
 import { toReplica } from './services/apps';
 import { streamLocalLogs } from './services/log-stream';
 
@@ -27,11 +29,13 @@ export interface ReplicaHost {
 /** This node's replicas as the cluster sees them (the peer ReplicaService's source). */
 export function localReplicaSource(
   orchestrator: () => Orchestrator,
+  images: () => ImageStore,
   host: ReplicaHost,
 ): ReplicaSource {
   return {
     list: (all) => placedHere(orchestrator(), host, all, ''),
     logs: (req, send, signal) => streamLocalLogs(orchestrator(), req, send, signal),
+    getApp: (target, signal) => localApp(orchestrator(), images(), target, signal),
   };
 }
 

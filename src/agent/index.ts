@@ -13,9 +13,10 @@ import { Orchestrator, storeEnsurer } from '../orchestrator';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
 import { streamRemoteLogs } from '../chirp';
-import { replicaService } from '../cluster';
+import { blobService, replicaService } from '../cluster';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
+import { joinSources } from './cluster-join';
 import { chirpSources, localReplicaSource, remoteLogSources } from './cluster-replicas';
 import { appService } from './services/apps';
 import { chirpService } from './services/chirp';
@@ -63,7 +64,12 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     peerServices: (identity) => [
       replicaService(
         identity,
-        localReplicaSource(requireOrchestrator, replicaHost),
+        localReplicaSource(requireOrchestrator, () => containerd.images, replicaHost),
+        log.child({ component: 'peer' }),
+      ),
+      blobService(
+        identity,
+        (digest, offset, signal) => containerd.images.readBlob(digest, offset, signal),
         log.child({ component: 'peer' }),
       ),
     ],
@@ -115,7 +121,17 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
         streamRemoteLogs(remoteLogs, req, send, signal),
       ),
       clusterService(cluster, apiLog),
-      chirpService(chirpSources(orchestrator, cluster, replicaHost), systemClock, apiLog),
+      chirpService(
+        chirpSources(orchestrator, cluster, replicaHost),
+        systemClock,
+        apiLog,
+        joinSources(
+          orchestrator,
+          containerd.images,
+          cluster,
+          chirpSources(orchestrator, cluster, replicaHost),
+        ),
+      ),
     ]);
     await api.start();
     api.setServing(true);

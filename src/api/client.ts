@@ -28,7 +28,11 @@ import {
   type RemoveImageResponse,
   type PullImageResponse,
 } from '../gen/budgie/v1/images';
-import { ChirpServiceClient, type ChirpResponse } from '../gen/budgie/v1/chirp';
+import {
+  ChirpServiceClient,
+  type ChirpResponse,
+  type JoinAppResponse,
+} from '../gen/budgie/v1/chirp';
 import { NodeServiceClient, type GetInfoResponse } from '../gen/budgie/v1/node';
 import { errorMapper, streamOf, unary, type ErrorMapper } from './calls';
 
@@ -200,6 +204,13 @@ export class AgentClient {
     return unary<ChirpResponse>(this.mapError, (done) =>
       this.chirps.chirp({ ...options }, new Metadata(), this.options(deadline), done),
     );
+  }
+
+  /** `budgie chirp ID`: joins an app of a member as a replica on this node, with progress. */
+  joinApp(target: string, signal?: AbortSignal): AsyncGenerator<JoinAppResponse> {
+    const call = this.chirps.joinApp({ target }, new Metadata(), this.options());
+    cancelOnAbort(call, signal);
+    return streamOf(this.mapError, call);
   }
 
   close(): void {

@@ -10,3 +10,13 @@ export {
   type RemoteLogSources,
 } from './remote-logs';
 export type { ChirpResult, ChirpSources, NodeListing, PlacedReplica, Unreachable } from './types';
+export {
+  countRunning,
+  joinApp,
+  localCopy,
+  type JoinEvent,
+  type JoinPeer,
+  type JoinResult,
+  type JoinSources,
+  type PeerApp,
+} from './join';

@@ -62,7 +62,11 @@ export async function streamRemoteLogs(
 }
 
 /** An app's replicas on members, or the one replica an ID (prefix) names. */
-function pick(remote: PlacedReplica[], target: string, result: ChirpResult): PlacedReplica[] {
+export function pick(
+  remote: PlacedReplica[],
+  target: string,
+  result: ChirpResult,
+): PlacedReplica[] {
   const ofApp = remote.filter((r) => r.replica.app === target);
   if (ofApp.length > 0) return ofApp;
   const byId = /^[0-9a-f]{1,64}$/.test(target)

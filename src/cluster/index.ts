@@ -10,6 +10,7 @@ export {
   type Joined,
   type NodeFacts,
 } from './cluster-identity';
+export { blobService, type BlobReader } from './blob-service';
 export type { PeerServiceBinding } from './handlers';
 export type { NodeIdentity } from './identity';
 export { shortId } from './ids';

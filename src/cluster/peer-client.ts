@@ -1,7 +1,9 @@
 import { Metadata } from '@grpc/grpc-js';
 import { streamOf } from '../api/calls';
 import {
+  BlobServiceClient,
   MembershipServiceClient,
+  type GetAppResponse,
   ReplicaServiceClient,
   type HelloResponse,
   type ListReplicasResponse,
@@ -21,6 +23,7 @@ export class PeerClient {
   readonly target: string;
   private readonly membership: MembershipServiceClient;
   private readonly replicas: ReplicaServiceClient;
+  private readonly blobs: BlobServiceClient;
 
   constructor(identity: NodeIdentity, peer: HostPort, expectedNodeId?: string) {
     this.target = grpcTarget(peer);
@@ -37,6 +40,11 @@ export class PeerClient {
         ...PEER_CHANNEL_OPTIONS,
         channelOverride: this.membership.getChannel(),
       },
+    );
+    this.blobs = new BlobServiceClient(
+      this.target,
+      peerClientCredentials(identity, this.target, expectedNodeId),
+      { ...PEER_CHANNEL_OPTIONS, channelOverride: this.membership.getChannel() },
     );
   }
 
@@ -67,6 +75,33 @@ export class PeerClient {
       { once: true },
     );
     return streamOf((err) => mapPeerError(this.target, err), call);
+  }
+
+  /** The app a target (app name, replica ID or prefix) names on the member, with its image. */
+  getApp(target: string, options: CallOptions = {}): Promise<GetAppResponse> {
+    return peerCall(this.target, options, (deadline, done) =>
+      this.replicas.getApp({ target }, new Metadata(), { deadline }, done),
+    );
+  }
+
+  /**
+   * A blob of the member's content store from `offset`; ends at the blob's end, or when `signal`
+   * aborts. No deadline: a layer takes as long as the link needs, and the caller can cancel.
+   */
+  async *readBlob(digest: string, offset: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const call = this.blobs.read({ digest, offset }, new Metadata());
+    const onAbort = (): void => {
+      call.cancel();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const res of streamOf((err) => mapPeerError(this.target, err), call)) {
+        yield res.data;
+      }
+    } finally {
+      // streamOf cancels the call itself when its reader stops early.
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   close(): void {

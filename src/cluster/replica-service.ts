@@ -1,10 +1,12 @@
 import {
   ReplicaServiceService,
+  type GetAppResponse,
   type LogsRequest,
   type LogsResponse,
   type NodeReplica,
   type ReplicaServiceServer,
 } from '../gen/budgie/peer/v1/peer';
+import { InvalidInputError } from '../errors';
 import type { Logger } from '../log';
 import { serverStream, unary, type PeerServiceBinding } from './handlers';
 import type { NodeIdentity } from './identity';
@@ -19,6 +21,8 @@ export interface ReplicaSource {
     send: (res: LogsResponse) => Promise<void>,
     signal: AbortSignal,
   ): Promise<void>;
+  /** The app a target names, with the image it runs here; NotFoundError when not here. */
+  getApp(target: string, signal: AbortSignal): Promise<GetAppResponse>;
 }
 
 /**
@@ -44,6 +48,14 @@ export function replicaService(
     logs: serverStream(log, 'Logs', async (req, send, signal, call) => {
       callerOf(call, identity().caCertPem);
       await source.logs(req, send, signal);
+    }),
+    getApp: unary(log, 'GetApp', (req, call) => {
+      callerOf(call, identity().caCertPem);
+      if (req.target === '') {
+        throw new InvalidInputError('target: expected an app name or replica ID');
+      }
+      // A unary call has no cancel signal worth wiring: the lookup is local and short.
+      return source.getApp(req.target, new AbortController().signal);
     }),
   };
   return { definition: ReplicaServiceService, implementation };

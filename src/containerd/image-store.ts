@@ -2,27 +2,27 @@ import { Readable } from 'node:stream';
 import { openImageArchive, type ImageArchive } from '../archive/image-archive';
 import { NotFoundError } from '../errors';
 import type { Logger } from '../log';
+import { decodeJson, Index, type Descriptor } from '../oci/image-codecs';
 import {
-  decodeJson,
-  ImageConfig,
-  Index,
-  isIndexType,
-  Manifest,
-  type Descriptor,
-} from '../oci/image-codecs';
-import {
-  choosePlatform,
   formatPlatform,
   hostPlatform,
-  listPlatforms,
   parseReference,
   type RegistryClient,
   type ResolvedImage,
 } from '../registry';
-import type { ImageEvent, ImageOperation, ImageStore, ImageSummary } from '../runtime/images';
+import type {
+  BlobProvider,
+  ImageEvent,
+  ImageOperation,
+  ImageStore,
+  ImageSummary,
+  ImageTarget,
+} from '../runtime/images';
 import type { ContainerdClient } from './client';
 import { resolveStoredImage, type StoredImage } from './image-records';
 import { ingestImage, type BlobSource, type IngestPlan } from './image-ingest';
+import { planFromOrigin } from './image-plan';
+import { providerOrigin } from './provider-origin';
 
 export interface ContainerdImageStoreOptions {
   client: ContainerdClient;
@@ -64,6 +64,32 @@ export class ContainerdImageStore implements ImageStore {
       summaries.push(await this.summary(name, op.signal));
     }
     return summaries;
+  }
+
+  async fetch(
+    image: ImageTarget,
+    provider: BlobProvider,
+    op: ImageOperation,
+  ): Promise<ImageSummary> {
+    const target = { mediaType: image.mediaType, digest: image.digest, size: image.size };
+    const plan = await planFromOrigin(providerOrigin(provider, 'the peer'), image.name, target);
+    op.onEvent({
+      type: 'phase',
+      text: `${image.name}: ${plan.layers.length} layers from the peer`,
+    });
+    await this.ingest(op, plan);
+    return this.summary(image.name, op.signal);
+  }
+
+  async target(name: string, signal?: AbortSignal): Promise<ImageTarget> {
+    const record = await this.options.client.images.get(name, { signal });
+    const target = record.target;
+    if (target === undefined) throw new NotFoundError(`image ${name} has no target`);
+    return { name, mediaType: target.mediaType, digest: target.digest, size: target.size };
+  }
+
+  readBlob(digest: string, offset: number, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    return this.options.client.content.read(digest, { offset, signal });
   }
 
   async list(): Promise<ImageSummary[]> {
@@ -175,58 +201,18 @@ function registryPlan(resolved: ResolvedImage, source: BlobSource): IngestPlan {
   };
 }
 
-async function archivePlan(
-  archive: ImageArchive,
-  name: string,
-  target: Descriptor,
-): Promise<IngestPlan> {
-  const read = async (d: Descriptor) => ({
-    descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size },
-    bytes: await archive.read(d.digest),
-  });
-  let index: IngestPlan['index'];
-  let manifestDesc = target;
-  if (isIndexType(target.mediaType)) {
-    const document = await read(target);
-    const decoded = decodeJson(Index, document.bytes, `${name}: index ${target.digest}`);
-    const platform = hostPlatform();
-    // Archives often carry only some platforms' blobs: choose among those present.
-    const present = decoded.manifests.filter((m) => archive.has(m.digest));
-    const chosen = choosePlatform(platform, present) ?? singleUntagged(present);
-    if (chosen === undefined) {
-      throw new NotFoundError(
-        `${name}: the archive has no ${formatPlatform(platform)} image (it has ${listPlatforms(present).join(', ') || 'none'})`,
-      );
-    }
-    index = { document, manifestPosition: decoded.manifests.indexOf(chosen) };
-    manifestDesc = chosen;
-  }
-  const manifest = await read(manifestDesc);
-  const decoded = decodeJson(Manifest, manifest.bytes, `${name}: manifest ${manifestDesc.digest}`);
-  const config = await read(decoded.config);
-  const imageConfig = decodeJson(ImageConfig, config.bytes, `${name}: config`);
-  for (const layer of decoded.layers) {
-    if (!archive.has(layer.digest)) {
-      throw new NotFoundError(`${name}: layer ${layer.digest} is missing from the archive`);
-    }
-  }
-  const source: BlobSource = (descriptor, offset) =>
-    Promise.resolve(skip(archive.stream(descriptor.digest), offset));
-  return {
+function archivePlan(archive: ImageArchive, name: string, target: Descriptor): Promise<IngestPlan> {
+  return planFromOrigin(
+    {
+      what: 'the archive',
+      read: (d) => archive.read(d.digest),
+      has: (digest) => archive.has(digest),
+      source: (descriptor, offset) =>
+        Promise.resolve(skip(archive.stream(descriptor.digest), offset)),
+    },
     name,
-    ...(index === undefined ? {} : { index }),
-    manifest,
-    config,
-    imageConfig,
-    layers: decoded.layers,
-    source,
-  };
-}
-
-/** An index with one manifest and no platform fields (umoci's layouts) means that one. */
-function singleUntagged(manifests: readonly Descriptor[]): Descriptor | undefined {
-  const [only, ...rest] = manifests;
-  return only !== undefined && rest.length === 0 && only.platform === undefined ? only : undefined;
+    target,
+  );
 }
 
 /** The stream without its first `offset` bytes (an archive has no random access by blob). */

@@ -166,6 +166,20 @@ export class Orchestrator {
     return views.sort((a, b) => a.app.localeCompare(b.app) || a.createdMs - b.createdMs);
   }
 
+  /**
+   * The app `target` names (its name, or the ID or unique prefix of one of its replicas) and the
+   * stored image its replicas run here, for a member that joins the app (`budgie chirp ID`).
+   */
+  appOf(target: string): { app: App; imageName: string } {
+    const sup = this.supervisors.get(target) ?? this.findReplica(target).supervisor;
+    // The image is known only through a replica: the supervisor does not expose its own.
+    const imageName = sup.views(true)[0]?.image;
+    if (imageName === undefined) {
+      throw new NotFoundError(`app ${sup.app.name} has no replica on this node to join`);
+    }
+    return { app: sup.app, imageName };
+  }
+
   /** An app's replicas.min and .max, for cluster-wide counts; undefined for an unknown app. */
   replicaLimits(appName: string): App['replicas'] | undefined {
     return this.supervisors.get(appName)?.app.replicas;

@@ -27,6 +27,23 @@ export interface ImageOperation {
   onEvent(event: ImageEvent): void;
 }
 
+/** What an image record points at: a manifest or an index, by digest. */
+export interface ImageTarget {
+  name: string;
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+/**
+ * Blobs by digest from somewhere other than a registry (a cluster member's content store). The
+ * store verifies every byte against its digest, so a provider needs no trust.
+ */
+export interface BlobProvider {
+  /** The blob's bytes from `offset` to its end. */
+  open(digest: string, offset: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
 export interface ImageStore {
   /** Resolves, downloads what is missing and unpacks for the default snapshotter. */
   pull(reference: string, op: ImageOperation): Promise<ImageSummary>;
@@ -36,4 +53,13 @@ export interface ImageStore {
   /** The stored name `reference` refers to (busybox → docker.io/library/busybox:latest), if any. */
   find(reference: string, signal?: AbortSignal): Promise<string | undefined>;
   remove(reference: string): Promise<void>;
+  /** What the stored image `name` points at; NotFoundError when it is not on this node. */
+  target(name: string, signal?: AbortSignal): Promise<ImageTarget>;
+  /** A stored blob's bytes from `offset` (for members that fetch images from this node). */
+  readBlob(digest: string, offset: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * Stores `image` under its name with blobs from `provider` (skipping those already here,
+   * verifying the rest against their digests) and unpacks it, as `pull` does from a registry.
+   */
+  fetch(image: ImageTarget, provider: BlobProvider, op: ImageOperation): Promise<ImageSummary>;
 }

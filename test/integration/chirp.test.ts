@@ -216,11 +216,11 @@ it("chirp, ps --all-nodes and logs see both nodes' replicas", async () => {
   await new Promise((done) => setTimeout(done, 200));
   for (const i of [0, 1]) expect(agent(i).output()).not.toMatch(/unexpectedly|Z error /);
 
-  // Joining a replica is the next slice: it says so, exit 2.
+  // Joining an app that already runs here is refused (chirp-join.test.ts covers joining).
   const joinReplica = await budgie(0, 'chirp', remote.id.slice(0, 12));
-  expect(joinReplica.code).toBe(2);
-  expect(joinReplica.stderr).toMatch(
-    /^budgie: 'budgie chirp [0-9a-f]{12}' \(joining .*not built yet/,
+  expect(joinReplica.code).toBe(1);
+  expect(joinReplica.stderr.trimEnd().split('\n').pop()).toBe(
+    "budgie: app hello already runs on this node: add replicas with 'budgie scale hello N'",
   );
 });
 

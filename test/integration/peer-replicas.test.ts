@@ -52,6 +52,7 @@ const source: ReplicaSource = {
       });
     });
   },
+  getApp: (target) => Promise.reject(new NotFoundError(`no app ${target}`)),
 };
 
 beforeAll(async () => {

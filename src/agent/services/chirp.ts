@@ -1,16 +1,32 @@
-import { chirp, DEFAULT_CHIRP_TIMEOUT_MS, type ChirpSources } from '../../chirp';
+import {
+  chirp,
+  DEFAULT_CHIRP_TIMEOUT_MS,
+  joinApp,
+  type ChirpSources,
+  type JoinEvent,
+  type JoinSources,
+} from '../../chirp';
 import type { Clock } from '../../discovery/clock';
 import { InvalidInputError } from '../../errors';
-import { ChirpServiceService, type ChirpServiceServer } from '../../gen/budgie/v1/chirp';
+import {
+  ChirpServiceService,
+  type ChirpServiceServer,
+  type JoinAppResponse,
+} from '../../gen/budgie/v1/chirp';
 import type { Logger } from '../../log';
 import type { ServiceBinding } from '../api-server';
-import { unary } from '../handlers';
+import { serverStream, unary } from '../handlers';
 
 /** Past this a chirp is no longer "about a second": most likely a unit mistake. */
 const MAX_TIMEOUT_MS = 60_000;
 
 /** budgie.v1.ChirpService: the cluster's replicas, for `budgie chirp` and `ps --all-nodes`. */
-export function chirpService(sources: ChirpSources, clock: Clock, log: Logger): ServiceBinding {
+export function chirpService(
+  sources: ChirpSources,
+  clock: Clock,
+  log: Logger,
+  join: JoinSources,
+): ServiceBinding {
   const implementation: ChirpServiceServer = {
     chirp: unary(log, 'Chirp', async (req, signal) => {
       if (req.timeoutMs > MAX_TIMEOUT_MS) {
@@ -26,6 +42,23 @@ export function chirpService(sources: ChirpSources, clock: Clock, log: Logger): 
         unreachable: result.unreachable,
       };
     }),
+    joinApp: serverStream(log, 'JoinApp', async (req, send, signal) => {
+      if (req.target === '') {
+        throw new InvalidInputError('target: expected a replica ID or an app name');
+      }
+      // Progress is sent in order but not awaited one by one: join awaits nothing from it.
+      let sent = Promise.resolve();
+      const result = await joinApp(join, req.target, signal, (event) => {
+        sent = sent.then(() => send(toJoinEvent(event)));
+      });
+      await sent;
+      await send({ event: { $case: 'done', value: result } });
+    }),
   };
   return { definition: ChirpServiceService, implementation };
+}
+
+function toJoinEvent(event: JoinEvent): JoinAppResponse {
+  if (event.type === 'phase') return { event: { $case: 'phase', value: event.text } };
+  return { event: { $case: 'blobs', value: { done: event.done, total: event.total } } };
 }

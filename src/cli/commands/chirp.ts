@@ -8,7 +8,8 @@ import {
 } from '../cluster-replicas';
 import { withClient } from '../connect';
 import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
-import { NotBuiltError } from '../failure';
+import type { AgentClient } from '../../api/client';
+import { InternalError } from '../../errors';
 import { formatHealth, shortId } from '../replicas';
 import { renderJson, renderTable } from '../table';
 import { formatOption } from './image';
@@ -23,12 +24,12 @@ interface ChirpArgs extends GlobalArgs {
 export function chirpCommand(deps: CliDeps): CommandModule<GlobalArgs, ChirpArgs> {
   return {
     command: 'chirp [target]',
-    describe: 'List the containers of every member (joining one as a replica is not built yet)',
+    describe: 'List the containers of every member, or join one app as a replica on this machine',
     builder: (y) =>
       y
         .positional('target', {
           type: 'string',
-          describe: 'A replica ID or app to join on this machine (not built yet)',
+          describe: 'A replica ID (or prefix) or app, as listed, to join on this machine',
         })
         .option('timeout', {
           type: 'string',
@@ -36,12 +37,12 @@ export function chirpCommand(deps: CliDeps): CommandModule<GlobalArgs, ChirpArgs
         })
         .option('format', formatOption)
         .example('$0 chirp', 'Every replica in the cluster, with the node that runs it')
-        .example('$0 chirp --timeout 3s --format json', 'The same as JSON, waiting longer'),
+        .example('$0 chirp --timeout 3s --format json', 'The same as JSON, waiting longer')
+        .example('$0 chirp 3f2a9c1b7d0e', "Run one more replica of that replica's app here"),
     handler: (args) => {
-      if (args.target !== undefined) {
-        throw new NotBuiltError(
-          `'budgie chirp ${args.target}' (joining a replica on this machine) is not built yet in this version of Budgie; 'budgie chirp' lists the cluster's replicas`,
-        );
+      const target = args.target;
+      if (target !== undefined) {
+        return withClient(args, (client) => join(client, target, deps));
       }
       const timeoutMs = chirpTimeout(args.timeout);
       return withClient(args, async (client) => {
@@ -70,4 +71,28 @@ export function chirpCommand(deps: CliDeps): CommandModule<GlobalArgs, ChirpArgs
       });
     },
   };
+}
+
+/**
+ * Progress lines on stderr (fetching the app, blobs n/m, starting), then the new replica's full
+ * ID alone on stdout, so that scripts can capture it.
+ */
+async function join(client: AgentClient, target: string, deps: CliDeps): Promise<void> {
+  let lastBlobs = '';
+  for await (const res of client.joinApp(target, deps.signal)) {
+    const event = res.event;
+    if (event === undefined) continue;
+    if (event.$case === 'phase') deps.stderr.write(`${event.value}\n`);
+    else if (event.$case === 'blobs') {
+      const line = `blobs ${event.value.done}/${event.value.total}`;
+      if (line !== lastBlobs) deps.stderr.write(`${line}\n`);
+      lastBlobs = line;
+    } else {
+      const { app, replicaId, peerNode } = event.value;
+      deps.stderr.write(`${app}: joined from ${peerNode}, replica ${shortId(replicaId)} running\n`);
+      deps.stdout.write(`${replicaId}\n`);
+      return;
+    }
+  }
+  throw new InternalError(`the agent ended the join of ${target} without a result (see its log)`);
 }

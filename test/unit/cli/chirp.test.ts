@@ -1,4 +1,4 @@
-import { UnavailableError } from '../../../src/errors';
+import { FailedPreconditionError, UnavailableError } from '../../../src/errors';
 import { Health, ReplicaState } from '../../../src/gen/budgie/v1/apps';
 import type { ChirpReplica } from '../../../src/gen/budgie/v1/chirp';
 import { cli } from '../../support/cli';
@@ -140,15 +140,44 @@ describe('budgie chirp', () => {
     expect(agent.requests).toEqual([]);
   });
 
-  it('says that joining a replica is not built yet, exit 2', async () => {
+  it('joins a replica: progress on stderr, the new replica ID alone on stdout', async () => {
+    const id = 'c0ffee'.padEnd(64, '1');
+    agent.joinEvents = [
+      { event: { $case: 'phase', value: 'fetching app web from node-a' } },
+      { event: { $case: 'blobs', value: { done: 0, total: 2 } } },
+      { event: { $case: 'blobs', value: { done: 2, total: 2 } } },
+      { event: { $case: 'phase', value: 'starting web on this node' } },
+      { event: { $case: 'done', value: { app: 'web', replicaId: id, peerNode: 'node-a' } } },
+    ];
     const r = await run('chirp', '3f2a9c1b7d0e');
     expect(r).toEqual({
-      code: 2,
+      code: 0,
+      stdout: `${id}\n`,
+      stderr:
+        'fetching app web from node-a\nblobs 0/2\nblobs 2/2\nstarting web on this node\n' +
+        'web: joined from node-a, replica c0ffee111111 running\n',
+    });
+    expect(agent.joinRequests).toEqual([{ target: '3f2a9c1b7d0e' }]);
+    expect(agent.requests).toEqual([]);
+  });
+
+  it('reports a refused join in one line, exit 1', async () => {
+    agent.joinFailure = new FailedPreconditionError(
+      'app web already runs 4 replica(s) in the cluster, its replicas.max of 4: not joining',
+    );
+    const r = await run('chirp', 'web');
+    expect(r).toEqual({
+      code: 1,
       stdout: '',
       stderr:
-        "budgie: 'budgie chirp 3f2a9c1b7d0e' (joining a replica on this machine) is not built yet in this version of Budgie; 'budgie chirp' lists the cluster's replicas\n",
+        'budgie: app web already runs 4 replica(s) in the cluster, its replicas.max of 4: not joining\n',
     });
-    expect(agent.requests).toEqual([]);
+  });
+
+  it('says so when the agent ends a join without a result', async () => {
+    const r = await run('chirp', 'web');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^budgie: the agent ended the join of web without a result/);
   });
 
   it('reports an agent failure in one line', async () => {

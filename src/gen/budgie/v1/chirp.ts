@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -19,6 +21,32 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Replica } from "./apps";
+
+export interface JoinAppRequest {
+  /** A replica ID (or unique prefix) or an app name, as `budgie chirp` lists them. */
+  target: string;
+}
+
+export interface JoinAppResponse {
+  event?: { $case: "phase"; value: string } | { $case: "blobs"; value: BlobProgress } | {
+    $case: "done";
+    value: JoinAppResult;
+  } | undefined;
+}
+
+/** Layer blobs of the image in place on this node (fetched from the peer or already present). */
+export interface BlobProgress {
+  done: number;
+  total: number;
+}
+
+export interface JoinAppResult {
+  app: string;
+  /** The new replica on this node. */
+  replicaId: string;
+  /** The member the app and its image came from. */
+  peerNode: string;
+}
 
 export interface ChirpRequest {
   /** How long to wait for members; 0 means the default (1 s). */
@@ -53,6 +81,389 @@ export interface UnreachableMember {
   /** Why: "timed out", "suspect", a transport error. */
   reason: string;
 }
+
+function createBaseJoinAppRequest(): JoinAppRequest {
+  return { target: "" };
+}
+
+export const JoinAppRequest: MessageFns<JoinAppRequest> = {
+  encode(message: JoinAppRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinAppRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinAppRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JoinAppRequest {
+    return { target: isSet(object.target) ? globalThis.String(object.target) : "" };
+  },
+
+  toJSON(message: JoinAppRequest): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JoinAppRequest>): JoinAppRequest {
+    return JoinAppRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JoinAppRequest>): JoinAppRequest {
+    const message = createBaseJoinAppRequest();
+    message.target = object.target ?? "";
+    return message;
+  },
+};
+
+function createBaseJoinAppResponse(): JoinAppResponse {
+  return { event: undefined };
+}
+
+export const JoinAppResponse: MessageFns<JoinAppResponse> = {
+  encode(message: JoinAppResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.event?.$case) {
+      case "phase":
+        writer.uint32(10).string(message.event.value);
+        break;
+      case "blobs":
+        BlobProgress.encode(message.event.value, writer.uint32(18).fork()).join();
+        break;
+      case "done":
+        JoinAppResult.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinAppResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinAppResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = { $case: "phase", value: reader.string() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = { $case: "blobs", value: BlobProgress.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "done", value: JoinAppResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JoinAppResponse {
+    return {
+      event: isSet(object.phase)
+        ? { $case: "phase", value: globalThis.String(object.phase) }
+        : isSet(object.blobs)
+        ? { $case: "blobs", value: BlobProgress.fromJSON(object.blobs) }
+        : isSet(object.done)
+        ? { $case: "done", value: JoinAppResult.fromJSON(object.done) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: JoinAppResponse): unknown {
+    const obj: any = {};
+    if (message.event?.$case === "phase") {
+      obj.phase = message.event.value;
+    } else if (message.event?.$case === "blobs") {
+      obj.blobs = BlobProgress.toJSON(message.event.value);
+    } else if (message.event?.$case === "done") {
+      obj.done = JoinAppResult.toJSON(message.event.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JoinAppResponse>): JoinAppResponse {
+    return JoinAppResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JoinAppResponse>): JoinAppResponse {
+    const message = createBaseJoinAppResponse();
+    switch (object.event?.$case) {
+      case "phase": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "phase", value: object.event.value };
+        }
+        break;
+      }
+      case "blobs": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "blobs", value: BlobProgress.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "done": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "done", value: JoinAppResult.fromPartial(object.event.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseBlobProgress(): BlobProgress {
+  return { done: 0, total: 0 };
+}
+
+export const BlobProgress: MessageFns<BlobProgress> = {
+  encode(message: BlobProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.done !== 0) {
+      writer.uint32(8).uint32(message.done);
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).uint32(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BlobProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBlobProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.done = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BlobProgress {
+    return {
+      done: isSet(object.done) ? globalThis.Number(object.done) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: BlobProgress): unknown {
+    const obj: any = {};
+    if (message.done !== 0) {
+      obj.done = Math.round(message.done);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BlobProgress>): BlobProgress {
+    return BlobProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BlobProgress>): BlobProgress {
+    const message = createBaseBlobProgress();
+    message.done = object.done ?? 0;
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+function createBaseJoinAppResult(): JoinAppResult {
+  return { app: "", replicaId: "", peerNode: "" };
+}
+
+export const JoinAppResult: MessageFns<JoinAppResult> = {
+  encode(message: JoinAppResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.app !== "") {
+      writer.uint32(10).string(message.app);
+    }
+    if (message.replicaId !== "") {
+      writer.uint32(18).string(message.replicaId);
+    }
+    if (message.peerNode !== "") {
+      writer.uint32(26).string(message.peerNode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinAppResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinAppResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.app = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.peerNode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JoinAppResult {
+    return {
+      app: isSet(object.app) ? globalThis.String(object.app) : "",
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      peerNode: isSet(object.peerNode)
+        ? globalThis.String(object.peerNode)
+        : isSet(object.peer_node)
+        ? globalThis.String(object.peer_node)
+        : "",
+    };
+  },
+
+  toJSON(message: JoinAppResult): unknown {
+    const obj: any = {};
+    if (message.app !== "") {
+      obj.app = message.app;
+    }
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.peerNode !== "") {
+      obj.peerNode = message.peerNode;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JoinAppResult>): JoinAppResult {
+    return JoinAppResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JoinAppResult>): JoinAppResult {
+    const message = createBaseJoinAppResult();
+    message.app = object.app ?? "";
+    message.replicaId = object.replicaId ?? "";
+    message.peerNode = object.peerNode ?? "";
+    return message;
+  },
+};
 
 function createBaseChirpRequest(): ChirpRequest {
   return { timeoutMs: 0, all: false };
@@ -533,10 +944,30 @@ export const ChirpServiceService = {
     responseSerialize: (value: ChirpResponse): Buffer => Buffer.from(ChirpResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ChirpResponse => ChirpResponse.decode(value),
   },
+  /**
+   * Joins an app that runs on a member as one replica on this node: the app and its image come
+   * from that member (no registry), then the replica starts. Streams progress, then the result.
+   * FAILED_PRECONDITION past the app's replicas.max cluster-wide or when it already runs here.
+   */
+  joinApp: {
+    path: "/budgie.v1.ChirpService/JoinApp" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: JoinAppRequest): Buffer => Buffer.from(JoinAppRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): JoinAppRequest => JoinAppRequest.decode(value),
+    responseSerialize: (value: JoinAppResponse): Buffer => Buffer.from(JoinAppResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JoinAppResponse => JoinAppResponse.decode(value),
+  },
 } as const;
 
 export interface ChirpServiceServer extends UntypedServiceImplementation {
   chirp: handleUnaryCall<ChirpRequest, ChirpResponse>;
+  /**
+   * Joins an app that runs on a member as one replica on this node: the app and its image come
+   * from that member (no registry), then the replica starts. Streams progress, then the result.
+   * FAILED_PRECONDITION past the app's replicas.max cluster-wide or when it already runs here.
+   */
+  joinApp: handleServerStreamingCall<JoinAppRequest, JoinAppResponse>;
 }
 
 export interface ChirpServiceClient extends Client {
@@ -555,6 +986,17 @@ export interface ChirpServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ChirpResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Joins an app that runs on a member as one replica on this node: the app and its image come
+   * from that member (no registry), then the replica starts. Streams progress, then the result.
+   * FAILED_PRECONDITION past the app's replicas.max cluster-wide or when it already runs here.
+   */
+  joinApp(request: JoinAppRequest, options?: Partial<CallOptions>): ClientReadableStream<JoinAppResponse>;
+  joinApp(
+    request: JoinAppRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<JoinAppResponse>;
 }
 
 export const ChirpServiceClient = makeGenericClientConstructor(

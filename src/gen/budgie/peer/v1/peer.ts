@@ -121,6 +121,40 @@ export interface LogsResponse {
   data: Buffer;
 }
 
+export interface GetAppRequest {
+  /** An app name, a replica ID or a unique prefix of one. */
+  target: string;
+}
+
+export interface GetAppResponse {
+  /**
+   * The normalised app as JSON, as this node's orchestrator stores it (budgie.v1 RunAppRequest's
+   * shape); the receiver validates it again.
+   */
+  appJson: string;
+  /** The image this node's replicas of the app run, as stored in its containerd. */
+  image?: PeerImage | undefined;
+}
+
+export interface PeerImage {
+  /** The image record's name, e.g. docker.io/library/busybox:latest. */
+  name: string;
+  /** The descriptor the record points at: a manifest or an index. */
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+export interface ReadBlobRequest {
+  /** sha256:<64 hex>. */
+  digest: string;
+  offset: number;
+}
+
+export interface ReadBlobResponse {
+  data: Buffer;
+}
+
 function createBaseGetChallengeRequest(): GetChallengeRequest {
   return {};
 }
@@ -1341,6 +1375,437 @@ export const LogsResponse: MessageFns<LogsResponse> = {
   },
 };
 
+function createBaseGetAppRequest(): GetAppRequest {
+  return { target: "" };
+}
+
+export const GetAppRequest: MessageFns<GetAppRequest> = {
+  encode(message: GetAppRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAppRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAppRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAppRequest {
+    return { target: isSet(object.target) ? globalThis.String(object.target) : "" };
+  },
+
+  toJSON(message: GetAppRequest): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAppRequest>): GetAppRequest {
+    return GetAppRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAppRequest>): GetAppRequest {
+    const message = createBaseGetAppRequest();
+    message.target = object.target ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAppResponse(): GetAppResponse {
+  return { appJson: "", image: undefined };
+}
+
+export const GetAppResponse: MessageFns<GetAppResponse> = {
+  encode(message: GetAppResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.appJson !== "") {
+      writer.uint32(10).string(message.appJson);
+    }
+    if (message.image !== undefined) {
+      PeerImage.encode(message.image, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAppResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAppResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.appJson = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.image = PeerImage.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAppResponse {
+    return {
+      appJson: isSet(object.appJson)
+        ? globalThis.String(object.appJson)
+        : isSet(object.app_json)
+        ? globalThis.String(object.app_json)
+        : "",
+      image: isSet(object.image) ? PeerImage.fromJSON(object.image) : undefined,
+    };
+  },
+
+  toJSON(message: GetAppResponse): unknown {
+    const obj: any = {};
+    if (message.appJson !== "") {
+      obj.appJson = message.appJson;
+    }
+    if (message.image !== undefined) {
+      obj.image = PeerImage.toJSON(message.image);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAppResponse>): GetAppResponse {
+    return GetAppResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAppResponse>): GetAppResponse {
+    const message = createBaseGetAppResponse();
+    message.appJson = object.appJson ?? "";
+    message.image = (object.image !== undefined && object.image !== null)
+      ? PeerImage.fromPartial(object.image)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePeerImage(): PeerImage {
+  return { name: "", mediaType: "", digest: "", size: 0 };
+}
+
+export const PeerImage: MessageFns<PeerImage> = {
+  encode(message: PeerImage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.mediaType !== "") {
+      writer.uint32(18).string(message.mediaType);
+    }
+    if (message.digest !== "") {
+      writer.uint32(26).string(message.digest);
+    }
+    if (message.size !== 0) {
+      writer.uint32(32).int64(message.size);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerImage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerImage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mediaType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerImage {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      mediaType: isSet(object.mediaType)
+        ? globalThis.String(object.mediaType)
+        : isSet(object.media_type)
+        ? globalThis.String(object.media_type)
+        : "",
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+    };
+  },
+
+  toJSON(message: PeerImage): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.mediaType !== "") {
+      obj.mediaType = message.mediaType;
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerImage>): PeerImage {
+    return PeerImage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerImage>): PeerImage {
+    const message = createBasePeerImage();
+    message.name = object.name ?? "";
+    message.mediaType = object.mediaType ?? "";
+    message.digest = object.digest ?? "";
+    message.size = object.size ?? 0;
+    return message;
+  },
+};
+
+function createBaseReadBlobRequest(): ReadBlobRequest {
+  return { digest: "", offset: 0 };
+}
+
+export const ReadBlobRequest: MessageFns<ReadBlobRequest> = {
+  encode(message: ReadBlobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.digest !== "") {
+      writer.uint32(10).string(message.digest);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(16).int64(message.offset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadBlobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadBlobRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadBlobRequest {
+    return {
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+    };
+  },
+
+  toJSON(message: ReadBlobRequest): unknown {
+    const obj: any = {};
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadBlobRequest>): ReadBlobRequest {
+    return ReadBlobRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadBlobRequest>): ReadBlobRequest {
+    const message = createBaseReadBlobRequest();
+    message.digest = object.digest ?? "";
+    message.offset = object.offset ?? 0;
+    return message;
+  },
+};
+
+function createBaseReadBlobResponse(): ReadBlobResponse {
+  return { data: Buffer.alloc(0) };
+}
+
+export const ReadBlobResponse: MessageFns<ReadBlobResponse> = {
+  encode(message: ReadBlobResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadBlobResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadBlobResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadBlobResponse {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: ReadBlobResponse): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadBlobResponse>): ReadBlobResponse {
+    return ReadBlobResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadBlobResponse>): ReadBlobResponse {
+    const message = createBaseReadBlobResponse();
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
 /**
  * The peer API: what Budgie agents say to each other over TCP with TLS (see src/cluster).
  *
@@ -1496,6 +1961,19 @@ export const ReplicaServiceService = {
     responseSerialize: (value: LogsResponse): Buffer => Buffer.from(LogsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogsResponse => LogsResponse.decode(value),
   },
+  /**
+   * An app this node runs (by name, or by the ID or unique ID prefix of one of its replicas), for
+   * `budgie chirp ID` on another member: the normalised app and the image its replicas run.
+   */
+  getApp: {
+    path: "/budgie.peer.v1.ReplicaService/GetApp" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAppRequest): Buffer => Buffer.from(GetAppRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAppRequest => GetAppRequest.decode(value),
+    responseSerialize: (value: GetAppResponse): Buffer => Buffer.from(GetAppResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAppResponse => GetAppResponse.decode(value),
+  },
 } as const;
 
 export interface ReplicaServiceServer extends UntypedServiceImplementation {
@@ -1503,6 +1981,11 @@ export interface ReplicaServiceServer extends UntypedServiceImplementation {
   listReplicas: handleUnaryCall<ListReplicasRequest, ListReplicasResponse>;
   /** A replica's or an app's output on this node; the same semantics as budgie.v1 AppService.Logs. */
   logs: handleServerStreamingCall<LogsRequest, LogsResponse>;
+  /**
+   * An app this node runs (by name, or by the ID or unique ID prefix of one of its replicas), for
+   * `budgie chirp ID` on another member: the normalised app and the image its replicas run.
+   */
+  getApp: handleUnaryCall<GetAppRequest, GetAppResponse>;
 }
 
 export interface ReplicaServiceClient extends Client {
@@ -1525,6 +2008,25 @@ export interface ReplicaServiceClient extends Client {
   /** A replica's or an app's output on this node; the same semantics as budgie.v1 AppService.Logs. */
   logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogsResponse>;
   logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogsResponse>;
+  /**
+   * An app this node runs (by name, or by the ID or unique ID prefix of one of its replicas), for
+   * `budgie chirp ID` on another member: the normalised app and the image its replicas run.
+   */
+  getApp(
+    request: GetAppRequest,
+    callback: (error: ServiceError | null, response: GetAppResponse) => void,
+  ): ClientUnaryCall;
+  getApp(
+    request: GetAppRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAppResponse) => void,
+  ): ClientUnaryCall;
+  getApp(
+    request: GetAppRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAppResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ReplicaServiceClient = makeGenericClientConstructor(
@@ -1533,6 +2035,57 @@ export const ReplicaServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ReplicaServiceClient;
   service: typeof ReplicaServiceService;
+  serviceName: string;
+};
+
+/**
+ * Blobs of this node's containerd content store, so that a member gets an image from its peers
+ * rather than from a registry. Members only, like every service but JoinService.
+ */
+export type BlobServiceService = typeof BlobServiceService;
+export const BlobServiceService = {
+  /**
+   * The blob's bytes from `offset` to its end; a reader that broke off resumes with the offset it
+   * reached. The receiver verifies the digest: this side only sends what containerd holds.
+   */
+  read: {
+    path: "/budgie.peer.v1.BlobService/Read" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ReadBlobRequest): Buffer => Buffer.from(ReadBlobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReadBlobRequest => ReadBlobRequest.decode(value),
+    responseSerialize: (value: ReadBlobResponse): Buffer => Buffer.from(ReadBlobResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReadBlobResponse => ReadBlobResponse.decode(value),
+  },
+} as const;
+
+export interface BlobServiceServer extends UntypedServiceImplementation {
+  /**
+   * The blob's bytes from `offset` to its end; a reader that broke off resumes with the offset it
+   * reached. The receiver verifies the digest: this side only sends what containerd holds.
+   */
+  read: handleServerStreamingCall<ReadBlobRequest, ReadBlobResponse>;
+}
+
+export interface BlobServiceClient extends Client {
+  /**
+   * The blob's bytes from `offset` to its end; a reader that broke off resumes with the offset it
+   * reached. The receiver verifies the digest: this side only sends what containerd holds.
+   */
+  read(request: ReadBlobRequest, options?: Partial<CallOptions>): ClientReadableStream<ReadBlobResponse>;
+  read(
+    request: ReadBlobRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ReadBlobResponse>;
+}
+
+export const BlobServiceClient = makeGenericClientConstructor(
+  BlobServiceService,
+  "budgie.peer.v1.BlobService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): BlobServiceClient;
+  service: typeof BlobServiceService;
   serviceName: string;
 };
 
