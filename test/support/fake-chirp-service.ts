@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { toStatus } from '../../src/api/status';
 import type { BudgieError } from '../../src/errors';
 import type { ServerWritableStream } from '@grpc/grpc-js';
@@ -12,6 +9,7 @@ import {
   type JoinAppRequest,
   type JoinAppResponse,
 } from '../../src/gen/budgie/v1/chirp';
+import { listenOnUnixSocket, type UnixServer } from './unix-server';
 
 /**
  * A stub agent for `budgie chirp` and `ps --all-nodes` tests: serves budgie.v1 ChirpService on a
@@ -27,17 +25,16 @@ export class FakeChirpService {
   joinEvents: JoinAppResponse[] = [];
   joinFailure: BudgieError | undefined;
 
-  private constructor(
-    readonly socket: string,
-    private readonly dir: string,
-    private readonly server: Server,
-  ) {}
+  private listening: UnixServer | undefined;
+
+  get socket(): string {
+    if (this.listening === undefined) throw new Error('not started');
+    return this.listening.socket;
+  }
 
   static async start(): Promise<FakeChirpService> {
-    const dir = await mkdtemp(join(tmpdir(), 'budgie-fake-chirp-'));
-    const socket = join(dir, 'budgie.sock');
     const server = new Server();
-    const fake = new FakeChirpService(socket, dir, server);
+    const fake = new FakeChirpService();
     server.addService(ChirpServiceService, {
       chirp: (
         call: { request: ChirpRequest },
@@ -54,17 +51,11 @@ export class FakeChirpService {
         else call.end();
       },
     });
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
-    });
+    fake.listening = await listenOnUnixSocket(server, 'budgie-fake-chirp-');
     return fake;
   }
 
   async stop(): Promise<void> {
-    this.server.forceShutdown();
-    await rm(this.dir, { recursive: true, force: true });
+    await this.listening?.stop();
   }
 }
