@@ -1,10 +1,10 @@
 # Budgie's entry points. `make setup` installs what is missing; `make test` is what CI runs.
 SHELL := /bin/bash
 APT_PACKAGES := containerd runc containernetworking-plugins busybox-static docker-registry skopeo \
-	umoci iptables iproute2 haproxy wrk nginx-light curl gcc libc6-dev
+	umoci iptables iproute2 haproxy wrk nginx-light curl gcc libc6-dev zip
 NODE_BIN := node_modules/.bin
 
-.PHONY: setup deps build proto proto-check test test-unit test-integration lint fmt demo images bench clean
+.PHONY: setup deps build build-all proto proto-check test test-unit test-integration lint fmt demo images bench clean
 
 setup: deps node_modules build
 
@@ -28,6 +28,11 @@ proto-check: proto
 
 build: node_modules
 	npm run build --silent
+
+# Release packages into dist-packages/: make build-all TARGETS="linux/amd64 windows/amd64" (default all).
+TARGETS ?=
+build-all: deps node_modules
+	./build-all.sh $(TARGETS)
 
 lint: node_modules
 	$(NODE_BIN)/buf lint
@@ -60,4 +65,4 @@ bench: setup
 	node .tmp/bench-build/bench/$(BENCH).js
 
 clean:
-	rm -rf dist .tmp
+	rm -rf dist .tmp dist-packages

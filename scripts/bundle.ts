@@ -1,0 +1,151 @@
+/**
+ * Bundles the CLI and the agent (src/main.ts and everything it imports, dynamic imports included)
+ * into one minified CommonJS file for Node >= 20, for build-all.sh.
+ *
+ * Usage (build-all.sh compiles this file with esbuild first):
+ *   node bundle.js ROOT OUTDIR
+ * bundles the checkout at ROOT and writes OUTDIR/budgie.js and OUTDIR/proto/ (the .proto files the agent loads at run time: Budgie's
+ * own, the gRPC health service's and server reflection's).
+ *
+ * In the bundle every module shares one `__dirname` (the bundle's directory), so the few modules
+ * that find their .proto files or package.json relative to their own directory are rewritten to
+ * look beside the bundle instead. Each rewrite must match exactly as often as expected, so that an
+ * upgrade of one of those packages fails the build instead of shipping a broken agent.
+ */
+import { readFile, writeFile, mkdir, cp, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+interface Rewrite {
+  /** The module's path relative to the repository root. */
+  file: string;
+  /** Text to replace, how many times it must occur, and its replacement. */
+  edits: { from: string; count: number; to: string }[];
+}
+
+function rewrites(version: string): Rewrite[] {
+  return [
+    {
+      file: 'src/agent/api-server.ts',
+      edits: [
+        { from: "join(__dirname, '..', '..', 'proto')", count: 1, to: "join(__dirname, 'proto')" },
+      ],
+    },
+    {
+      file: 'src/version.ts',
+      edits: [
+        {
+          from: 'export const version = readVersion();',
+          count: 1,
+          to: `export const version = ${JSON.stringify(version)};`,
+        },
+      ],
+    },
+    {
+      file: 'node_modules/grpc-health-check/build/src/health.js',
+      edits: [
+        { from: '`${__dirname}/../../proto`', count: 1, to: '`${__dirname}/proto`' },
+        {
+          from: "path.resolve(__dirname, '../../proto/",
+          count: 1,
+          to: "path.resolve(__dirname, 'proto/",
+        },
+      ],
+    },
+    ...['v1', 'v1alpha'].map((v) => ({
+      file: `node_modules/@grpc/reflection/build/src/implementations/reflection-${v}.js`,
+      edits: [
+        {
+          from: "path.join(__dirname, '../../proto/",
+          count: 1,
+          to: "path.join(__dirname, 'proto/",
+        },
+      ],
+    })),
+  ];
+}
+
+/** Applies the rewrites while loading and fails the build if one does not match as expected. */
+function relocate(root: string, list: Rewrite[]): Plugin {
+  const byPath = new Map(list.map((r) => [join(root, r.file), r]));
+  const seen = new Set<string>();
+  return {
+    name: 'budgie-relocate',
+    setup(b) {
+      b.onLoad({ filter: /\.(ts|js)$/ }, async (args) => {
+        const rewrite = byPath.get(args.path);
+        if (rewrite === undefined) return undefined;
+        let text = await readFile(args.path, 'utf8');
+        for (const edit of rewrite.edits) {
+          const count = text.split(edit.from).length - 1;
+          if (count !== edit.count) {
+            throw new Error(
+              `${rewrite.file}: expected ${edit.count} × ${edit.from}, found ${count}`,
+            );
+          }
+          text = text.split(edit.from).join(edit.to);
+        }
+        seen.add(args.path);
+        return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+      });
+      b.onEnd(() => {
+        const missed = [...byPath.keys()].filter((p) => !seen.has(p));
+        if (missed.length > 0)
+          throw new Error(`not bundled, cannot relocate: ${missed.join(', ')}`);
+      });
+    },
+  };
+}
+
+/** The .proto files the bundle loads, by their path under OUTDIR/proto. */
+const PROTO_DIRS: [from: string, to: string][] = [
+  ['proto', '.'],
+  ['node_modules/grpc-health-check/proto/health', 'health'],
+  ['node_modules/@grpc/reflection/build/proto/grpc', 'grpc'],
+];
+
+async function main(root: string, outDir: string): Promise<void> {
+  const pkg: unknown = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+  if (typeof pkg !== 'object' || pkg === null || !('version' in pkg)) {
+    throw new Error('package.json: no version');
+  }
+  const version = String(pkg.version);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ['src/main.ts'],
+    outfile: join(outDir, 'budgie.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    charset: 'utf8',
+    // No source map and no absolute paths: the output must not depend on where the checkout lives.
+    sourcemap: false,
+    logLevel: 'warning',
+    plugins: [relocate(root, rewrites(version))],
+  });
+  if (result.errors.length > 0) throw new Error('esbuild failed');
+  for (const [from, to] of PROTO_DIRS) {
+    const target = join(outDir, 'proto', to);
+    await mkdir(dirname(target), { recursive: true });
+    await cp(join(root, from), target, {
+      recursive: true,
+      filter: (src) => !src.endsWith('.ts') && !src.endsWith('.js'),
+    });
+  }
+  await writeFile(join(outDir, 'VERSION'), `${version}\n`);
+}
+
+const [root, outDir] = process.argv.slice(2);
+if (root === undefined || outDir === undefined) {
+  process.stderr.write('usage: node bundle.js ROOT OUTDIR\n');
+  process.exit(2);
+}
+main(resolve(root), resolve(outDir)).catch((err: unknown) => {
+  process.stderr.write(`bundle: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
