@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { validateApp } from '../bundle';
 import type { App } from '../bundle/types';
 import {
@@ -10,11 +11,17 @@ import {
 } from '../chirp';
 import type { PeerClient } from '../cluster';
 import { systemClock } from '../discovery';
-import { InvalidInputError, UnavailableError } from '../errors';
+import {
+  FailedPreconditionError,
+  InvalidInputError,
+  NotFoundError,
+  UnavailableError,
+} from '../errors';
 import type { GetAppResponse } from '../gen/budgie/peer/v1/peer';
 import type { ClusterNode } from '../membership';
 import type { Orchestrator } from '../orchestrator';
 import type { BlobProvider, ImageStore } from '../runtime/images';
+import { SnapshotWriter } from '../volumes';
 
 /** GetApp for members: the app a target names here, and the image record its replicas run. */
 export async function localApp(
@@ -28,12 +35,28 @@ export async function localApp(
   return { appJson: JSON.stringify(app), image };
 }
 
+/**
+ * VolumeService's view of this node: the source of an rw volume an app running here declares.
+ * ro volumes are refused, not just skipped, so a caller cannot read host data through them.
+ */
+export function rwVolumeSource(orchestrator: Orchestrator, app: string, target: string): string {
+  const volume = orchestrator.appOf(app).app.volumes.find((v) => v.target === target);
+  if (volume === undefined) {
+    throw new NotFoundError(`app ${app} has no volume at ${target} on this node`);
+  }
+  if (volume.mode !== 'rw') {
+    throw new FailedPreconditionError(`app ${app}'s volume at ${target} is ro: it is not copied`);
+  }
+  return volume.source;
+}
+
 /** `budgie chirp ID`'s view of the cluster, this node's orchestrator and its image store. */
 export function joinSources(
   orchestrator: Orchestrator,
   images: ImageStore,
   cluster: ClusterNode,
   chirpSources: ChirpSources,
+  stateDir: string,
 ): JoinSources {
   const selfNodeId = (): string | undefined => cluster.nodes()?.rows.find((r) => r.self)?.nodeId;
   return {
@@ -56,6 +79,23 @@ export function joinSources(
           open: (digest, offset, readSignal) => client.readBlob(digest, offset, readSignal),
         };
         return (await images.fetch(image, provider, { signal, onEvent })).name;
+      }),
+    volumeDir: (app, index) => join(stateDir, 'volumes', app, String(index)),
+    copyVolume: (peer, app, target, dest, signal, onEvent) =>
+      withPeer(cluster, peer, async (client) => {
+        const { writer, hadData } = await SnapshotWriter.open(dest);
+        onEvent({ type: 'opened', hadData });
+        try {
+          for await (const message of client.snapshotVolume(app, target, signal)) {
+            await writer.write(message);
+            if (message.item?.$case === 'data' || message.item?.value.size === 0) {
+              onEvent({ type: 'progress', stats: writer.stats });
+            }
+          }
+          return await writer.finish();
+        } finally {
+          await writer.close();
+        }
       }),
     run: async (app: App, signal) => {
       const result = await orchestrator.run(app, {

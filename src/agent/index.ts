@@ -13,10 +13,10 @@ import { Orchestrator, storeEnsurer } from '../orchestrator';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
 import { streamRemoteLogs } from '../chirp';
-import { blobService, replicaService } from '../cluster';
+import { blobService, replicaService, volumeService } from '../cluster';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
-import { joinSources } from './cluster-join';
+import { joinSources, rwVolumeSource } from './cluster-join';
 import { chirpSources, localReplicaSource, remoteLogSources } from './cluster-replicas';
 import { appService } from './services/apps';
 import { chirpService } from './services/chirp';
@@ -70,6 +70,11 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       blobService(
         identity,
         (digest, offset, signal) => containerd.images.readBlob(digest, offset, signal),
+        log.child({ component: 'peer' }),
+      ),
+      volumeService(
+        identity,
+        (app, target) => rwVolumeSource(requireOrchestrator(), app, target),
         log.child({ component: 'peer' }),
       ),
     ],
@@ -130,6 +135,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
           containerd.images,
           cluster,
           chirpSources(orchestrator, cluster, replicaHost),
+          config.stateDir,
         ),
       ),
     ]);

@@ -18,5 +18,7 @@ export {
   type JoinPeer,
   type JoinResult,
   type JoinSources,
+  type VolumeCopyEvent,
+  type VolumeCopyStats,
   type PeerApp,
 } from './join';

@@ -35,9 +35,34 @@ export interface JoinSources {
     signal: AbortSignal,
     onEvent: (event: ImageEvent) => void,
   ): Promise<string>;
+  /**
+   * Where this node keeps a joined app's rw volume number `index` (its own state dir: the peer's
+   * path may not exist here, or hold something else).
+   */
+  volumeDir(app: string, index: number): string;
+  /** Copies the peer's rw volume at `target` of `app` into `dest` once (see src/volumes). */
+  copyVolume(
+    peer: JoinPeer,
+    app: string,
+    target: string,
+    dest: string,
+    signal: AbortSignal,
+    onEvent: (event: VolumeCopyEvent) => void,
+  ): Promise<VolumeCopyStats>;
   /** Runs the app on this node until its replica is ready; returns the replica IDs. */
   run(app: App, signal: AbortSignal): Promise<string[]>;
 }
+
+export interface VolumeCopyStats {
+  files: number;
+  bytes: number;
+}
+
+export type VolumeCopyEvent =
+  { type: 'opened'; hadData: boolean } | { type: 'progress'; stats: VolumeCopyStats };
+
+/** Progress lines of a volume copy at most this often; the last one always. */
+export const VOLUME_PROGRESS_MS = 500;
 
 export type JoinEvent =
   { type: 'phase'; text: string } | { type: 'blobs'; done: number; total: number };
@@ -101,8 +126,9 @@ export async function joinApp(
   const storedName = await sources.fetchImage(peer, image, signal, (event) => {
     blobs.update(event);
   });
+  const volumes = await copyVolumes(sources, peer, app, signal, onEvent);
   onEvent({ type: 'phase', text: `starting ${appName} on this node` });
-  const [replicaId] = await sources.run(localCopy(app, storedName), signal);
+  const [replicaId] = await sources.run(localCopy(app, storedName, volumes), signal);
   if (replicaId === undefined) {
     throw new FailedPreconditionError(`app ${appName} started no replica on this node`);
   }
@@ -114,12 +140,57 @@ export async function joinApp(
  * archive path or registry may not exist from here), and one replica here. replicas.min is this
  * node's own floor, so it becomes 1: the peer's min is kept by the peer; max is the cluster's.
  */
-export function localCopy(app: App, imageName: string): App {
+export function localCopy(app: App, imageName: string, volumes = app.volumes): App {
   return {
     ...app,
     image: { kind: 'registry', reference: imageName },
+    volumes,
     replicas: { min: 1, max: app.replicas.max },
   };
+}
+
+/**
+ * A one-time snapshot of each rw volume from the peer, into this node's own directory for it; the
+ * app's volumes as this node mounts them. ro volumes are not copied and keep their path: they are
+ * host data (config, certificates) that each machine provides itself.
+ */
+async function copyVolumes(
+  sources: JoinSources,
+  peer: JoinPeer,
+  app: App,
+  signal: AbortSignal,
+  onEvent: (event: JoinEvent) => void,
+): Promise<App['volumes']> {
+  const out: App['volumes'] = [];
+  for (const [index, volume] of app.volumes.entries()) {
+    if (volume.mode !== 'rw') {
+      out.push(volume);
+      continue;
+    }
+    const dest = sources.volumeDir(app.name, index);
+    const line = (s: VolumeCopyStats): string =>
+      `copying volume ${volume.target}: ${s.files} files, ${s.bytes} bytes`;
+    let last = 0;
+    const stats = await sources.copyVolume(peer, app.name, volume.target, dest, signal, (event) => {
+      if (event.type === 'opened') {
+        onEvent({
+          type: 'phase',
+          text: event.hadData
+            ? `copying volume ${volume.target} from ${peer.nodeName} over the data already in ${dest} (files in the snapshot are overwritten, others kept)`
+            : `copying volume ${volume.target} from ${peer.nodeName} into ${dest}`,
+        });
+        return;
+      }
+      const now = Date.now();
+      // A line per half second at most, and none before the first file (dirs come first).
+      if (now - last < VOLUME_PROGRESS_MS || event.stats.files === 0) return;
+      last = now;
+      onEvent({ type: 'phase', text: line(event.stats) });
+    });
+    onEvent({ type: 'phase', text: line(stats) });
+    out.push({ ...volume, source: dest });
+  }
+  return out;
 }
 
 function refuseAtMax(app: string, running: number, max: number): void {

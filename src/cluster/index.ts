@@ -20,3 +20,4 @@ export { PeerClient } from './peer-client';
 export { PeerServer, type PeerServerOptions } from './peer-server';
 export { replicaService, type ReplicaSource } from './replica-service';
 export { parseToken, formatToken, type JoinToken } from './token';
+export { volumeService, type RwVolumeSource } from './volume-service';

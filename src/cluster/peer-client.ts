@@ -9,6 +9,8 @@ import {
   type ListReplicasResponse,
   type LogsRequest,
   type LogsResponse,
+  type SnapshotResponse,
+  VolumeServiceClient,
 } from '../gen/budgie/peer/v1/peer';
 import { grpcTarget, type HostPort } from './address';
 import type { NodeIdentity } from './identity';
@@ -24,6 +26,7 @@ export class PeerClient {
   private readonly membership: MembershipServiceClient;
   private readonly replicas: ReplicaServiceClient;
   private readonly blobs: BlobServiceClient;
+  private readonly volumes: VolumeServiceClient;
 
   constructor(identity: NodeIdentity, peer: HostPort, expectedNodeId?: string) {
     this.target = grpcTarget(peer);
@@ -42,6 +45,11 @@ export class PeerClient {
       },
     );
     this.blobs = new BlobServiceClient(
+      this.target,
+      peerClientCredentials(identity, this.target, expectedNodeId),
+      { ...PEER_CHANNEL_OPTIONS, channelOverride: this.membership.getChannel() },
+    );
+    this.volumes = new VolumeServiceClient(
       this.target,
       peerClientCredentials(identity, this.target, expectedNodeId),
       { ...PEER_CHANNEL_OPTIONS, channelOverride: this.membership.getChannel() },
@@ -100,6 +108,27 @@ export class PeerClient {
       }
     } finally {
       // streamOf cancels the call itself when its reader stops early.
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * A snapshot of the member's rw volume at `target` of `app`. No deadline, like readBlob: a
+   * volume takes as long as the link needs, and the caller can cancel.
+   */
+  async *snapshotVolume(
+    app: string,
+    target: string,
+    signal?: AbortSignal,
+  ): AsyncGenerator<SnapshotResponse> {
+    const call = this.volumes.snapshot({ app, target }, new Metadata());
+    const onAbort = (): void => {
+      call.cancel();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      yield* streamOf((err) => mapPeerError(this.target, err), call);
+    } finally {
       signal?.removeEventListener('abort', onAbort);
     }
   }

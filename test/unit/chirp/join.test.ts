@@ -51,6 +51,13 @@ function world(result: Partial<ChirpResult> = {}, peerApp: PeerApp = { app: web(
       layers.forEach(onEvent);
       return Promise.resolve('docker.io/library/web:1');
     },
+    volumeDir: (app, index) => `/state/volumes/${app}/${index}`,
+    copyVolume: (peer, app, target, dest, _signal, onEvent) => {
+      calls.push(`volume ${peer.nodeName} ${app} ${target} -> ${dest}`);
+      onEvent({ type: 'opened', hadData: target === '/old' });
+      onEvent({ type: 'progress', stats: { files: 1, bytes: 3 } });
+      return Promise.resolve({ files: 2, bytes: 5 });
+    },
     run: (a) => {
       ran.push(a);
       return Promise.resolve(['f'.repeat(64)]);
@@ -173,6 +180,37 @@ describe('joinApp', () => {
     const mine = { ...placed('c1', 'web', 'me'), nodeId: 'id-me' };
     const { sources } = world({ replicas: [mine] });
     await expect(join(sources, 'c1')).rejects.toThrow(NotFoundError);
+  });
+});
+
+describe('joinApp with volumes', () => {
+  it('copies rw volumes into its own dir and mounts them from there; ro ones stay as declared', async () => {
+    const volumes: App['volumes'] = [
+      { source: '/srv/web/data', target: '/data', mode: 'rw' },
+      { source: '/etc/web', target: '/conf', mode: 'ro' },
+      { source: '/srv/web/old', target: '/old', mode: 'rw' },
+    ];
+    const { sources, calls, ran } = world({}, { app: web({ volumes }), image: IMAGE });
+    const { events } = await join(sources, 'web');
+    expect(calls.filter((c) => c.startsWith('volume'))).toEqual([
+      'volume a web /data -> /state/volumes/web/0',
+      'volume a web /old -> /state/volumes/web/2',
+    ]);
+    expect(ran[0]!.volumes).toEqual([
+      { source: '/state/volumes/web/0', target: '/data', mode: 'rw' },
+      { source: '/etc/web', target: '/conf', mode: 'ro' },
+      { source: '/state/volumes/web/2', target: '/old', mode: 'rw' },
+    ]);
+    const phases = events.flatMap((e) => (e.type === 'phase' ? [e.text] : []));
+    expect(phases).toContain('copying volume /data from a into /state/volumes/web/0');
+    expect(phases).toContain('copying volume /data: 2 files, 5 bytes');
+    expect(phases.find((p) => p.startsWith('copying volume /old from'))).toMatch(
+      /over the data already in \/state\/volumes\/web\/2 \(files in the snapshot are overwritten, others kept\)/,
+    );
+    // The copies come before the start.
+    expect(phases.indexOf('copying volume /old: 2 files, 5 bytes')).toBeLessThan(
+      phases.indexOf('starting web on this node'),
+    );
   });
 });
 

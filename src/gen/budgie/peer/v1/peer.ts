@@ -22,6 +22,51 @@ import {
 } from "@grpc/grpc-js";
 import { Replica } from "../../v1/apps";
 
+export enum VolumeEntryType {
+  VOLUME_ENTRY_TYPE_UNSPECIFIED = 0,
+  VOLUME_ENTRY_TYPE_FILE = 1,
+  VOLUME_ENTRY_TYPE_DIR = 2,
+  VOLUME_ENTRY_TYPE_SYMLINK = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function volumeEntryTypeFromJSON(object: any): VolumeEntryType {
+  switch (object) {
+    case 0:
+    case "VOLUME_ENTRY_TYPE_UNSPECIFIED":
+      return VolumeEntryType.VOLUME_ENTRY_TYPE_UNSPECIFIED;
+    case 1:
+    case "VOLUME_ENTRY_TYPE_FILE":
+      return VolumeEntryType.VOLUME_ENTRY_TYPE_FILE;
+    case 2:
+    case "VOLUME_ENTRY_TYPE_DIR":
+      return VolumeEntryType.VOLUME_ENTRY_TYPE_DIR;
+    case 3:
+    case "VOLUME_ENTRY_TYPE_SYMLINK":
+      return VolumeEntryType.VOLUME_ENTRY_TYPE_SYMLINK;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return VolumeEntryType.UNRECOGNIZED;
+  }
+}
+
+export function volumeEntryTypeToJSON(object: VolumeEntryType): string {
+  switch (object) {
+    case VolumeEntryType.VOLUME_ENTRY_TYPE_UNSPECIFIED:
+      return "VOLUME_ENTRY_TYPE_UNSPECIFIED";
+    case VolumeEntryType.VOLUME_ENTRY_TYPE_FILE:
+      return "VOLUME_ENTRY_TYPE_FILE";
+    case VolumeEntryType.VOLUME_ENTRY_TYPE_DIR:
+      return "VOLUME_ENTRY_TYPE_DIR";
+    case VolumeEntryType.VOLUME_ENTRY_TYPE_SYMLINK:
+      return "VOLUME_ENTRY_TYPE_SYMLINK";
+    case VolumeEntryType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface GetChallengeRequest {
 }
 
@@ -153,6 +198,35 @@ export interface ReadBlobRequest {
 
 export interface ReadBlobResponse {
   data: Buffer;
+}
+
+export interface SnapshotRequest {
+  /** The app's name on this node. */
+  app: string;
+  /** The volume's path in the container (its `target`), as the app declares it. */
+  target: string;
+}
+
+export interface SnapshotResponse {
+  item?: { $case: "entry"; value: VolumeEntry } | //
+  /** The next chunk of the file whose entry came last. */
+  { $case: "data"; value: Buffer } | undefined;
+}
+
+export interface VolumeEntry {
+  /**
+   * Relative to the volume's root, '/'-separated, never absolute and never with '..'. Parents
+   * come before their children.
+   */
+  path: string;
+  type: VolumeEntryType;
+  /** Permission bits (07777). */
+  mode: number;
+  mtimeUnixMs: number;
+  /** A file's length in bytes; 0 otherwise. */
+  size: number;
+  /** A symlink's target, relative and inside the volume. */
+  linkTarget: string;
 }
 
 function createBaseGetChallengeRequest(): GetChallengeRequest {
@@ -1806,6 +1880,349 @@ export const ReadBlobResponse: MessageFns<ReadBlobResponse> = {
   },
 };
 
+function createBaseSnapshotRequest(): SnapshotRequest {
+  return { app: "", target: "" };
+}
+
+export const SnapshotRequest: MessageFns<SnapshotRequest> = {
+  encode(message: SnapshotRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.app !== "") {
+      writer.uint32(10).string(message.app);
+    }
+    if (message.target !== "") {
+      writer.uint32(18).string(message.target);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.app = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SnapshotRequest {
+    return {
+      app: isSet(object.app) ? globalThis.String(object.app) : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+    };
+  },
+
+  toJSON(message: SnapshotRequest): unknown {
+    const obj: any = {};
+    if (message.app !== "") {
+      obj.app = message.app;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SnapshotRequest>): SnapshotRequest {
+    return SnapshotRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SnapshotRequest>): SnapshotRequest {
+    const message = createBaseSnapshotRequest();
+    message.app = object.app ?? "";
+    message.target = object.target ?? "";
+    return message;
+  },
+};
+
+function createBaseSnapshotResponse(): SnapshotResponse {
+  return { item: undefined };
+}
+
+export const SnapshotResponse: MessageFns<SnapshotResponse> = {
+  encode(message: SnapshotResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.item?.$case) {
+      case "entry":
+        VolumeEntry.encode(message.item.value, writer.uint32(10).fork()).join();
+        break;
+      case "data":
+        writer.uint32(18).bytes(message.item.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.item = { $case: "entry", value: VolumeEntry.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.item = { $case: "data", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SnapshotResponse {
+    return {
+      item: isSet(object.entry)
+        ? { $case: "entry", value: VolumeEntry.fromJSON(object.entry) }
+        : isSet(object.data)
+        ? { $case: "data", value: Buffer.from(bytesFromBase64(object.data)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: SnapshotResponse): unknown {
+    const obj: any = {};
+    if (message.item?.$case === "entry") {
+      obj.entry = VolumeEntry.toJSON(message.item.value);
+    } else if (message.item?.$case === "data") {
+      obj.data = base64FromBytes(message.item.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SnapshotResponse>): SnapshotResponse {
+    return SnapshotResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SnapshotResponse>): SnapshotResponse {
+    const message = createBaseSnapshotResponse();
+    switch (object.item?.$case) {
+      case "entry": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "entry", value: VolumeEntry.fromPartial(object.item.value) };
+        }
+        break;
+      }
+      case "data": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "data", value: object.item.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseVolumeEntry(): VolumeEntry {
+  return { path: "", type: 0, mode: 0, mtimeUnixMs: 0, size: 0, linkTarget: "" };
+}
+
+export const VolumeEntry: MessageFns<VolumeEntry> = {
+  encode(message: VolumeEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.type !== 0) {
+      writer.uint32(16).int32(message.type);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(24).uint32(message.mode);
+    }
+    if (message.mtimeUnixMs !== 0) {
+      writer.uint32(32).int64(message.mtimeUnixMs);
+    }
+    if (message.size !== 0) {
+      writer.uint32(40).int64(message.size);
+    }
+    if (message.linkTarget !== "") {
+      writer.uint32(50).string(message.linkTarget);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.mode = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mtimeUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.linkTarget = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeEntry {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      type: isSet(object.type) ? volumeEntryTypeFromJSON(object.type) : 0,
+      mode: isSet(object.mode) ? globalThis.Number(object.mode) : 0,
+      mtimeUnixMs: isSet(object.mtimeUnixMs)
+        ? globalThis.Number(object.mtimeUnixMs)
+        : isSet(object.mtime_unix_ms)
+        ? globalThis.Number(object.mtime_unix_ms)
+        : 0,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      linkTarget: isSet(object.linkTarget)
+        ? globalThis.String(object.linkTarget)
+        : isSet(object.link_target)
+        ? globalThis.String(object.link_target)
+        : "",
+    };
+  },
+
+  toJSON(message: VolumeEntry): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.type !== 0) {
+      obj.type = volumeEntryTypeToJSON(message.type);
+    }
+    if (message.mode !== 0) {
+      obj.mode = Math.round(message.mode);
+    }
+    if (message.mtimeUnixMs !== 0) {
+      obj.mtimeUnixMs = Math.round(message.mtimeUnixMs);
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.linkTarget !== "") {
+      obj.linkTarget = message.linkTarget;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VolumeEntry>): VolumeEntry {
+    return VolumeEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VolumeEntry>): VolumeEntry {
+    const message = createBaseVolumeEntry();
+    message.path = object.path ?? "";
+    message.type = object.type ?? 0;
+    message.mode = object.mode ?? 0;
+    message.mtimeUnixMs = object.mtimeUnixMs ?? 0;
+    message.size = object.size ?? 0;
+    message.linkTarget = object.linkTarget ?? "";
+    return message;
+  },
+};
+
 /**
  * The peer API: what Budgie agents say to each other over TCP with TLS (see src/cluster).
  *
@@ -2086,6 +2503,61 @@ export const BlobServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): BlobServiceClient;
   service: typeof BlobServiceService;
+  serviceName: string;
+};
+
+/**
+ * The data of an app's rw volumes on this node, for `budgie chirp ID` on another member: a
+ * one-time snapshot copy taken when a node joins the app. Members only, like every service but
+ * JoinService.
+ */
+export type VolumeServiceService = typeof VolumeServiceService;
+export const VolumeServiceService = {
+  /**
+   * Walks the volume's source directory on this node and streams it: each entry's header, and
+   * after a file's header its content in chunks (exactly `size` bytes). Only volumes that the app
+   * declares rw; symlinks are never followed, and one pointing outside the volume is not sent.
+   */
+  snapshot: {
+    path: "/budgie.peer.v1.VolumeService/Snapshot" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: SnapshotRequest): Buffer => Buffer.from(SnapshotRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SnapshotRequest => SnapshotRequest.decode(value),
+    responseSerialize: (value: SnapshotResponse): Buffer => Buffer.from(SnapshotResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SnapshotResponse => SnapshotResponse.decode(value),
+  },
+} as const;
+
+export interface VolumeServiceServer extends UntypedServiceImplementation {
+  /**
+   * Walks the volume's source directory on this node and streams it: each entry's header, and
+   * after a file's header its content in chunks (exactly `size` bytes). Only volumes that the app
+   * declares rw; symlinks are never followed, and one pointing outside the volume is not sent.
+   */
+  snapshot: handleServerStreamingCall<SnapshotRequest, SnapshotResponse>;
+}
+
+export interface VolumeServiceClient extends Client {
+  /**
+   * Walks the volume's source directory on this node and streams it: each entry's header, and
+   * after a file's header its content in chunks (exactly `size` bytes). Only volumes that the app
+   * declares rw; symlinks are never followed, and one pointing outside the volume is not sent.
+   */
+  snapshot(request: SnapshotRequest, options?: Partial<CallOptions>): ClientReadableStream<SnapshotResponse>;
+  snapshot(
+    request: SnapshotRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<SnapshotResponse>;
+}
+
+export const VolumeServiceClient = makeGenericClientConstructor(
+  VolumeServiceService,
+  "budgie.peer.v1.VolumeService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): VolumeServiceClient;
+  service: typeof VolumeServiceService;
   serviceName: string;
 };
 

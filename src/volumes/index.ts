@@ -1,0 +1,7 @@
+/**
+ * One-time copies of an app's rw volumes between members (`budgie chirp ID`): the sender walks
+ * the volume without following links out of it, the receiver writes it file by file atomically.
+ */
+export { checkEntryPath, linkStaysInside } from './paths';
+export { CHUNK_BYTES, readSnapshot } from './snapshot-reader';
+export { SnapshotWriter, type SnapshotStats } from './snapshot-writer';

@@ -1,0 +1,258 @@
+import { execFile } from 'node:child_process';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { netnsPrefix } from '../../src/network/naming';
+import { startAgent, type AgentProcess } from '../support/agent';
+import { createBridgeLab, type BridgeLab, type LabHost } from '../support/bridge-lab';
+import { cli } from '../support/cli';
+import { startContainerd, type PrivateContainerd } from '../support/containerd';
+import { until } from '../support/http-get';
+import { testImages, type TestImages } from '../support/images';
+import { inNetns, netnsNames, randomHex } from '../support/netns';
+
+/**
+ * `budgie chirp ID` copies the app's rw volumes: two real agents, each in its own network
+ * namespace with its own containerd, on one isolated bridge. Node A runs an httpd app that serves
+ * an rw volume; B joins it, receives a snapshot of the volume over the peer API into its own state
+ * dir (both agents share one filesystem here, which is why the joined copy lives under B's state
+ * dir rather than at A's path), and serves the same files. A third namespace holds a stranger.
+ */
+const run = promisify(execFile);
+const HEARTBEAT = ['--heartbeat', '300ms', '--suspect-after', '1s', '--dead-after', '3s'];
+const DIST = resolve(__dirname, '..', '..', 'dist');
+const APP_PORT = 8080;
+
+let lab: BridgeLab | undefined;
+let images: TestImages;
+let dir: string | undefined;
+const containerds: PrivateContainerd[] = [];
+const agents: AgentProcess[] = [];
+const suffix = randomHex(4);
+const third = parseInt(suffix.slice(0, 2), 16) % 120;
+const nodeName = (i: number) => `cjvol-${'ab'[i]}-${suffix}`;
+const host = (i: number): LabHost => lab!.hosts[i]!;
+const agent = (i: number): AgentProcess => agents[i]!;
+const ctd = (i: number): PrivateContainerd => containerds[i]!;
+const budgie = (i: number, ...argv: string[]) => cli([...argv, '--socket', agent(i).socket]);
+
+interface ChirpRow {
+  id: string;
+  app: string;
+  node: string;
+  state: string;
+  health: string;
+}
+
+beforeAll(async () => {
+  [lab, images] = await Promise.all([createBridgeLab(3, 'cjvol'), testImages()]);
+  containerds.push(...(await Promise.all([0, 1].map(() => startContainerd()))));
+  dir = await mkdtemp(join(tmpdir(), 'budgie-chirp-vol-'));
+  for (const i of [0, 1]) {
+    agents.push(
+      await startAgent(
+        ctd(i).socket,
+        ctd(i).namespace,
+        [
+          ...HEARTBEAT,
+          '--mdns',
+          'off',
+          '--bridge',
+          `bv${suffix}${i}`,
+          '--subnet',
+          `10.188.${2 * third + i}.0/24`,
+        ],
+        { netnsPath: host(i).netnsPath, nodeName: nodeName(i) },
+      ),
+    );
+  }
+});
+
+afterAll(async () => {
+  for (const a of agents) await cli(['--socket', a.socket, 'stop', 'files']).catch(() => undefined);
+  await Promise.all(agents.map((a) => a.stop()));
+  await Promise.all(containerds.map((c) => c.stop()));
+  const problems = (await lab?.remove()) ?? [];
+  const prefixes = [0, 1].map((i) => netnsPrefix(nodeName(i)));
+  for (const ns of await netnsNames()) {
+    if (prefixes.some((p) => ns.startsWith(p))) await run('ip', ['netns', 'delete', ns]);
+  }
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  expect(problems).toEqual([]);
+});
+
+async function chirpRows(i: number): Promise<ChirpRow[]> {
+  const r = await budgie(i, 'chirp', '--format', 'json');
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  return (JSON.parse(r.stdout) as { replicas: ChirpRow[] }).replicas;
+}
+
+async function bothAlive(i: number): Promise<void> {
+  for (let tries = 0; tries < 100; tries++) {
+    const r = await budgie(i, 'cluster', 'nodes', '--format', 'json');
+    const rows = JSON.parse(r.stdout || '[]') as { state: string }[];
+    if (rows.length === 2 && rows.every((row) => row.state === 'alive')) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`the two nodes did not see each other alive from node ${i}`);
+}
+
+/** GET from the stranger's namespace: the port as any LAN client reaches it. */
+function httpGet(address: string, path: string): Promise<string> {
+  return inNetns(host(2).netnsPath, [
+    process.execPath,
+    '-e',
+    `require('http').get('http://${address}:${APP_PORT}${path}', (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => process.stdout.write(res.statusCode + ' ' + b)); }).on('error', (e) => process.stdout.write('0 ' + e.message));`,
+  ]);
+}
+
+const MTIME_S = 1_700_000_000;
+const BIG = Buffer.alloc(700 * 1024, 'x');
+
+it("B joins A's app and gets a copy of its rw volume, served by B's replica", async () => {
+  const www = join(dir!, 'www');
+  const conf = join(dir!, 'conf');
+  await mkdir(join(www, 'sub'), { recursive: true });
+  await mkdir(conf);
+  await writeFile(join(www, 'health'), 'ok');
+  await writeFile(join(www, 'index.html'), 'hello from A');
+  await writeFile(join(www, 'sub', 'secret.txt'), 'only root');
+  await chmod(join(www, 'sub', 'secret.txt'), 0o600);
+  await writeFile(join(www, 'big.bin'), BIG);
+  await writeFile(join(www, 'run.sh'), '#!/bin/sh\n');
+  await chmod(join(www, 'run.sh'), 0o755);
+  await symlink('index.html', join(www, 'alias.html'));
+  await symlink('/etc/shadow', join(www, 'escape'));
+  await utimes(join(www, 'index.html'), MTIME_S, MTIME_S);
+  await writeFile(join(conf, 'app.conf'), 'host config');
+  const file = join(dir!, 'files.bun');
+  await writeFile(
+    file,
+    `version: "1.0"
+name: files
+image:
+  oci_archive: ${images.busyboxOciTar}
+ports:
+  - container_port: 8080
+    host_port: ${APP_PORT}
+volumes:
+  - source: ${www}
+    target: /www
+  - source: ${conf}
+    target: /conf
+    mode: ro
+command: ["sh", "-c", "exec httpd -f -p 8080 -h /www"]
+healthcheck:
+  path: /health
+  interval: 500ms
+  timeout: 400ms
+  retries: 2
+replicas:
+  min: 1
+  max: 2
+stop_timeout: 1s
+`,
+  );
+  const ran = await budgie(0, 'run', file);
+  expect(ran.stderr).not.toMatch(/budgie: /);
+  expect(ran.code).toBe(0);
+
+  const init = await budgie(0, 'cluster', 'init');
+  expect(init.code).toBe(0);
+  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)![0];
+  const joined = await budgie(1, 'cluster', 'join', token, '--peer', `${host(0).address}:7447`);
+  expect(joined).toMatchObject({ code: 0, stderr: '' });
+  await bothAlive(0);
+  await bothAlive(1);
+
+  const onA = (await chirpRows(1)).find((r) => r.node === nodeName(0))!;
+  const r = await budgie(1, 'chirp', onA.id.slice(0, 12));
+  console.log(`chirp join with a volume:\n${r.stderr}`);
+  expect(r.stderr).not.toMatch(/budgie: /);
+  expect(r.code).toBe(0);
+  const copy = join(agent(1).stateDir, 'volumes', 'files', '0');
+  expect(r.stderr).toContain(`copying volume /www from ${nodeName(0)} into ${copy}`);
+  expect(r.stderr).toContain(`copying volume /www: 5 files, ${2 + 12 + 9 + BIG.length + 10} bytes`);
+  expect(r.stderr.indexOf('copying volume')).toBeLessThan(
+    r.stderr.indexOf('starting files on this node'),
+  );
+
+  // The copy: content, modes, mtimes and the inside link; not the link out, not the ro volume.
+  expect(await readFile(join(copy, 'index.html'), 'utf8')).toBe('hello from A');
+  expect((await stat(join(copy, 'index.html'))).mtimeMs).toBe(MTIME_S * 1000);
+  expect(await readFile(join(copy, 'sub', 'secret.txt'), 'utf8')).toBe('only root');
+  expect((await stat(join(copy, 'sub', 'secret.txt'))).mode & 0o7777).toBe(0o600);
+  expect((await stat(join(copy, 'run.sh'))).mode & 0o7777).toBe(0o755);
+  expect(Buffer.compare(await readFile(join(copy, 'big.bin')), BIG)).toBe(0);
+  expect(await readlink(join(copy, 'alias.html'))).toBe('index.html');
+  await expect(lstat(join(copy, 'escape'))).rejects.toThrow(/ENOENT/);
+  await expect(lstat(join(agent(1).stateDir, 'volumes', 'files', '1'))).rejects.toThrow(/ENOENT/);
+
+  // B's replica serves the copy: A's data changes afterwards and B's does not follow (one-time).
+  await writeFile(join(www, 'index.html'), 'changed on A');
+  const answer = await until('B serving the copied volume', 5000, async () => {
+    const got = await httpGet(host(1).address, '/index.html');
+    return got.startsWith('200') ? got : undefined;
+  });
+  expect(answer).toBe('200 hello from A');
+  expect(await httpGet(host(1).address, '/sub/secret.txt')).toBe('200 only root');
+  for (const i of [0, 1]) expect(agent(i).output()).not.toMatch(/unexpectedly|Z error /);
+});
+
+it('joining again copies over the data already there, keeping files not in the snapshot', async () => {
+  const copy = join(agent(1).stateDir, 'volumes', 'files', '0');
+  await budgie(1, 'stop', 'files');
+  await writeFile(join(copy, 'mine.txt'), 'B only');
+  const onA = (await chirpRows(1)).find((r) => r.node === nodeName(0))!;
+  const r = await budgie(1, 'chirp', onA.id.slice(0, 12));
+  expect(r.stderr).not.toMatch(/budgie: /);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(
+    `copying volume /www from ${nodeName(0)} over the data already in ${copy} (files in the snapshot are overwritten, others kept)`,
+  );
+  expect(await readFile(join(copy, 'index.html'), 'utf8')).toBe('changed on A');
+  expect(await readFile(join(copy, 'mine.txt'), 'utf8')).toBe('B only');
+});
+
+it('a stranger without a cluster certificate gets UNAUTHENTICATED and no volume data', async () => {
+  const caPem = await readFile(join(agent(0).stateDir, 'cluster', 'ca.crt'), 'utf8');
+  const answer = JSON.parse(
+    await inNetns(host(2).netnsPath, [
+      process.execPath,
+      '-e',
+      STRANGER,
+      DIST,
+      `${host(0).address}:7447`,
+      caPem,
+    ]),
+  ) as { code: number; messages: number };
+  expect(answer).toEqual({ code: 16, messages: 0 }); // UNAUTHENTICATED
+});
+
+// Asks VolumeService.Snapshot over TLS that trusts the cluster CA but presents no client certificate.
+const STRANGER = `
+const [dist, target, ca] = process.argv.slice(1);
+const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
+const { VolumeServiceClient } = require(dist + '/gen/budgie/peer/v1/peer.js');
+const creds = grpc.credentials.createSsl(Buffer.from(ca), null, null, { checkServerIdentity: () => undefined });
+const volumes = new VolumeServiceClient(target, creds);
+let messages = 0;
+let done = false;
+const finish = (code) => { if (done) return; done = true; process.stdout.write(JSON.stringify({ code, messages })); volumes.close(); };
+const stream = volumes.snapshot({ app: 'files', target: '/www' }, { deadline: Date.now() + 5000 });
+stream.on('data', () => { messages += 1; });
+stream.on('error', (e) => finish(e.code));
+stream.on('end', () => finish(0));`;
