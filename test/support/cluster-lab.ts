@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { netnsPrefix } from '../../src/network/naming';
+import { startAgent, type AgentProcess } from './agent';
+import { createBridgeLab, type BridgeLab, type LabHost } from './bridge-lab';
+import { cli, type CliRun } from './cli';
+import { startContainerd, type PrivateContainerd } from './containerd';
+import { netnsNames, randomHex } from './netns';
+
+const run = promisify(execFile);
+
+/** Short heartbeats, so that tests see suspect and dead members within seconds. */
+export const TEST_HEARTBEAT = [
+  '--heartbeat',
+  '300ms',
+  '--suspect-after',
+  '1s',
+  '--dead-after',
+  '3s',
+];
+
+export interface ClusterLabOptions {
+  /** Names the bridge lab, the nodes and the replica bridges; a few lowercase letters. */
+  label: string;
+  /** Agents to start, in the first lab hosts. */
+  agents: number;
+  /** Lab hosts (network namespaces on the bridge); those past `agents` stay empty (strangers). */
+  hosts: number;
+  /** The first two octets of the replica subnets, e.g. '10.189': each agent gets its own /24. */
+  subnet: string;
+}
+
+/**
+ * Real agents in network namespaces on one isolated bridge, each with its own private containerd
+ * (in the root namespace) and its own replica bridge and subnet, mDNS off (tests join by address).
+ */
+export interface ClusterLab {
+  lab: BridgeLab;
+  nodeName(i: number): string;
+  host(i: number): LabHost;
+  agent(i: number): AgentProcess;
+  containerd(i: number): PrivateContainerd;
+  /** The CLI against agent i. */
+  budgie(i: number, ...argv: string[]): Promise<CliRun>;
+  /** Waits until agent i sees `count` members alive. */
+  allAlive(i: number, count: number): Promise<void>;
+  /** Stops `apps` on every agent, then the agents, containerds and lab; returns what failed. */
+  remove(apps: readonly string[]): Promise<string[]>;
+}
+
+export async function startClusterLab(options: ClusterLabOptions): Promise<ClusterLab> {
+  const suffix = randomHex(4);
+  const third = parseInt(suffix.slice(0, 2), 16) % 120;
+  const nodeName = (i: number): string => `${options.label}-${'abcdefgh'[i] ?? i}-${suffix}`;
+  const indexes = Array.from({ length: options.agents }, (_, i) => i);
+  const lab = await createBridgeLab(options.hosts, options.label);
+  const containerds: PrivateContainerd[] = [];
+  const agents: AgentProcess[] = [];
+  const nth = <T>(list: T[], i: number, what: string): T => {
+    const item = list[i];
+    if (item === undefined) throw new Error(`no ${what} ${i} in the cluster lab`);
+    return item;
+  };
+  const remove = async (apps: readonly string[]): Promise<string[]> => {
+    for (const a of agents) {
+      for (const app of apps) await cli(['--socket', a.socket, 'stop', app]).catch(() => undefined);
+    }
+    await Promise.all(agents.map((a) => a.stop()));
+    await Promise.all(containerds.map((c) => c.stop()));
+    const problems = await lab.remove();
+    // Replicas' namespaces, should a stop above have failed.
+    const prefixes = indexes.map((i) => netnsPrefix(nodeName(i)));
+    for (const ns of await netnsNames()) {
+      if (prefixes.some((p) => ns.startsWith(p))) await run('ip', ['netns', 'delete', ns]);
+    }
+    return problems;
+  };
+  try {
+    containerds.push(...(await Promise.all(indexes.map(() => startContainerd()))));
+    for (const i of indexes) {
+      const ctd = nth(containerds, i, 'containerd');
+      const args = [
+        ...TEST_HEARTBEAT,
+        '--mdns',
+        'off',
+        '--bridge',
+        `${options.label.slice(0, 3)}${suffix}${i}`,
+        '--subnet',
+        `${options.subnet}.${2 * third + i}.0/24`,
+      ];
+      const netnsPath = nth(lab.hosts, i, 'lab host').netnsPath;
+      agents.push(
+        await startAgent(ctd.socket, ctd.namespace, args, { netnsPath, nodeName: nodeName(i) }),
+      );
+    }
+  } catch (err) {
+    await remove([]);
+    throw err;
+  }
+  const budgie = (i: number, ...argv: string[]): Promise<CliRun> =>
+    cli([...argv, '--socket', nth(agents, i, 'agent').socket]);
+  return {
+    lab,
+    nodeName,
+    host: (i) => nth(lab.hosts, i, 'lab host'),
+    agent: (i) => nth(agents, i, 'agent'),
+    containerd: (i) => nth(containerds, i, 'containerd'),
+    budgie,
+    allAlive: async (i, count) => {
+      for (let tries = 0; tries < 100; tries++) {
+        const r = await budgie(i, 'cluster', 'nodes', '--format', 'json');
+        const rows = JSON.parse(r.stdout || '[]') as { state: string }[];
+        if (rows.length === count && rows.every((row) => row.state === 'alive')) return;
+        await new Promise((done) => setTimeout(done, 100));
+      }
+      throw new Error(`node ${i} did not see ${count} members alive`);
+    },
+    remove,
+  };
+}
