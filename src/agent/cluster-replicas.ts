@@ -24,6 +24,8 @@ export interface ReplicaHost {
   nodeName: string;
   publishAddress: string;
   advertise: string;
+  /** The replica's direct endpoints for members' balancing; none when not given. */
+  direct?: (view: ReplicaView) => string[];
 }
 
 /** This node's replicas as the cluster sees them (the peer ReplicaService's source). */
@@ -103,7 +105,7 @@ function placedHere(
   host: ReplicaHost,
   all: boolean,
   nodeId: string,
-): PlacedReplica[] {
+): (PlacedReplica & { direct: string[] })[] {
   const reachAt = host.publishAddress === '0.0.0.0' ? host.advertise : host.publishAddress;
   return orchestrator.list(all).map((view: ReplicaView) => {
     const limits = orchestrator.replicaLimits(view.app);
@@ -115,6 +117,7 @@ function placedHere(
       ),
       replicasMin: limits?.min ?? 0,
       replicasMax: limits?.max ?? 0,
+      direct: host.direct?.(view) ?? [],
     };
   });
 }
@@ -131,6 +134,7 @@ function fromPeer(res: ListReplicasResponse, nodeId: string, address: string): N
       addresses: r.addresses,
       replicasMin: r.replicasMin,
       replicasMax: r.replicasMax,
+      direct: r.direct,
     };
   });
   return { nodeId, nodeName: res.nodeName, replicas };

@@ -10,12 +10,14 @@ import { CniNetwork } from '../network';
 import { LogClock } from '../logs';
 import { ClusterNode } from '../membership';
 import { Orchestrator, storeEnsurer } from '../orchestrator';
+import type { ReplicaView } from '../orchestrator/types';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
 import { streamRemoteLogs } from '../chirp';
 import { blobService, replicaService, volumeService } from '../cluster';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
+import { balancing } from './balancing';
 import { joinSources, rwVolumeSource } from './cluster-join';
 import { chirpSources, localReplicaSource, remoteLogSources } from './cluster-replicas';
 import { appService } from './services/apps';
@@ -46,10 +48,17 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   let orchestrator: Orchestrator | undefined;
   const logDir = join(config.stateDir, 'containers');
   const logClock = new LogClock(logDir, log.child({ component: 'logs' }));
+  const balancer = balancing(
+    config.cluster.advertise,
+    config.publishAddress,
+    proxies,
+    log.child({ component: 'balancing' }),
+  );
   const replicaHost = {
     nodeName: config.nodeName,
     publishAddress: config.publishAddress,
     advertise: config.cluster.advertise,
+    direct: (view: ReplicaView) => balancer.direct.endpointsOf(view),
   };
   // The peer API serves only after cluster.start(), which comes after the orchestrator's.
   const requireOrchestrator = (): Orchestrator => {
@@ -108,6 +117,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     logClock.start();
     // Peering serves this node's replicas to members; the orchestrator itself does not use it yet.
     await cluster.start();
+    balancer.start(cluster);
     const remoteLogs = remoteLogSources(orchestrator, cluster, replicaHost);
     const apiLog = log.child({ component: 'api' });
     const api = new ApiServer(config.socket, [
@@ -151,6 +161,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     log.info('stopping');
     await api.stop(SHUTDOWN_GRACE_MS);
   } finally {
+    await balancer.close();
     await cluster.close();
     orchestrator?.close();
     await logClock.close();

@@ -10,6 +10,8 @@ export interface PlacedReplica {
   addresses: string[];
   replicasMin: number;
   replicasMax: number;
+  /** The direct endpoint per published port (see NodeReplica.direct); absent from older data. */
+  direct?: string[];
 }
 
 /** One node's answer: who it is and what it runs. */

@@ -169,6 +169,9 @@ export class AppSupervisor {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    // New connections stop before the replicas do: otherwise whoever mirrors the proxy table
+    // (members balancing over this node's direct endpoints) would still send traffic to them.
+    await this.unroute();
     await Promise.all([...this.replicas.values()].map((r) => this.retire(r)));
     for (const listener of [...this.listeners]) listener();
     this.listeners.clear();
@@ -434,6 +437,25 @@ export class AppSupervisor {
       this.reconcile();
       for (const listener of [...this.listeners]) listener();
     });
+  }
+
+  /** Leaves the ports published with no backends; the orchestrator unpublishes them after. */
+  private async unroute(): Promise<void> {
+    const app = this.app;
+    await Promise.all(
+      app.ports.map((port) =>
+        this.deps.proxies
+          .publish({
+            owner: app.name,
+            protocol: port.protocol,
+            port: port.hostPort,
+            ...(this.deps.publishAddress === undefined ? {} : { host: this.deps.publishAddress }),
+            backends: [],
+          })
+          // A port that never got published (taken, say) has no traffic to stop.
+          .catch(() => undefined),
+      ),
+    );
   }
 
   private async publishPorts(): Promise<void> {

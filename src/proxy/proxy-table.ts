@@ -11,6 +11,14 @@ export interface PublishedPort {
   backends: readonly Backend[];
 }
 
+/** Backends on other nodes for one published port, used only while `owner` publishes it here. */
+export interface RemoteBackends {
+  owner: string;
+  protocol: ProxyProtocol;
+  port: number;
+  backends: readonly Backend[];
+}
+
 export type ProxyDefaults = Omit<PortProxyOptions, 'protocol' | 'port' | 'host'>;
 
 interface Entry {
@@ -18,11 +26,16 @@ interface Entry {
   host: string;
   proxy: PortProxy;
   ready: Promise<void>;
+  /** The local replicas the owner last published; remote backends are added to these. */
+  local: readonly Backend[];
+  started: boolean;
 }
 
 /** The agent's proxies: one PortProxy per (protocol, host port), started on first publish. */
 export class ProxyTable {
   private readonly entries = new Map<string, Entry>();
+  private remote = new Map<string, RemoteBackends>();
+  private readonly watchers = new Set<() => void>();
 
   constructor(private readonly defaults: ProxyDefaults) {}
 
@@ -40,7 +53,7 @@ export class ProxyTable {
     }
     if (entry === undefined) {
       const proxy = new PortProxy({ ...this.defaults, protocol: p.protocol, port: p.port, host });
-      entry = { owner: p.owner, host, proxy, ready: proxy.start() };
+      entry = { owner: p.owner, host, proxy, ready: proxy.start(), local: [], started: false };
       this.entries.set(key, entry);
     }
     const { proxy, ready } = entry;
@@ -50,8 +63,58 @@ export class ProxyTable {
       if (this.entries.get(key) === entry) this.entries.delete(key);
       throw err;
     }
-    proxy.setBackends(p.backends);
+    entry.started = true;
+    entry.local = p.backends;
+    proxy.setBackends(this.backendsOf(key, entry));
+    this.changed();
     return proxy;
+  }
+
+  /** Every published port's local backends (remote ones left out). */
+  local(): {
+    owner: string;
+    protocol: ProxyProtocol;
+    port: number;
+    backends: readonly Backend[];
+  }[] {
+    return [...this.entries.values()]
+      .filter((e) => e.started)
+      .map((e) => ({
+        owner: e.owner,
+        protocol: e.proxy.protocol,
+        port: e.proxy.port,
+        backends: e.local,
+      }));
+  }
+
+  /**
+   * Calls `listener` after every change of the local backends, synchronously with it, so that
+   * whoever mirrors them (direct endpoints) drops a replica before it is stopped. Returns unwatch.
+   */
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private changed(): void {
+    for (const w of [...this.watchers]) w();
+  }
+
+  /**
+   * Replaces every port's remote backends (the balancer's view of the cluster). A set for a port
+   * this node does not publish, or publishes for another app, is kept but unused until it does.
+   */
+  setRemote(sets: readonly RemoteBackends[]): void {
+    this.remote = new Map(sets.map((s) => [`${s.port}/${s.protocol}`, s]));
+    for (const [key, entry] of this.entries) {
+      if (entry.started) entry.proxy.setBackends(this.backendsOf(key, entry));
+    }
+  }
+
+  private backendsOf(key: string, entry: Entry): Backend[] {
+    const remote = this.remote.get(key);
+    if (remote === undefined || remote.owner !== entry.owner) return [...entry.local];
+    return [...entry.local, ...remote.backends];
   }
 
   /** Stops listening on the port; its connections get `drainTimeoutMs` to finish. */
@@ -60,6 +123,7 @@ export class ProxyTable {
     const entry = this.entries.get(key);
     if (entry === undefined) return;
     this.entries.delete(key);
+    this.changed();
     await entry.ready.catch(() => undefined);
     await entry.proxy.close(drainTimeoutMs);
   }

@@ -33,6 +33,7 @@ const REPLICAS: NodeReplica[] = [
     replica: replica({ node: 'a' }),
     addresses: ['127.0.0.1:8080'],
     replicasMin: 1,
+    direct: [],
     replicasMax: 2,
   },
 ];

@@ -151,6 +151,12 @@ export interface NodeReplica {
   /** The app's replicas.min and replicas.max on this node, for cluster-wide counts. */
   replicasMin: number;
   replicasMax: number;
+  /**
+   * HOST:PORT (with "/udp" for UDP) of this replica's direct endpoint per published port, in the
+   * order of replica.ports: it forwards only to this one replica, never through the node's
+   * balancing proxy, so members can balance over it without loops. Empty while there is none.
+   */
+  direct: string[];
 }
 
 export interface LogsRequest {
@@ -1111,7 +1117,7 @@ export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
 };
 
 function createBaseNodeReplica(): NodeReplica {
-  return { replica: undefined, addresses: [], replicasMin: 0, replicasMax: 0 };
+  return { replica: undefined, addresses: [], replicasMin: 0, replicasMax: 0, direct: [] };
 }
 
 export const NodeReplica: MessageFns<NodeReplica> = {
@@ -1127,6 +1133,9 @@ export const NodeReplica: MessageFns<NodeReplica> = {
     }
     if (message.replicasMax !== 0) {
       writer.uint32(32).uint32(message.replicasMax);
+    }
+    for (const v of message.direct) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -1176,6 +1185,14 @@ export const NodeReplica: MessageFns<NodeReplica> = {
             message.replicasMax = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.direct.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1204,6 +1221,7 @@ export const NodeReplica: MessageFns<NodeReplica> = {
         : isSet(object.replicas_max)
         ? globalThis.Number(object.replicas_max)
         : 0,
+      direct: globalThis.Array.isArray(object?.direct) ? object.direct.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -1221,6 +1239,9 @@ export const NodeReplica: MessageFns<NodeReplica> = {
     if (message.replicasMax !== 0) {
       obj.replicasMax = Math.round(message.replicasMax);
     }
+    if (message.direct?.length) {
+      obj.direct = message.direct;
+    }
     return obj;
   },
 
@@ -1235,6 +1256,7 @@ export const NodeReplica: MessageFns<NodeReplica> = {
     message.addresses = object.addresses?.map((e) => e) || [];
     message.replicasMin = object.replicasMin ?? 0;
     message.replicasMax = object.replicasMax ?? 0;
+    message.direct = object.direct?.map((e) => e) || [];
     return message;
   },
 };

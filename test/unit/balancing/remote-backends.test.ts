@@ -1,0 +1,128 @@
+import {
+  backendSets,
+  parseEndpoint,
+  RemoteBalancer,
+  type RemoteBackendSet,
+  type RemoteReplica,
+} from '../../../src/balancing';
+import { silentLogger } from '../../../src/log';
+import type { MemberView } from '../../../src/membership';
+import { ManualClock, settle } from '../../support/fakes/mdns';
+
+const member = (name: string, state: MemberView['state'] = 'alive'): MemberView => ({
+  nodeId: `id-${name}`,
+  name,
+  address: `10.0.0.${name === 'b' ? 2 : 3}:7447`,
+  state,
+  lastSeenMs: 0,
+});
+
+const replica = (id: string, over: Partial<RemoteReplica> = {}): RemoteReplica => ({
+  id,
+  app: 'web',
+  serving: true,
+  ports: [{ hostPort: 80, protocol: 'tcp' }],
+  direct: ['10.0.0.2:41000'],
+  ...over,
+});
+
+describe('backendSets', () => {
+  it("groups serving replicas' direct endpoints by app and port, skipping the rest", () => {
+    const sets = backendSets(
+      [member('b'), member('c')],
+      [
+        [
+          replica('r1'),
+          replica('r2', { serving: false }),
+          replica('r3', { direct: [''] }),
+          replica('r4', { direct: ['10.0.0.2:41001/udp'] }),
+          replica('r5', {
+            app: 'dns',
+            ports: [{ hostPort: 53, protocol: 'udp' }],
+            direct: ['10.0.0.2:41002/udp'],
+          }),
+        ],
+        [replica('r6', { direct: ['10.0.0.3:42000'] })],
+      ],
+    );
+    expect(sets).toEqual<RemoteBackendSet[]>([
+      {
+        owner: 'web',
+        protocol: 'tcp',
+        port: 80,
+        backends: [
+          { id: 'remote/id-b/r1', host: '10.0.0.2', port: 41000 },
+          { id: 'remote/id-c/r6', host: '10.0.0.3', port: 42000 },
+        ],
+      },
+      {
+        owner: 'dns',
+        protocol: 'udp',
+        port: 53,
+        backends: [{ id: 'remote/id-b/r5', host: '10.0.0.2', port: 41002 }],
+      },
+    ]);
+  });
+
+  it('accepts only IPv4 HOST:PORT endpoints from members', () => {
+    expect(parseEndpoint('10.0.0.2:80')).toEqual({ host: '10.0.0.2', port: 80, protocol: 'tcp' });
+    for (const bad of ['', 'x:80', '10.0.0.2', '10.0.0.2:0', '10.0.0.2:70000', '10.0.0.2:80/x']) {
+      expect(parseEndpoint(bad)).toBeUndefined();
+    }
+  });
+});
+
+describe('RemoteBalancer', () => {
+  it('asks alive members every round and drops silent, failed and suspect ones', async () => {
+    const clock = new ManualClock();
+    const given: (readonly RemoteBackendSet[])[] = [];
+    let members = [member('b'), member('c', 'suspect')];
+    const asked: string[] = [];
+    let answer: (m: MemberView) => Promise<RemoteReplica[]> = () =>
+      Promise.resolve([replica('r1')]);
+    const balancer = new RemoteBalancer({
+      clock,
+      log: silentLogger(),
+      intervalMs: 2000,
+      timeoutMs: 1000,
+      sink: { setRemote: (sets) => given.push(sets) },
+      sources: {
+        members: () => members,
+        ask: (m) => {
+          asked.push(m.name);
+          return answer(m);
+        },
+      },
+    });
+    balancer.start();
+    await clock.advance(0);
+    expect(asked).toEqual(['b']);
+    expect(given.at(-1)?.[0]?.backends.map((b) => b.id)).toEqual(['remote/id-b/r1']);
+
+    // A member that does not answer in time counts as having nothing.
+    answer = () => new Promise(() => undefined);
+    await clock.advance(2000);
+    expect(given).toHaveLength(1);
+    await clock.advance(1000);
+    expect(given.at(-1)).toEqual([]);
+
+    answer = () => Promise.resolve([replica('r1')]);
+    await clock.advance(2000);
+    expect(given.at(-1)).toHaveLength(1);
+    answer = () => Promise.reject(new Error('refused'));
+    await clock.advance(2000);
+    expect(given.at(-1)).toEqual([]);
+
+    answer = () => Promise.resolve([replica('r1')]);
+    members = [member('b', 'dead')];
+    await clock.advance(2000);
+    expect(given.at(-1)).toEqual([]);
+
+    await balancer.close();
+    await settle();
+    expect(given.at(-1)).toEqual([]);
+    const rounds = given.length;
+    await clock.advance(10_000);
+    expect(given).toHaveLength(rounds);
+  });
+});
