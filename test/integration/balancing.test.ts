@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { netnsPrefix } from '../../src/network/naming';
-import { startAgent, type AgentProcess } from '../support/agent';
-import { createBridgeLab, type BridgeLab, type LabHost } from '../support/bridge-lab';
-import { cli } from '../support/cli';
-import { startContainerd, type PrivateContainerd } from '../support/containerd';
+import type { AgentProcess } from '../support/agent';
+import type { LabHost } from '../support/bridge-lab';
+import { startClusterLab, type ClusterLab } from '../support/cluster-lab';
 import { until } from '../support/http-get';
 import { testImages, type TestImages } from '../support/images';
-import { inNetns, netnsNames, randomHex } from '../support/netns';
+import { inNetns } from '../support/netns';
 
 /**
  * Cross-node balancing with two real agents, each in its own network namespace with its own
@@ -18,71 +14,35 @@ import { inNetns, netnsNames, randomHex } from '../support/netns';
  * published port reaches both; when B's replica stops, A's port keeps answering from A's alone.
  * A third namespace is a client outside the cluster.
  */
-const run = promisify(execFile);
-const HEARTBEAT = ['--heartbeat', '300ms', '--suspect-after', '1s', '--dead-after', '3s'];
 const APP_PORT = 8080;
 
-let lab: BridgeLab | undefined;
+let cl: ClusterLab | undefined;
 let images: TestImages;
 let dir: string | undefined;
-const containerds: PrivateContainerd[] = [];
-const agents: AgentProcess[] = [];
-const suffix = randomHex(4);
-const third = parseInt(suffix.slice(0, 2), 16) % 120;
-const nodeName = (i: number) => `bal-${'ab'[i]}-${suffix}`;
-const host = (i: number): LabHost => lab!.hosts[i]!;
-const agent = (i: number): AgentProcess => agents[i]!;
-const ctd = (i: number): PrivateContainerd => containerds[i]!;
-const budgie = (i: number, ...argv: string[]) => cli([...argv, '--socket', agent(i).socket]);
+const lab = (): ClusterLab => {
+  if (cl === undefined) throw new Error('the cluster lab did not start');
+  return cl;
+};
+const nodeName = (i: number) => lab().nodeName(i);
+const host = (i: number): LabHost => lab().host(i);
+const agent = (i: number): AgentProcess => lab().agent(i);
+const budgie = (i: number, ...argv: string[]) => lab().budgie(i, ...argv);
 
 beforeAll(async () => {
-  [lab, images] = await Promise.all([createBridgeLab(3, 'bal'), testImages()]);
-  containerds.push(...(await Promise.all([0, 1].map(() => startContainerd()))));
+  [cl, images] = await Promise.all([
+    startClusterLab({ label: 'bal', agents: 2, hosts: 3, subnet: '10.188' }),
+    testImages(),
+  ]);
   dir = await mkdtemp(join(tmpdir(), 'budgie-balancing-'));
-  for (const i of [0, 1]) {
-    agents.push(
-      await startAgent(
-        ctd(i).socket,
-        ctd(i).namespace,
-        [
-          ...HEARTBEAT,
-          '--mdns',
-          'off',
-          '--advertise',
-          host(i).address,
-          '--bridge',
-          `bz${suffix}${i}`,
-          '--subnet',
-          `10.188.${2 * third + i}.0/24`,
-        ],
-        { netnsPath: host(i).netnsPath, nodeName: nodeName(i) },
-      ),
-    );
-  }
 });
 
 afterAll(async () => {
-  for (const a of agents) await cli(['--socket', a.socket, 'stop', 'greet']).catch(() => undefined);
-  await Promise.all(agents.map((a) => a.stop()));
-  await Promise.all(containerds.map((c) => c.stop()));
-  const problems = (await lab?.remove()) ?? [];
-  const prefixes = [0, 1].map((i) => netnsPrefix(nodeName(i)));
-  for (const ns of await netnsNames()) {
-    if (prefixes.some((p) => ns.startsWith(p))) await run('ip', ['netns', 'delete', ns]);
-  }
+  const problems = (await cl?.remove(['greet'])) ?? [];
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   expect(problems).toEqual([]);
 });
 
-async function bothAlive(i: number): Promise<void> {
-  for (let tries = 0; tries < 100; tries++) {
-    const r = await budgie(i, 'cluster', 'nodes', '--format', 'json');
-    const rows = JSON.parse(r.stdout || '[]') as { state: string }[];
-    if (rows.length === 2 && rows.every((row) => row.state === 'alive')) return;
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`the two nodes did not see each other alive from node ${i}`);
-}
+const bothAlive = (i: number): Promise<void> => lab().allAlive(i, 2);
 
 async function replicaOf(i: number): Promise<string> {
   const rows = await until(`a healthy replica on node ${i}`, 20_000, async () => {

@@ -32,7 +32,8 @@ export interface ClusterLabOptions {
 
 /**
  * Real agents in network namespaces on one isolated bridge, each with its own private containerd
- * (in the root namespace) and its own replica bridge and subnet, mDNS off (tests join by address).
+ * (in the root namespace) and its own replica bridge and subnet, advertising its lab address, mDNS
+ * off (tests join by address).
  */
 export interface ClusterLab {
   lab: BridgeLab;
@@ -79,10 +80,13 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
     containerds.push(...(await Promise.all(indexes.map(() => startContainerd()))));
     for (const i of indexes) {
       const ctd = nth(containerds, i, 'containerd');
+      const labHost = nth(lab.hosts, i, 'lab host');
       const args = [
         ...TEST_HEARTBEAT,
         '--mdns',
         'off',
+        '--advertise',
+        labHost.address,
         '--bridge',
         `${options.label.slice(0, 3)}${suffix}${i}`,
         '--subnet',
