@@ -1,11 +1,12 @@
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
-import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ConflictError, UnavailableError, messageOf } from '../errors';
+import type { ServiceBinding } from '../rpc/handlers';
 
 /** Where the .proto files are at run time: proto/ at the package root, beside dist/ and src/. */
 const PROTO_ROOT = join(__dirname, '..', '..', 'proto');
@@ -16,13 +17,6 @@ const API_PROTOS = [
   'budgie/v1/cluster.proto',
   'budgie/v1/chirp.proto',
 ];
-
-export interface ServiceBinding {
-  definition: ServiceDefinition;
-  // grpc-js types its implementation map loosely; each binding is built from a generated
-  // `XxxServer` interface, which is where the type checking happens.
-  implementation: Parameters<Server['addService']>[1];
-}
 
 /**
  * The local API: budgie.v1 services on a unix socket (mode 0660: root and the socket's group),

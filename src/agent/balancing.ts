@@ -67,13 +67,9 @@ export function balancing(
           members: () => cluster.nodes()?.rows.filter((r) => !r.self),
           ask: async (member, signal) => {
             const client = cluster.dial(member.address, member.nodeId);
-            try {
-              // The balancer's own timer bounds the call; this deadline only backs it up.
-              const res = await client.listReplicas({ all: false, signal, timeoutMs: 10_000 });
-              return res.replicas.map(remoteReplica);
-            } finally {
-              client.close();
-            }
+            // The balancer's own timer bounds the call; this deadline only backs it up.
+            const res = await client.listReplicas({ all: false, signal, timeoutMs: 10_000 });
+            return res.replicas.map(remoteReplica);
           },
         },
       });

@@ -59,6 +59,7 @@ export function joinSources(
   stateDir: string,
 ): JoinSources {
   const selfNodeId = (): string | undefined => cluster.nodes()?.rows.find((r) => r.self)?.nodeId;
+  const dial = (peer: JoinPeer): PeerClient => cluster.dial(peer.address, peer.nodeId);
   return {
     chirp: (signal) =>
       chirp(chirpSources, systemClock, {
@@ -69,34 +70,31 @@ export function joinSources(
     selfNodeId,
     addressOf: (nodeId) => cluster.nodes()?.rows.find((r) => r.nodeId === nodeId)?.address,
     runsHere: (app) => orchestrator.replicaLimits(app) !== undefined,
-    getApp: (peer, target, signal) =>
-      withPeer(cluster, peer, async (client) =>
-        peerApp(await client.getApp(target, { signal }), peer),
-      ),
-    fetchImage: (peer, image, signal, onEvent) =>
-      withPeer(cluster, peer, async (client) => {
-        const provider: BlobProvider = {
-          open: (digest, offset, readSignal) => client.readBlob(digest, offset, readSignal),
-        };
-        return (await images.fetch(image, provider, { signal, onEvent })).name;
-      }),
+    getApp: async (peer, target, signal) =>
+      peerApp(await dial(peer).getApp(target, { signal }), peer),
+    fetchImage: async (peer, image, signal, onEvent) => {
+      const client = dial(peer);
+      const provider: BlobProvider = {
+        open: (digest, offset, readSignal) => client.readBlob(digest, offset, readSignal),
+      };
+      return (await images.fetch(image, provider, { signal, onEvent })).name;
+    },
     volumeDir: (app, index) => join(stateDir, 'volumes', app, String(index)),
-    copyVolume: (peer, app, target, dest, signal, onEvent) =>
-      withPeer(cluster, peer, async (client) => {
-        const { writer, hadData } = await SnapshotWriter.open(dest);
-        onEvent({ type: 'opened', hadData });
-        try {
-          for await (const message of client.snapshotVolume(app, target, signal)) {
-            await writer.write(message);
-            if (message.item?.$case === 'data' || message.item?.value.size === 0) {
-              onEvent({ type: 'progress', stats: writer.stats });
-            }
+    copyVolume: async (peer, app, target, dest, signal, onEvent) => {
+      const { writer, hadData } = await SnapshotWriter.open(dest);
+      onEvent({ type: 'opened', hadData });
+      try {
+        for await (const message of dial(peer).snapshotVolume(app, target, signal)) {
+          await writer.write(message);
+          if (message.item?.$case === 'data' || message.item?.value.size === 0) {
+            onEvent({ type: 'progress', stats: writer.stats });
           }
-          return await writer.finish();
-        } finally {
-          await writer.close();
         }
-      }),
+        return await writer.finish();
+      } finally {
+        await writer.close();
+      }
+    },
     run: async (app: App, signal) => {
       const result = await orchestrator.run(app, {
         detach: false,
@@ -106,19 +104,6 @@ export function joinSources(
       return result.replicaIds;
     },
   };
-}
-
-async function withPeer<T>(
-  cluster: ClusterNode,
-  peer: JoinPeer,
-  fn: (client: PeerClient) => Promise<T>,
-): Promise<T> {
-  const client = cluster.dial(peer.address, peer.nodeId);
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
 }
 
 /** A member's GetApp answer, checked at the edge as any app from outside is. */

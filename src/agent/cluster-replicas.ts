@@ -59,13 +59,9 @@ export function chirpSources(
     members: () => cluster.nodes()?.rows.filter((r) => !r.self),
     ask: async (member, all, signal) => {
       const client = cluster.dial(member.address, member.nodeId);
-      try {
-        // The chirp's own timer bounds the call; this deadline only backs it up.
-        const res = await client.listReplicas({ all, signal, timeoutMs: 60_000 });
-        return fromPeer(res, member.nodeId, member.address);
-      } finally {
-        client.close();
-      }
+      // The chirp's own timer bounds the call; this deadline only backs it up.
+      const res = await client.listReplicas({ all, signal, timeoutMs: 60_000 });
+      return fromPeer(res, member.nodeId, member.address);
     },
   };
 }
@@ -92,12 +88,7 @@ async function* peerLogs(
   req: { target: string; follow: boolean; tail: number; sinceUnixMs: number },
   signal: AbortSignal,
 ): AsyncGenerator<LogChunk> {
-  const client = cluster.dial(address, nodeId);
-  try {
-    yield* client.logs(req, signal);
-  } finally {
-    client.close();
-  }
+  yield* cluster.dial(address, nodeId).logs(req, signal);
 }
 
 function placedHere(

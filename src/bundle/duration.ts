@@ -7,16 +7,22 @@ const SEGMENT = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
 /** A day: anything longer in a health check or a stop timeout is a mistake. */
 export const MAX_DURATION_MS = 86_400_000;
 
-/** Milliseconds, or a reason the text is not a positive duration of at most a day. */
-export function parseDuration(text: string): { ms: number } | { reason: string } {
-  if (text.length > 32 || !WHOLE.test(text)) {
-    return { reason: 'a number followed by ms, s, m or h, e.g. "30s" or "1m30s"' };
-  }
+/** Milliseconds of a Go-style duration, unbounded; undefined when the text is not one. */
+export function durationMs(text: string): number | undefined {
+  if (text.length > 32 || !WHOLE.test(text)) return undefined;
   let ms = 0;
   for (const [, amount, unit] of text.matchAll(SEGMENT)) {
     ms += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0);
   }
-  ms = Math.round(ms);
+  return Math.round(ms);
+}
+
+/** Milliseconds, or a reason the text is not a positive duration of at most a day. */
+export function parseDuration(text: string): { ms: number } | { reason: string } {
+  const ms = durationMs(text);
+  if (ms === undefined) {
+    return { reason: 'a number followed by ms, s, m or h, e.g. "30s" or "1m30s"' };
+  }
   if (ms <= 0) return { reason: 'must be at least 1ms' };
   if (ms > MAX_DURATION_MS) return { reason: 'must be at most 24h' };
   return { ms };

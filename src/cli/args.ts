@@ -1,3 +1,4 @@
+import { durationMs } from '../bundle/duration';
 import { UsageError } from './failure';
 
 /**
@@ -16,10 +17,6 @@ export function wholeNumber(value: string, name: string, example: string): numbe
   return n;
 }
 
-const AGO = /^(?:\d+(?:\.\d+)?(?:ms|h|m|s))+$/;
-const AGO_SEGMENT = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-const AGO_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /**
  * A point in time as Docker's `--since` takes it: a duration ago (`10m`, `1h30m`), an RFC 3339
  * date or time (`2026-11-29T10:00:00Z`, `2026-11-29`), or unix seconds (`1764410400`).
@@ -27,13 +24,8 @@ const AGO_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_60
  */
 export function pointInTime(value: string, name: string, nowMs: number): number {
   const text = value.trim();
-  if (AGO.test(text)) {
-    let ms = 0;
-    for (const [, amount, unit] of text.matchAll(AGO_SEGMENT)) {
-      ms += Number(amount) * (AGO_UNIT_MS[unit ?? ''] ?? 0);
-    }
-    return nowMs - Math.round(ms);
-  }
+  const ago = durationMs(text);
+  if (ago !== undefined) return nowMs - ago;
   if (/^\d{9,11}(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
   const parsed = /^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
     ? Date.parse(text)

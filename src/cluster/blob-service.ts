@@ -1,7 +1,7 @@
 import { BlobServiceService, type BlobServiceServer } from '../gen/budgie/peer/v1/peer';
 import { InvalidInputError } from '../errors';
 import type { Logger } from '../log';
-import { serverStream, type PeerServiceBinding } from './handlers';
+import { serverStream, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
 import { callerOf } from './peer-auth';
 
@@ -24,7 +24,7 @@ export function blobService(
   identity: () => NodeIdentity,
   read: BlobReader,
   log: Logger,
-): PeerServiceBinding {
+): ServiceBinding {
   const implementation: BlobServiceServer = {
     read: serverStream(log, 'Read', async (req, send, signal, call) => {
       callerOf(call, identity().caCertPem);

@@ -11,7 +11,7 @@ export {
   type NodeFacts,
 } from './cluster-identity';
 export { blobService, type BlobReader } from './blob-service';
-export type { PeerServiceBinding } from './handlers';
+export type { ServiceBinding } from '../rpc/handlers';
 export type { NodeIdentity } from './identity';
 export { shortId } from './ids';
 export type { HelloCaller } from './membership-service';

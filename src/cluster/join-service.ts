@@ -7,7 +7,7 @@ import {
 import { FailedPreconditionError, PermissionDeniedError } from '../errors';
 import type { Logger } from '../log';
 import type { ChallengeStore } from './challenges';
-import { unary, type PeerServiceBinding } from './handlers';
+import { unary, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
 import { shortId } from './ids';
 import { verifyProof } from './join-proof';
@@ -35,7 +35,7 @@ const REFUSED =
  * sends a CSR with a proof over that nonce; a good proof earns a node certificate for the CSR's
  * key. The nonce is consumed before the proof is checked, so every proof is good at most once.
  */
-export function joinService(options: JoinServiceOptions): PeerServiceBinding {
+export function joinService(options: JoinServiceOptions): ServiceBinding {
   const { challenges, log } = options;
   const implementation: JoinServiceServer = {
     getChallenge: unary(log, 'GetChallenge', () => {

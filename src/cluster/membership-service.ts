@@ -1,6 +1,6 @@
 import { MembershipServiceService, type MembershipServiceServer } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
-import { unary, type PeerServiceBinding } from './handlers';
+import { unary, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
 import { callerOf } from './peer-auth';
 
@@ -20,9 +20,9 @@ export function membershipService(
   identity: () => NodeIdentity,
   log: Logger,
   onHello?: (caller: HelloCaller) => void,
-): PeerServiceBinding {
+): ServiceBinding {
   const implementation: MembershipServiceServer = {
-    hello: unary(log, 'Hello', (req, call) => {
+    hello: unary(log, 'Hello', (req, _signal, call) => {
       const self = identity();
       const caller = callerOf(call, self.caCertPem);
       onHello?.({ nodeId: caller.nodeId, address: req.address });

@@ -30,30 +30,21 @@ export class PeerClient {
 
   constructor(identity: NodeIdentity, peer: HostPort, expectedNodeId?: string) {
     this.target = grpcTarget(peer);
-    this.membership = new MembershipServiceClient(
-      this.target,
-      peerClientCredentials(identity, this.target, expectedNodeId),
-      PEER_CHANNEL_OPTIONS,
-    );
+    const credentials = peerClientCredentials(identity, this.target, expectedNodeId);
+    this.membership = new MembershipServiceClient(this.target, credentials, PEER_CHANNEL_OPTIONS);
     // One TLS connection per peer, whatever the service.
-    this.replicas = new ReplicaServiceClient(
-      this.target,
-      peerClientCredentials(identity, this.target, expectedNodeId),
-      {
-        ...PEER_CHANNEL_OPTIONS,
-        channelOverride: this.membership.getChannel(),
-      },
-    );
-    this.blobs = new BlobServiceClient(
-      this.target,
-      peerClientCredentials(identity, this.target, expectedNodeId),
-      { ...PEER_CHANNEL_OPTIONS, channelOverride: this.membership.getChannel() },
-    );
-    this.volumes = new VolumeServiceClient(
-      this.target,
-      peerClientCredentials(identity, this.target, expectedNodeId),
-      { ...PEER_CHANNEL_OPTIONS, channelOverride: this.membership.getChannel() },
-    );
+    this.replicas = new ReplicaServiceClient(this.target, credentials, {
+      ...PEER_CHANNEL_OPTIONS,
+      channelOverride: this.membership.getChannel(),
+    });
+    this.blobs = new BlobServiceClient(this.target, credentials, {
+      ...PEER_CHANNEL_OPTIONS,
+      channelOverride: this.membership.getChannel(),
+    });
+    this.volumes = new VolumeServiceClient(this.target, credentials, {
+      ...PEER_CHANNEL_OPTIONS,
+      channelOverride: this.membership.getChannel(),
+    });
   }
 
   /** `address`: this node's own peer API (HOST:PORT), so the other end can heartbeat it back. */

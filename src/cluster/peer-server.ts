@@ -3,7 +3,7 @@ import type { Member } from '../gen/budgie/peer/v1/peer';
 import { UnavailableError } from '../errors';
 import type { Logger } from '../log';
 import { ChallengeStore } from './challenges';
-import type { PeerServiceBinding } from './handlers';
+import type { ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
 import { JOIN_SERVICE_NAME, joinService } from './join-service';
 import { membershipService, type HelloCaller } from './membership-service';
@@ -19,7 +19,7 @@ export interface PeerServerOptions {
   /** Called on every Hello from a member, with who it is and where it says it listens. */
   onHello?: (caller: HelloCaller) => void;
   /** More members-only services (replicas, blobs, ...) as other rooms add them. */
-  services?: readonly PeerServiceBinding[];
+  services?: readonly ServiceBinding[];
 }
 
 /**

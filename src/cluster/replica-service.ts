@@ -8,7 +8,7 @@ import {
 } from '../gen/budgie/peer/v1/peer';
 import { InvalidInputError } from '../errors';
 import type { Logger } from '../log';
-import { serverStream, unary, type PeerServiceBinding } from './handlers';
+import { serverStream, unary, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
 import { callerOf } from './peer-auth';
 
@@ -34,9 +34,9 @@ export function replicaService(
   identity: () => NodeIdentity,
   source: ReplicaSource,
   log: Logger,
-): PeerServiceBinding {
+): ServiceBinding {
   const implementation: ReplicaServiceServer = {
-    listReplicas: unary(log, 'ListReplicas', (req, call) => {
+    listReplicas: unary(log, 'ListReplicas', (req, _signal, call) => {
       const self = identity();
       callerOf(call, self.caCertPem);
       return Promise.resolve({
@@ -49,7 +49,7 @@ export function replicaService(
       callerOf(call, identity().caCertPem);
       await source.logs(req, send, signal);
     }),
-    getApp: unary(log, 'GetApp', (req, call) => {
+    getApp: unary(log, 'GetApp', (req, _signal, call) => {
       callerOf(call, identity().caCertPem);
       if (req.target === '') {
         throw new InvalidInputError('target: expected an app name or replica ID');

@@ -2,7 +2,7 @@ import { InvalidInputError } from '../errors';
 import { VolumeServiceService, type VolumeServiceServer } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
 import { readSnapshot } from '../volumes';
-import { serverStream, type PeerServiceBinding } from './handlers';
+import { serverStream, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
 import { callerOf } from './peer-auth';
 
@@ -22,7 +22,7 @@ export function volumeService(
   identity: () => NodeIdentity,
   source: RwVolumeSource,
   log: Logger,
-): PeerServiceBinding {
+): ServiceBinding {
   const implementation: VolumeServiceServer = {
     snapshot: serverStream(log, 'Snapshot', async (req, send, signal, call) => {
       callerOf(call, identity().caCertPem);

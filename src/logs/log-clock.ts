@@ -8,7 +8,7 @@ export function marksPath(logPath: string): string {
 }
 
 const LOG_SUFFIX = '.log';
-const MARKS_SUFFIX = `${LOG_SUFFIX}.times`;
+const MARKS_SUFFIX = marksPath(LOG_SUFFIX);
 const DEFAULT_TICK_MS = 1_000;
 
 /**
@@ -54,7 +54,10 @@ export class LogClock {
     const logs = new Set(names.filter((n) => n.endsWith(LOG_SUFFIX)));
     for (const name of names) {
       // The replica's log was removed: its marks go too.
-      if (name.endsWith(MARKS_SUFFIX) && !logs.has(name.slice(0, -'.times'.length))) {
+      if (
+        name.endsWith(MARKS_SUFFIX) &&
+        !logs.has(name.slice(0, LOG_SUFFIX.length - MARKS_SUFFIX.length))
+      ) {
         await rm(join(this.dir, name), { force: true });
       }
     }

@@ -6,7 +6,7 @@ import {
   PeerClient,
   PeerServer,
   type Joined,
-  type PeerServiceBinding,
+  type ServiceBinding,
   type NodeIdentity,
 } from '../cluster';
 import type { ClusterConfig } from '../config/cluster-config';
@@ -39,7 +39,7 @@ export interface ClusterNodeOptions {
   /** How long a join without --peer looks for a member by mDNS. */
   findTimeoutMs?: number;
   /** More members-only peer services (replicas, ...), served while this node is a member. */
-  peerServices?: (identity: () => NodeIdentity) => readonly PeerServiceBinding[];
+  peerServices?: (identity: () => NodeIdentity) => readonly ServiceBinding[];
 }
 
 /** A row of `budgie cluster nodes`: a member, or this node itself. */
@@ -69,6 +69,7 @@ export class ClusterNode {
   private browser: MdnsBrowser | undefined;
   private server: PeerServer | undefined;
   private table: MemberTable | undefined;
+  private readonly clients = new Map<string, PeerClient>();
   private member: NodeIdentity | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -162,9 +163,19 @@ export class ClusterNode {
     return this.identity.current();
   }
 
-  /** A peer API client to a member, with this node's certificate; the caller closes it. */
+  /**
+   * A peer API client to a member, with this node's certificate. One per member, kept until the
+   * membership stops: chirps, logs, joins and the balancer's rounds share its TLS connection
+   * instead of paying a handshake per call. Callers do not close it.
+   */
   dial(address: string, expectedNodeId?: string): PeerClient {
-    return new PeerClient(this.identity.current(), parseHostPort(address), expectedNodeId);
+    const key = `${expectedNodeId ?? ''}@${address}`;
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      client = new PeerClient(this.identity.current(), parseHostPort(address), expectedNodeId);
+      this.clients.set(key, client);
+    }
+    return client;
   }
 
   close(): Promise<void> {
@@ -305,6 +316,9 @@ export class ClusterNode {
     this.table?.close();
     this.table = undefined;
     this.member = undefined;
+    // The clients carry the old certificate: a later membership dials afresh.
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
     await this.server?.stop(SERVER_GRACE_MS);
     this.server = undefined;
   }

@@ -63,10 +63,15 @@ export class ProxyTable {
       if (this.entries.get(key) === entry) this.entries.delete(key);
       throw err;
     }
+    // Every health probe republishes its app's ports: only a real change reaches the proxy and
+    // the watchers, so that steady state costs nothing.
+    const same = entry.started && sameBackends(entry.local, p.backends);
     entry.started = true;
     entry.local = p.backends;
-    proxy.setBackends(this.backendsOf(key, entry));
-    this.changed();
+    if (!same) {
+      proxy.setBackends(this.backendsOf(key, entry));
+      this.changed();
+    }
     return proxy;
   }
 
@@ -146,4 +151,20 @@ export class ProxyTable {
       }),
     );
   }
+}
+
+function sameBackends(a: readonly Backend[], b: readonly Backend[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i];
+      return (
+        y !== undefined &&
+        x.id === y.id &&
+        x.host === y.host &&
+        x.port === y.port &&
+        (x.healthy ?? true) === (y.healthy ?? true)
+      );
+    })
+  );
 }

@@ -11,8 +11,8 @@ import {
 import type { Logger } from '../../log';
 import type { Orchestrator } from '../../orchestrator';
 import type { ReplicaView, RunEvent } from '../../orchestrator/types';
-import type { ServiceBinding } from '../api-server';
-import { serverStream, unary } from '../handlers';
+import type { ServiceBinding } from '../../rpc/handlers';
+import { serverStream, unary } from '../../rpc/handlers';
 import { ProgressSampler } from '../progress-sampler';
 import { toPullEvent } from './images';
 import { streamLocalLogs, type LogSend, type LogsQuery } from './log-stream';

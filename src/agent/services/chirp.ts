@@ -14,8 +14,8 @@ import {
   type JoinAppResponse,
 } from '../../gen/budgie/v1/chirp';
 import type { Logger } from '../../log';
-import type { ServiceBinding } from '../api-server';
-import { serverStream, unary } from '../handlers';
+import type { ServiceBinding } from '../../rpc/handlers';
+import { serverStream, unary } from '../../rpc/handlers';
 
 /** Past this a chirp is no longer "about a second": most likely a unit mistake. */
 const MAX_TIMEOUT_MS = 60_000;

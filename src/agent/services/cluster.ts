@@ -7,8 +7,8 @@ import {
 import { FailedPreconditionError } from '../../errors';
 import type { Logger } from '../../log';
 import type { ClusterNode, MemberState, NodeRow } from '../../membership';
-import type { ServiceBinding } from '../api-server';
-import { unary } from '../handlers';
+import type { ServiceBinding } from '../../rpc/handlers';
+import { unary } from '../../rpc/handlers';
 
 const STATE: Record<MemberState, NodeState> = {
   alive: NodeState.NODE_STATE_ALIVE,

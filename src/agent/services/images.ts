@@ -12,8 +12,8 @@ import {
 } from '../../gen/budgie/v1/images';
 import type { Logger } from '../../log';
 import type { ImageEvent, ImageStore, ImageSummary } from '../../runtime/images';
-import type { ServiceBinding } from '../api-server';
-import { bidiStream, serverStream, unary } from '../handlers';
+import type { ServiceBinding } from '../../rpc/handlers';
+import { bidiStream, serverStream, unary } from '../../rpc/handlers';
 import { ProgressSampler } from '../progress-sampler';
 
 const LAYER_STATE: Record<string, LayerState> = {

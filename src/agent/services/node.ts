@@ -1,7 +1,7 @@
 import { NodeServiceService, type NodeServiceServer } from '../../gen/budgie/v1/node';
 import type { Logger } from '../../log';
-import type { ServiceBinding } from '../api-server';
-import { unary } from '../handlers';
+import type { ServiceBinding } from '../../rpc/handlers';
+import { unary } from '../../rpc/handlers';
 
 export interface NodeFacts {
   nodeName: string;

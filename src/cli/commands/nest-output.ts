@@ -1,6 +1,6 @@
 import type { CheckResult, Lesson } from '../../nest';
 import { summarize } from '../../nest';
-import { renderTable } from '../table';
+import { renderJson, renderTable } from '../table';
 
 /** The table, with each fix on its own line under the check it fixes, and a summary line. */
 export function renderChecks(results: readonly CheckResult[]): string {
@@ -21,7 +21,7 @@ export function renderChecks(results: readonly CheckResult[]): string {
 /** Fields in a fixed order, so that scripts and diffs see a stable document. */
 export function checksJson(results: readonly CheckResult[]): string {
   const stable = results.map(({ check, status, detail, fix }) => ({ check, status, detail, fix }));
-  return JSON.stringify(stable, null, 2) + '\n';
+  return renderJson(stable);
 }
 
 export function renderLesson(lesson: Lesson): string {
