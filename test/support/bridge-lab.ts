@@ -10,6 +10,16 @@ export interface LabHost {
   netnsPath: string;
   /** The host's address on the lab's link (its eth0). */
   address: string;
+  /** The bridge side of the host's link, in the root namespace. */
+  veth: string;
+}
+
+/**
+ * Cuts a host off the lab's LAN (its link down, as a pulled cable) or connects it again. Its
+ * processes keep running and see their peers go silent.
+ */
+export async function setLinkUp(host: LabHost, up: boolean): Promise<void> {
+  await run('ip', ['link', 'set', host.veth, up ? 'up' : 'down']);
 }
 
 /** Network namespaces on one bridge: a LAN of `count` hosts that only the test can reach. */
@@ -60,7 +70,7 @@ export async function createBridgeLab(count: number, label = 'lab'): Promise<Bri
       await inNetns(netnsPath, ['ip', 'link', 'set', 'eth0', 'up']);
       // No default route in the namespace: multicast needs one of its own to leave by eth0.
       await inNetns(netnsPath, ['ip', 'route', 'add', '224.0.0.0/4', 'dev', 'eth0']);
-      hosts.push({ netns, netnsPath, address });
+      hosts.push({ netns, netnsPath, address, veth });
     }
     return { hosts, bridge, remove };
   } catch (err) {
