@@ -14,11 +14,12 @@ import type { ReplicaView } from '../orchestrator/types';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
 import { streamRemoteLogs } from '../chirp';
-import { blobService, replicaService, volumeService } from '../cluster';
+import { blobService, imageCacheService, replicaService, volumeService } from '../cluster';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
 import { balancing } from './balancing';
 import { joinSources, rwVolumeSource } from './cluster-join';
+import { clusterBlobPeers } from './image-peers';
 import { chirpSources, localReplicaSource, remoteLogSources } from './cluster-replicas';
 import { appService } from './services/apps';
 import { chirpService } from './services/chirp';
@@ -43,6 +44,8 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     socket: config.containerd,
     namespace: config.namespace,
     log: log.child({ component: 'containerd' }),
+    // Read only during pulls, which start after `cluster` below exists.
+    peers: clusterBlobPeers((): ClusterNode => cluster, log.child({ component: 'images' })),
   });
   const proxies = new ProxyTable({ log: log.child({ component: 'proxy' }) });
   let orchestrator: Orchestrator | undefined;
@@ -84,6 +87,14 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       volumeService(
         identity,
         (app, target) => rwVolumeSource(requireOrchestrator(), app, target),
+        log.child({ component: 'peer' }),
+      ),
+      imageCacheService(
+        identity,
+        {
+          hasBlobs: (digests, signal) => containerd.images.hasBlobs(digests, signal),
+          target: (name, signal) => containerd.images.target(name, signal),
+        },
         log.child({ component: 'peer' }),
       ),
     ],

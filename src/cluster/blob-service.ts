@@ -13,7 +13,7 @@ export type BlobReader = (
 ) => AsyncIterable<Uint8Array>;
 
 /** Only digests that containerd and the receiver can check; nothing else reaches the store. */
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
+export const BLOB_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * budgie.peer.v1.BlobService: members read blobs of this node's content store, so that images
@@ -28,7 +28,7 @@ export function blobService(
   const implementation: BlobServiceServer = {
     read: serverStream(log, 'Read', async (req, send, signal, call) => {
       callerOf(call, identity().caCertPem);
-      if (!DIGEST.test(req.digest)) {
+      if (!BLOB_DIGEST.test(req.digest)) {
         throw new InvalidInputError(
           `digest: expected sha256:<64 hex>, got ${JSON.stringify(req.digest)}`,
         );

@@ -11,6 +11,7 @@ export {
   type NodeFacts,
 } from './cluster-identity';
 export { blobService, type BlobReader } from './blob-service';
+export { imageCacheService, type ImageCache } from './image-cache-service';
 export type { ServiceBinding } from '../rpc/handlers';
 export type { NodeIdentity } from './identity';
 export { shortId } from './ids';

@@ -12,6 +12,11 @@ import {
   type SnapshotResponse,
   VolumeServiceClient,
 } from '../gen/budgie/peer/v1/peer';
+import {
+  ImageCacheServiceClient,
+  type HasBlobsResponse,
+  type LookupImageResponse,
+} from '../gen/budgie/peer/v1/images';
 import { grpcTarget, type HostPort } from './address';
 import type { NodeIdentity } from './identity';
 import { mapPeerError, peerCall, type CallOptions } from './peer-call';
@@ -27,6 +32,7 @@ export class PeerClient {
   private readonly replicas: ReplicaServiceClient;
   private readonly blobs: BlobServiceClient;
   private readonly volumes: VolumeServiceClient;
+  private readonly imageCache: ImageCacheServiceClient;
 
   constructor(identity: NodeIdentity, peer: HostPort, expectedNodeId?: string) {
     this.target = grpcTarget(peer);
@@ -42,6 +48,10 @@ export class PeerClient {
       channelOverride: this.membership.getChannel(),
     });
     this.volumes = new VolumeServiceClient(this.target, credentials, {
+      ...PEER_CHANNEL_OPTIONS,
+      channelOverride: this.membership.getChannel(),
+    });
+    this.imageCache = new ImageCacheServiceClient(this.target, credentials, {
       ...PEER_CHANNEL_OPTIONS,
       channelOverride: this.membership.getChannel(),
     });
@@ -80,6 +90,20 @@ export class PeerClient {
   getApp(target: string, options: CallOptions = {}): Promise<GetAppResponse> {
     return peerCall(this.target, options, (deadline, done) =>
       this.replicas.getApp({ target }, new Metadata(), { deadline }, done),
+    );
+  }
+
+  /** Which of `digests` the member's content store holds. */
+  hasBlobs(digests: readonly string[], options: CallOptions = {}): Promise<HasBlobsResponse> {
+    return peerCall(this.target, options, (deadline, done) =>
+      this.imageCache.hasBlobs({ digests: [...digests] }, new Metadata(), { deadline }, done),
+    );
+  }
+
+  /** What the member's image record `name` points at; NotFoundError when it has none. */
+  lookupImage(name: string, options: CallOptions = {}): Promise<LookupImageResponse> {
+    return peerCall(this.target, options, (deadline, done) =>
+      this.imageCache.lookupImage({ name }, new Metadata(), { deadline }, done),
     );
   }
 

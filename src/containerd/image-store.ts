@@ -1,16 +1,18 @@
 import { Readable } from 'node:stream';
 import { openImageArchive, type ImageArchive } from '../archive/image-archive';
-import { NotFoundError } from '../errors';
+import { NotFoundError, UnavailableError } from '../errors';
 import type { Logger } from '../log';
 import { decodeJson, Index, type Descriptor } from '../oci/image-codecs';
 import {
   formatPlatform,
   hostPlatform,
+  imageRecordName,
   parseReference,
   type RegistryClient,
   type ResolvedImage,
 } from '../registry';
 import type {
+  BlobPeers,
   BlobProvider,
   ImageEvent,
   ImageOperation,
@@ -22,6 +24,7 @@ import type { ContainerdClient } from './client';
 import { resolveStoredImage, type StoredImage } from './image-records';
 import { ingestImage, type BlobSource, type IngestPlan } from './image-ingest';
 import { planFromOrigin } from './image-plan';
+import { describeSpread, spreadLayers } from './layer-spread';
 import { providerOrigin } from './provider-origin';
 
 export interface ContainerdImageStoreOptions {
@@ -29,6 +32,8 @@ export interface ContainerdImageStoreOptions {
   registry: RegistryClient;
   snapshotter: string;
   log: Logger;
+  /** Cluster members asked for blobs before the registry; none when absent. */
+  peers?: BlobPeers;
 }
 
 /**
@@ -38,19 +43,40 @@ export interface ContainerdImageStoreOptions {
 export class ContainerdImageStore implements ImageStore {
   constructor(private readonly options: ContainerdImageStoreOptions) {}
 
+  /**
+   * Resolves with the registry (or, when it cannot be reached, with a member's record of the same
+   * name), then reads every layer a member holds from members and only the rest from the registry.
+   */
   async pull(reference: string, op: ImageOperation): Promise<ImageSummary> {
     const ref = parseReference(reference);
     op.onEvent({ type: 'phase', text: `resolving ${ref.toString()}` });
-    const resolved = await this.options.registry.resolve(ref, { signal: op.signal });
     const registry = this.options.registry;
-    const source: BlobSource = (descriptor, offset, signal) =>
-      registry.fetchBlob(resolved.reference, descriptor, { signal, offset });
-    op.onEvent({
-      type: 'phase',
-      text: `${resolved.name}: ${resolved.layers.length} layers for ${formatPlatform(resolved.platform)}`,
-    });
-    await this.ingest(op, registryPlan(resolved, source));
-    return this.summary(resolved.name, op.signal);
+    const fromRegistry: BlobSource = (descriptor, offset, signal) =>
+      registry.fetchBlob(ref, descriptor, { signal, offset });
+    let plan: IngestPlan;
+    try {
+      const resolved = await registry.resolve(ref, { signal: op.signal });
+      op.onEvent({
+        type: 'phase',
+        text: `${resolved.name}: ${resolved.layers.length} layers for ${formatPlatform(resolved.platform)}`,
+      });
+      plan = registryPlan(resolved, fromRegistry);
+    } catch (err) {
+      if (!(err instanceof UnavailableError)) throw err;
+      const found = await this.options.peers?.lookup(imageRecordName(ref), op.signal);
+      if (found === undefined) throw err;
+      op.onEvent({
+        type: 'phase',
+        text: `${found.target.name}: registry unreachable, resolved by member ${found.from}`,
+      });
+      plan = await planFromOrigin(
+        providerOrigin(found.provider, `member ${found.from}`),
+        found.target.name,
+        found.target,
+      );
+    }
+    await this.ingest(op, await this.shareLayers(plan, fromRegistry, 'the registry', op));
+    return this.summary(plan.name, op.signal);
   }
 
   async importArchive(archivePath: string, op: ImageOperation): Promise<ImageSummary[]> {
@@ -77,7 +103,7 @@ export class ContainerdImageStore implements ImageStore {
       type: 'phase',
       text: `${image.name}: ${plan.layers.length} layers from the peer`,
     });
-    await this.ingest(op, plan);
+    await this.ingest(op, await this.shareLayers(plan, plan.source, 'the peer', op));
     return this.summary(image.name, op.signal);
   }
 
@@ -90,6 +116,23 @@ export class ContainerdImageStore implements ImageStore {
 
   readBlob(digest: string, offset: number, signal: AbortSignal): AsyncIterable<Uint8Array> {
     return this.options.client.content.read(digest, { offset, signal });
+  }
+
+  /** Which of `digests` the content store holds whole (for members asking before a registry). */
+  async hasBlobs(digests: readonly string[], signal: AbortSignal): Promise<string[]> {
+    const { client } = this.options;
+    const held = await Promise.all(
+      digests.map((digest) =>
+        client.content.info(digest, { signal }).then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof NotFoundError) return false;
+            throw err;
+          },
+        ),
+      ),
+    );
+    return digests.filter((_, i) => held[i] === true);
   }
 
   async list(): Promise<ImageSummary[]> {
@@ -146,6 +189,35 @@ export class ContainerdImageStore implements ImageStore {
     return resolveStoredImage(client, await client.images.get(name, { signal }), hostPlatform(), {
       signal,
     });
+  }
+
+  /**
+   * The plan with its layers read from the members that hold them, spread over several at once;
+   * `fallback` serves what no member holds. Layers already here are not asked about.
+   */
+  private async shareLayers(
+    plan: IngestPlan,
+    fallback: BlobSource,
+    fallbackWhat: string,
+    op: ImageOperation,
+  ): Promise<IngestPlan> {
+    const { peers, log } = this.options;
+    if (peers === undefined) return { ...plan, source: fallback };
+    const here = new Set(
+      await this.hasBlobs(
+        plan.layers.map((l) => l.digest),
+        op.signal,
+      ),
+    );
+    const missing = plan.layers.filter((l) => !here.has(l.digest));
+    if (missing.length === 0) return plan;
+    const holders = await peers.holders(
+      missing.map((l) => l.digest),
+      op.signal,
+    );
+    const spread = spreadLayers(missing, holders, fallback, log);
+    op.onEvent({ type: 'phase', text: `${plan.name}: ${describeSpread(spread, fallbackWhat)}` });
+    return { ...plan, source: spread.source };
   }
 
   private ingest(op: ImageOperation, plan: IngestPlan): Promise<void> {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '../errors';
 import type { Logger } from '../log';
 import { RegistryClient, type CredentialSource } from '../registry';
+import type { BlobPeers } from '../runtime/images';
 import { ContainerdClient } from './client';
 import { ContainerdRuntime } from './container-runtime';
 import { ContainerdImageStore } from './image-store';
@@ -15,6 +16,8 @@ export interface ContainerdBackendOptions {
   log: Logger;
   insecureRegistries?: readonly string[];
   credentials?: CredentialSource;
+  /** Cluster members that pulls ask for blobs before the registry. */
+  peers?: BlobPeers;
 }
 
 /** Snapshotters in order of preference: overlayfs where the kernel has it, else plain copies. */
@@ -72,6 +75,7 @@ export class ContainerdBackend {
       registry: this.registry,
       snapshotter: this.chosenSnapshotter,
       log: this.options.log.child({ component: 'images' }),
+      ...(this.options.peers === undefined ? {} : { peers: this.options.peers }),
     });
     this.containerRuntime = new ContainerdRuntime(this.client, {
       snapshotter: this.chosenSnapshotter,

@@ -84,7 +84,7 @@ export async function resolveImage(
   }
   return {
     reference,
-    name: recordName(reference),
+    name: imageRecordName(reference),
     ...(index === undefined ? {} : { index, indexDigest: index.digest }),
     manifest: withoutDocument(manifestDoc),
     config: {
@@ -113,7 +113,8 @@ function configPlatform(config: ImageConfig): Platform | undefined {
   };
 }
 
-function recordName(ref: ImageReference): string {
+/** The image record's name for a reference, as a pull stores it (see ResolvedImage.name). */
+export function imageRecordName(ref: ImageReference): string {
   if (ref.tag !== undefined) return `${ref.repository}:${ref.tag}`;
   return ref.toString();
 }

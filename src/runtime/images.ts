@@ -44,6 +44,34 @@ export interface BlobProvider {
   open(digest: string, offset: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
+/** A cluster member that holds some of an image's blobs, for pulls that ask the LAN first. */
+export interface BlobHolder {
+  /** The member's node name, for progress and messages. */
+  name: string;
+  /** Which of the digests asked about it holds. */
+  has: ReadonlySet<string>;
+  provider: BlobProvider;
+}
+
+/** A member's image record of an exact name, for when the registry cannot be reached. */
+export interface PeerImageRecord {
+  target: ImageTarget;
+  /** The member's node name. */
+  from: string;
+  provider: BlobProvider;
+}
+
+/**
+ * The members an image store asks before a registry, so that each image crosses the internet
+ * once per LAN. Neither call fails a pull: a member that does not answer in time is left out.
+ */
+export interface BlobPeers {
+  /** The alive members that hold any of `digests`, each with which ones. */
+  holders(digests: readonly string[], signal: AbortSignal): Promise<BlobHolder[]>;
+  /** A member's record stored under exactly `name`; undefined when no member has one. */
+  lookup(name: string, signal: AbortSignal): Promise<PeerImageRecord | undefined>;
+}
+
 export interface ImageStore {
   /** Resolves, downloads what is missing and unpacks for the default snapshotter. */
   pull(reference: string, op: ImageOperation): Promise<ImageSummary>;

@@ -1,0 +1,75 @@
+import type { PeerClient } from '../cluster';
+import { BLOB_DIGEST } from '../cluster/blob-service';
+import { messageOf } from '../errors';
+import type { Logger } from '../log';
+import type { ClusterNode } from '../membership';
+import type { BlobHolder, BlobPeers, BlobProvider, PeerImageRecord } from '../runtime/images';
+
+/** A pull waits this long for members' answers; one that is slower is not asked this time. */
+const ASK_TIMEOUT_MS = 1000;
+
+interface Member {
+  name: string;
+  client: PeerClient;
+}
+
+/**
+ * The image store's view of the cluster: every alive member is asked, in parallel and within
+ * ASK_TIMEOUT_MS, which blobs it holds or what its record of a name is. No member at all (this
+ * node in no cluster) means the registry alone, as before.
+ */
+export function clusterBlobPeers(cluster: () => ClusterNode, log: Logger): BlobPeers {
+  const members = (): Member[] =>
+    (cluster().nodes()?.rows ?? [])
+      .filter((r) => !r.self && r.state === 'alive' && r.address !== '')
+      .map((r) => ({
+        name: r.name || r.nodeId.slice(0, 12),
+        client: cluster().dial(r.address, r.nodeId),
+      }));
+  const provider = (client: PeerClient): BlobProvider => ({
+    open: (digest, offset, signal) => client.readBlob(digest, offset, signal),
+  });
+  const quiet =
+    (what: string, member: Member) =>
+    (err: unknown): undefined => {
+      log.debug(`member did not answer ${what}`, { peer: member.name, error: messageOf(err) });
+      return undefined;
+    };
+  return {
+    holders: async (digests, signal) => {
+      const asked = new Set(digests);
+      const answers = await Promise.all(
+        members().map((m) =>
+          m.client.hasBlobs(digests, { signal, timeoutMs: ASK_TIMEOUT_MS }).then(
+            (res): BlobHolder => ({
+              name: m.name,
+              has: new Set(res.present.filter((d) => asked.has(d))),
+              provider: provider(m.client),
+            }),
+            quiet('HasBlobs', m),
+          ),
+        ),
+      );
+      return answers.filter((h): h is BlobHolder => h !== undefined && h.has.size > 0);
+    },
+    lookup: async (name, signal) => {
+      const answers = await Promise.all(
+        members().map((m) =>
+          m.client.lookupImage(name, { signal, timeoutMs: ASK_TIMEOUT_MS }).then(
+            (res): PeerImageRecord | undefined => {
+              // Checked at the edge: the descriptor steers what is read next.
+              if (!BLOB_DIGEST.test(res.digest) || res.mediaType === '' || !(res.size > 0)) {
+                log.warn('member sent an invalid image record', { peer: m.name, image: name });
+                return undefined;
+              }
+              const target = { name, mediaType: res.mediaType, digest: res.digest, size: res.size };
+              return { target, from: m.name, provider: provider(m.client) };
+            },
+            quiet('LookupImage', m),
+          ),
+        ),
+      );
+      return answers.find((a) => a !== undefined);
+    },
+  };
+}
