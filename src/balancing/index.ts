@@ -1,5 +1,12 @@
 /** Cross-node balancing: per-replica direct endpoints here, remote ones as extra proxy backends. */
 export {
+  backendSets,
+  parseEndpoint,
+  type MemberAnswer,
+  type RemoteBackendSet,
+  type RemoteReplica,
+} from './backend-sets';
+export {
   DirectEndpoints,
   type DirectEndpointsOptions,
   type Endpoint,
@@ -8,12 +15,8 @@ export {
   type ReplicaPorts,
 } from './direct-endpoints';
 export {
-  backendSets,
-  parseEndpoint,
   RemoteBalancer,
   type BalancerSources,
-  type RemoteBackendSet,
   type RemoteBackendSink,
   type RemoteBalancerOptions,
-  type RemoteReplica,
 } from './remote-backends';

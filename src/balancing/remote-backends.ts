@@ -2,26 +2,12 @@ import type { Clock } from '../discovery/clock';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import type { MemberView } from '../membership';
-import type { Backend, ProxyProtocol } from '../proxy';
-
-/** A replica on another member, as the balancer needs it from that member's replica list. */
-export interface RemoteReplica {
-  id: string;
-  app: string;
-  /** Running and not starting or unhealthy: worth new connections. */
-  serving: boolean;
-  ports: readonly { hostPort: number; protocol: string }[];
-  /** The member's direct endpoint per port, in the order of `ports`; '' where there is none. */
-  direct: readonly string[];
-}
-
-/** Extra backends for one published port, by the app that must own it here. */
-export interface RemoteBackendSet {
-  owner: string;
-  protocol: ProxyProtocol;
-  port: number;
-  backends: Backend[];
-}
+import {
+  backendSets,
+  type MemberAnswer,
+  type RemoteBackendSet,
+  type RemoteReplica,
+} from './backend-sets';
 
 /** Where remote backends go: the ProxyTable merges them with the local replicas of each port. */
 export interface RemoteBackendSink {
@@ -44,17 +30,34 @@ export interface RemoteBalancerOptions {
   intervalMs?: number;
   /** How long one member may take to answer before its replicas count as gone. Default 1 s. */
   timeoutMs?: number;
+  /** How often member states are looked at between rounds. Default 250 ms. */
+  watchMs?: number;
+  /**
+   * The proxy's connect timeout for remote backends. On a LAN a SYN is answered within a
+   * millisecond and a lost one is resent only after 1 s, so a connect still pending after this
+   * is to a member that went silent: the client is better served by the next backend. Default
+   * 500 ms.
+   */
+  connectTimeoutMs?: number;
 }
 
 /**
  * Keeps every published port's remote backends in step with the cluster: every `intervalMs` it
  * asks each alive member for its replicas and hands the serving ones' direct endpoints to the
- * proxy table. A suspect, dead or silent member, a gone or unhealthy replica, loses its backends
- * at the next round; the proxy's passive health covers the time in between.
+ * proxy table. Between rounds it watches member states: a member that turns suspect or dead
+ * loses its backends at once (the proxy abandons connects still pending to them), and one that
+ * turns alive is asked at once. A gone or unhealthy replica drops out at the next round; the
+ * proxy's connect failover covers the time in between.
  */
 export class RemoteBalancer {
-  private cancel: (() => void) | undefined;
+  private cancelRound: (() => void) | undefined;
+  private cancelWatch: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  /** A member turned alive during a round: start the next one as soon as this one ends. */
+  private again = false;
+  /** The members asked in the last round, and the answers still in use, by node id. */
+  private asked = new Set<string>();
+  private answers = new Map<string, MemberAnswer>();
   private readonly abort = new AbortController();
   private stopped = false;
 
@@ -62,37 +65,79 @@ export class RemoteBalancer {
 
   start(): void {
     this.schedule(0);
+    this.watch();
   }
 
   /** One round now; resolves once the sink has the result. */
   async refresh(): Promise<void> {
-    const { sources, sink, log } = this.options;
-    const members = (sources.members() ?? []).filter((m) => m.state === 'alive');
+    const { log } = this.options;
+    const members = this.alive();
+    this.asked = new Set(members.map((m) => m.nodeId));
     const answers = await Promise.all(
-      members.map((m) =>
-        this.askInTime(m).catch((err: unknown) => {
-          log.debug('no replica list for balancing', { member: m.name, err: messageOf(err) });
+      members.map(async (member) => ({
+        member,
+        replicas: await this.askInTime(member).catch((err: unknown) => {
+          log.debug('no replica list for balancing', { member: member.name, err: messageOf(err) });
           return [];
         }),
-      ),
+      })),
     );
     if (this.stopped) return;
-    sink.setRemote(backendSets(members, answers));
+    this.answers = new Map(answers.map((a) => [a.member.nodeId, a]));
+    // A member may have turned suspect while the others answered: it must not come back.
+    this.emit(new Set(this.alive().map((m) => m.nodeId)));
   }
 
   async close(): Promise<void> {
     this.stopped = true;
-    this.cancel?.();
+    this.cancelRound?.();
+    this.cancelWatch?.();
     this.abort.abort();
     await this.running;
     this.options.sink.setRemote([]);
   }
 
+  private alive(): MemberView[] {
+    return (this.options.sources.members() ?? []).filter((m) => m.state === 'alive');
+  }
+
+  /**
+   * Hands the sink the answers of the members in `alive`, forgetting the others': a member that
+   * left is asked again as soon as it is alive again.
+   */
+  private emit(alive: ReadonlySet<string>): void {
+    for (const id of this.answers.keys()) if (!alive.has(id)) this.answers.delete(id);
+    for (const id of this.asked) if (!alive.has(id)) this.asked.delete(id);
+    const sets = backendSets([...this.answers.values()], this.options.connectTimeoutMs ?? 500);
+    this.options.sink.setRemote(sets);
+  }
+
+  /**
+   * Member states change as heartbeats come and go, and the member table tells nobody: a look
+   * this cheap (a few rows) every `watchMs` bounds how long a silent member keeps backends.
+   */
+  private watch(): void {
+    if (this.stopped) return;
+    const alive = new Set(this.alive().map((m) => m.nodeId));
+    if ([...this.answers.keys(), ...this.asked].some((id) => !alive.has(id))) this.emit(alive);
+    if ([...alive].some((id) => !this.asked.has(id))) {
+      if (this.running === undefined) this.schedule(0);
+      else this.again = true;
+    }
+    this.cancelWatch = this.options.clock.schedule(() => {
+      this.watch();
+    }, this.options.watchMs ?? 250);
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.cancel = this.options.clock.schedule(() => {
+    this.cancelRound?.();
+    this.cancelRound = this.options.clock.schedule(() => {
       this.running = this.refresh().finally(() => {
-        this.schedule(this.options.intervalMs ?? 2000);
+        this.running = undefined;
+        const soon = this.again;
+        this.again = false;
+        this.schedule(soon ? 0 : (this.options.intervalMs ?? 2000));
       });
     }, delayMs);
   }
@@ -117,48 +162,4 @@ export class RemoteBalancer {
       this.abort.signal.removeEventListener('abort', onAbort);
     }
   }
-}
-
-/** Groups the members' serving replicas' direct endpoints by (app, protocol, host port). */
-export function backendSets(
-  members: readonly MemberView[],
-  answers: readonly RemoteReplica[][],
-): RemoteBackendSet[] {
-  const sets = new Map<string, RemoteBackendSet>();
-  answers.forEach((replicas, i) => {
-    const member = members[i];
-    if (member === undefined) return;
-    for (const r of replicas) {
-      if (!r.serving) continue;
-      r.ports.forEach((p, j) => {
-        const endpoint = parseEndpoint(r.direct[j] ?? '');
-        const protocol = p.protocol === 'udp' ? 'udp' : 'tcp';
-        if (endpoint === undefined || endpoint.protocol !== protocol) return;
-        const key = `${r.app}\n${p.hostPort}/${protocol}`;
-        let set = sets.get(key);
-        if (set === undefined) {
-          set = { owner: r.app, protocol, port: p.hostPort, backends: [] };
-          sets.set(key, set);
-        }
-        // Prefixed so a remote id can never be taken for a local replica's (drains, UDP cuts).
-        set.backends.push({
-          id: `remote/${member.nodeId}/${r.id}`,
-          host: endpoint.host,
-          port: endpoint.port,
-        });
-      });
-    }
-  });
-  return [...sets.values()];
-}
-
-/** "HOST:PORT" or "HOST:PORT/udp"; undefined for anything else (a member's data is not trusted). */
-export function parseEndpoint(
-  text: string,
-): { host: string; port: number; protocol: ProxyProtocol } | undefined {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(\/udp)?$/.exec(text);
-  if (m === null) return undefined;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: m[1] ?? '', port, protocol: m[3] === undefined ? 'tcp' : 'udp' };
 }

@@ -9,6 +9,8 @@ export class BackendEntry {
   /** Tried only after the others until this time (passive health after a failed connect). */
   coolingUntil = 0;
   draining = false;
+  /** Aborts when the backend leaves rotation: connects still pending to it are abandoned. */
+  private readonly rotation = new AbortController();
   private drained: Promise<void> | undefined;
   private finishDrain: (() => void) | undefined;
   private cutTimer: NodeJS.Timeout | undefined;
@@ -38,6 +40,7 @@ export class BackendEntry {
    */
   drain(timeoutMs: number): Promise<void> {
     this.draining = true;
+    this.rotation.abort();
     if (this.drained === undefined) {
       this.drained = new Promise((resolve) => (this.finishDrain = resolve));
       if (this.leases.size === 0) this.finish();
@@ -53,6 +56,11 @@ export class BackendEntry {
       }, timeoutMs);
     }
     return this.drained;
+  }
+
+  /** Aborts once the backend is drained or removed; pass it to connects to it. */
+  get leftRotation(): AbortSignal {
+    return this.rotation.signal;
   }
 
   release(lease: Lease): void {

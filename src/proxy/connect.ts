@@ -11,9 +11,20 @@ export class ConnectTimeoutError extends Error {
   }
 }
 
+export class ConnectAbortedError extends Error {
+  constructor(backend: Backend) {
+    super(`connect to ${backend.host}:${backend.port} abandoned: the backend left rotation`);
+    this.name = 'ConnectAbortedError';
+  }
+}
+
 /** The real connector: half-open allowed, Nagle off, keep-alive on. */
-export const tcpConnect: Connector = (backend, timeoutMs) =>
+export const tcpConnect: Connector = (backend, timeoutMs, signal) =>
   new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new ConnectAbortedError(backend));
+      return;
+    }
     const socket = net.connect({
       host: backend.host,
       port: backend.port,
@@ -22,17 +33,23 @@ export const tcpConnect: Connector = (backend, timeoutMs) =>
       keepAlive: true,
       keepAliveInitialDelay: KEEPALIVE_DELAY_MS,
     });
+    const onAbort = (): void => {
+      onError(new ConnectAbortedError(backend));
+    };
     const onError = (err: Error): void => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
       socket.destroy();
       reject(err);
     };
     const timer = setTimeout(() => {
       onError(new ConnectTimeoutError(backend, timeoutMs));
     }, timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
     socket.once('error', onError);
     socket.once('connect', () => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
       socket.removeListener('error', onError);
       resolve(socket);
     });

@@ -87,8 +87,9 @@ export class TcpFrontend implements Frontend {
     this.counters.total++;
     const { connect, connectTimeoutMs, log } = this.options;
     for (const entry of this.pool.candidates()) {
+      const timeoutMs = entry.backend.connectTimeoutMs ?? connectTimeoutMs;
       try {
-        const upstream = await connect(entry.backend, connectTimeoutMs);
+        const upstream = await connect(entry.backend, timeoutMs, entry.leftRotation);
         if (session.closed) {
           upstream.destroy();
           return;
@@ -97,7 +98,9 @@ export class TcpFrontend implements Frontend {
         session.attach(entry, upstream);
         return;
       } catch (err) {
-        if (this.pool.failed(entry)) {
+        // A backend taken out of rotation (while the client waited, e.g. its member turned
+        // suspect) did not fail: the client just moves on.
+        if (!entry.leftRotation.aborted && this.pool.failed(entry)) {
           log.warn('backend connect failed; trying others first', {
             backend: entry.backend.id,
             error: messageOf(err),

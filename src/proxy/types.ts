@@ -9,13 +9,20 @@ export interface Backend {
   readonly port: number;
   /** False: keep its existing connections but give it no new ones. Default true. */
   readonly healthy?: boolean;
+  /** A TCP connect to it not done by then is given up; default the proxy's connectTimeoutMs. */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
- * Opens a TCP connection to a backend, rejecting when it refuses or does not answer within
- * `timeoutMs`. Injected so tests can model black holes without sending traffic off 127.0.0.0/8.
+ * Opens a TCP connection to a backend, rejecting when it refuses, does not answer within
+ * `timeoutMs`, or `signal` aborts. Injected so tests can model black holes without sending
+ * traffic off 127.0.0.0/8.
  */
-export type Connector = (backend: Backend, timeoutMs: number) => Promise<Socket>;
+export type Connector = (
+  backend: Backend,
+  timeoutMs: number,
+  signal: AbortSignal,
+) => Promise<Socket>;
 
 /** Anything the proxy can cut when a drain times out: a TCP session or a UDP flow. */
 export interface Lease {

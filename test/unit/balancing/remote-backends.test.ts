@@ -29,21 +29,24 @@ const replica = (id: string, over: Partial<RemoteReplica> = {}): RemoteReplica =
 describe('backendSets', () => {
   it("groups serving replicas' direct endpoints by app and port, skipping the rest", () => {
     const sets = backendSets(
-      [member('b'), member('c')],
       [
-        [
-          replica('r1'),
-          replica('r2', { serving: false }),
-          replica('r3', { direct: [''] }),
-          replica('r4', { direct: ['10.0.0.2:41001/udp'] }),
-          replica('r5', {
-            app: 'dns',
-            ports: [{ hostPort: 53, protocol: 'udp' }],
-            direct: ['10.0.0.2:41002/udp'],
-          }),
-        ],
-        [replica('r6', { direct: ['10.0.0.3:42000'] })],
+        {
+          member: member('b'),
+          replicas: [
+            replica('r1'),
+            replica('r2', { serving: false }),
+            replica('r3', { direct: [''] }),
+            replica('r4', { direct: ['10.0.0.2:41001/udp'] }),
+            replica('r5', {
+              app: 'dns',
+              ports: [{ hostPort: 53, protocol: 'udp' }],
+              direct: ['10.0.0.2:41002/udp'],
+            }),
+          ],
+        },
+        { member: member('c'), replicas: [replica('r6', { direct: ['10.0.0.3:42000'] })] },
       ],
+      500,
     );
     expect(sets).toEqual<RemoteBackendSet[]>([
       {
@@ -51,8 +54,8 @@ describe('backendSets', () => {
         protocol: 'tcp',
         port: 80,
         backends: [
-          { id: 'remote/id-b/r1', host: '10.0.0.2', port: 41000 },
-          { id: 'remote/id-c/r6', host: '10.0.0.3', port: 42000 },
+          { id: 'remote/id-b/r1', host: '10.0.0.2', port: 41000, connectTimeoutMs: 500 },
+          { id: 'remote/id-c/r6', host: '10.0.0.3', port: 42000, connectTimeoutMs: 500 },
         ],
       },
       {
@@ -124,5 +127,94 @@ describe('RemoteBalancer', () => {
     const rounds = given.length;
     await clock.advance(10_000);
     expect(given).toHaveLength(rounds);
+  });
+
+  function watched(intervalMs = 2000) {
+    const clock = new ManualClock();
+    const given: (readonly RemoteBackendSet[])[] = [];
+    const asked: string[] = [];
+    const state = { members: [member('b'), member('c')] };
+    const balancer = new RemoteBalancer({
+      clock,
+      log: silentLogger(),
+      intervalMs,
+      timeoutMs: 1000,
+      watchMs: 250,
+      sink: { setRemote: (sets) => given.push(sets) },
+      sources: {
+        members: () => state.members,
+        ask: (m) => {
+          asked.push(m.name);
+          const direct = [m.name === 'b' ? '10.0.0.2:41000' : '10.0.0.3:42000'];
+          return Promise.resolve([replica(`r-${m.name}`, { direct })]);
+        },
+      },
+    });
+    const ids = () => (given.at(-1)?.[0]?.backends ?? []).map((b) => b.id);
+    return { clock, given, asked, state, balancer, ids };
+  }
+
+  it("drops a member's backends as soon as it turns suspect, without asking anyone", async () => {
+    const { clock, asked, state, balancer, ids } = watched(60_000);
+    balancer.start();
+    await clock.advance(0);
+    expect(ids()).toEqual(['remote/id-b/r-b', 'remote/id-c/r-c']);
+    asked.length = 0;
+    state.members = [member('b', 'suspect'), member('c')];
+    await clock.advance(250);
+    expect(ids()).toEqual(['remote/id-c/r-c']);
+    expect(asked).toEqual([]);
+    state.members = [member('b', 'dead'), member('c')];
+    await clock.advance(1000);
+    expect(ids()).toEqual(['remote/id-c/r-c']);
+    await balancer.close();
+  });
+
+  it('asks a member at once when it is alive again', async () => {
+    const { clock, asked, state, balancer, ids } = watched(60_000);
+    state.members = [member('b', 'suspect'), member('c')];
+    balancer.start();
+    await clock.advance(0);
+    expect(asked).toEqual(['c']);
+    expect(ids()).toEqual(['remote/id-c/r-c']);
+    state.members = [member('b'), member('c')];
+    await clock.advance(250);
+    expect(asked).toEqual(['c', 'b', 'c']);
+    expect(ids()).toEqual(['remote/id-b/r-b', 'remote/id-c/r-c']);
+    // Gone and back between two rounds: asked again, not left out until the next round.
+    state.members = [member('b', 'suspect'), member('c')];
+    await clock.advance(250);
+    state.members = [member('b'), member('c')];
+    await clock.advance(250);
+    expect(asked.filter((n) => n === 'b')).toHaveLength(2);
+    expect(ids()).toEqual(['remote/id-b/r-b', 'remote/id-c/r-c']);
+    await balancer.close();
+  });
+
+  it('does not bring back a member that turned suspect while a round was asking', async () => {
+    const clock = new ManualClock();
+    const given: (readonly RemoteBackendSet[])[] = [];
+    let members = [member('b'), member('c')];
+    let answerC: (r: RemoteReplica[]) => void = () => undefined;
+    const balancer = new RemoteBalancer({
+      clock,
+      log: silentLogger(),
+      intervalMs: 60_000,
+      sink: { setRemote: (sets) => given.push(sets) },
+      sources: {
+        members: () => members,
+        ask: (m) =>
+          m.name === 'b'
+            ? Promise.resolve([replica('r-b')])
+            : new Promise((resolve) => (answerC = resolve)),
+      },
+    });
+    balancer.start();
+    await clock.advance(0);
+    members = [member('b', 'suspect'), member('c')];
+    answerC([replica('r-c', { direct: ['10.0.0.3:42000'] })]);
+    await clock.advance(0);
+    expect(given.at(-1)?.[0]?.backends.map((b) => b.id)).toEqual(['remote/id-c/r-c']);
+    await balancer.close();
   });
 });

@@ -33,6 +33,17 @@ describe('BackendPool', () => {
     ]);
   });
 
+  it('signals when a backend leaves rotation, removed or drained, and not before', async () => {
+    const { p } = pool();
+    p.set([b('a'), b('b'), b('c')], 0);
+    const [a, bb, c] = p.candidates();
+    p.set([b('a'), b('b'), b('c', 2000)], 0);
+    expect([a, bb, c].map((e) => e!.leftRotation.aborted)).toEqual([false, false, true]);
+    await p.drain('b', 0);
+    p.set([b('a')], 0);
+    expect([a, bb].map((e) => e!.leftRotation.aborted)).toEqual([false, true]);
+  });
+
   it('tries a backend that just failed last, until its cool-down ends', () => {
     const { p, order, advance } = pool();
     p.set([b('a'), b('b'), b('c')], 0);

@@ -90,6 +90,33 @@ describe('PortProxy (tcp)', () => {
     expect(proxy.stats().backends[0]).toMatchObject({ id: 'hole', state: 'cooling' });
   });
 
+  it("uses a backend's own connect timeout over the proxy's", async () => {
+    const hole = await blackhole();
+    cleanup.push(() => hole.close());
+    const [a] = await echoes('a');
+    const silent = { id: 'hole', host: LOCALHOST, port: hole.port, connectTimeoutMs: 200 };
+    const proxy = await proxyTo([silent, backendOf(a!)], { connectTimeoutMs: 10_000 });
+    const started = Date.now();
+    expect(await roundTrip(proxy.port, 'soon')).toBe('a:soon');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(proxy.stats().backends[0]).toMatchObject({ id: 'hole', state: 'cooling' });
+  });
+
+  it('abandons connects pending to a backend taken out of rotation, for the next one', async () => {
+    const hole = await blackhole();
+    cleanup.push(() => hole.close());
+    const [a] = await echoes('a');
+    const silent = { id: 'hole', host: LOCALHOST, port: hole.port };
+    const proxy = await proxyTo([silent, backendOf(a!)], { connectTimeoutMs: 10_000 });
+    const started = Date.now();
+    const reply = roundTrip(proxy.port, 'moved on');
+    await sleep(200);
+    proxy.setBackends([backendOf(a!)]);
+    expect(await reply).toBe('a:moved on');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(proxy.stats().backends.map((b) => b.id)).toEqual(['a']);
+  });
+
   it('closes the client promptly when no backend can take it', async () => {
     const proxy = await proxyTo([]);
     const started = Date.now();
