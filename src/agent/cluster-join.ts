@@ -95,9 +95,10 @@ export function joinSources(
         await writer.close();
       }
     },
-    run: async (app: App, signal) => {
+    run: async (app: App, clusterMin, signal) => {
       const result = await orchestrator.run(app, {
         detach: false,
+        clusterMin,
         signal,
         onEvent: () => undefined,
       });

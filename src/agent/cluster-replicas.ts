@@ -4,6 +4,7 @@ import type {
   NodeListing,
   PlacedReplica,
   RemoteLogSources,
+  StopSources,
 } from '../chirp';
 import { chirp, DEFAULT_CHIRP_TIMEOUT_MS } from '../chirp';
 import type { ReplicaSource } from '../cluster';
@@ -13,6 +14,7 @@ import type { ListReplicasResponse } from '../gen/budgie/peer/v1/peer';
 import type { ClusterNode } from '../membership';
 import type { Orchestrator } from '../orchestrator';
 import type { ReplicaView } from '../orchestrator/types';
+import type { KeeperSources } from '../placement';
 import type { ImageStore } from '../runtime/images';
 import { localApp } from './cluster-join';
 import { toReplica } from './services/apps';
@@ -36,6 +38,11 @@ export function localReplicaSource(
 ): ReplicaSource {
   return {
     list: (all) => placedHere(orchestrator(), host, all, ''),
+    counts: () => orchestrator().counts(),
+    stop: async (target) => {
+      const result = await orchestrator().stop(target);
+      return { stoppedIds: result.stoppedIds, app: result.app ?? '' };
+    },
     logs: (req, send, signal) => streamLocalLogs(orchestrator(), req, send, signal),
     getApp: (target, signal) => localApp(orchestrator(), images(), target, signal),
   };
@@ -63,6 +70,41 @@ export function chirpSources(
       const res = await client.listReplicas({ all, signal, timeoutMs: 60_000 });
       return fromPeer(res, member.nodeId, member.address);
     },
+  };
+}
+
+/** `budgie stop`'s reach: this node's orchestrator and the members over the peer API. */
+export function stopSources(
+  orchestrator: Orchestrator,
+  cluster: ClusterNode,
+  host: ReplicaHost,
+): StopSources {
+  const sources = chirpSources(orchestrator, cluster, host);
+  return {
+    chirp: (signal) =>
+      chirp(sources, systemClock, { all: true, timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS, signal }),
+    selfNodeId: () => cluster.nodes()?.rows.find((r) => r.self)?.nodeId,
+    runsHere: (app) => orchestrator.replicaLimits(app) !== undefined,
+    stopHere: (target) => orchestrator.stop(target),
+    addressOf: (nodeId) => cluster.nodes()?.rows.find((r) => r.nodeId === nodeId)?.address,
+    stopOn: async (nodeId, address, target, signal) => {
+      const res = await cluster.dial(address, nodeId).stop(target, { signal, timeoutMs: 60_000 });
+      return { ...(res.app === '' ? {} : { app: res.app }), stoppedIds: res.stoppedIds };
+    },
+  };
+}
+
+/** What the replica keeper reads and changes: members' app counts and this node's stand-ins. */
+export function keeperSources(orchestrator: Orchestrator, cluster: ClusterNode): KeeperSources {
+  return {
+    members: () => cluster.nodes()?.rows,
+    ask: async (member, signal) => {
+      const client = cluster.dial(member.address, member.nodeId);
+      // The keeper's own timer bounds the call; this deadline only backs it up.
+      return (await client.listReplicas({ all: false, signal, timeoutMs: 10_000 })).apps;
+    },
+    local: () => orchestrator.counts(),
+    setStandIns: (app, n) => orchestrator.setStandIns(app, n),
   };
 }
 

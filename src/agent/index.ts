@@ -13,14 +13,21 @@ import { Orchestrator, storeEnsurer } from '../orchestrator';
 import type { ReplicaView } from '../orchestrator/types';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
-import { streamRemoteLogs } from '../chirp';
+import { stopInCluster, streamRemoteLogs } from '../chirp';
 import { blobService, imageCacheService, replicaService, volumeService } from '../cluster';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
 import { balancing } from './balancing';
 import { joinSources, rwVolumeSource } from './cluster-join';
 import { clusterBlobPeers } from './image-peers';
-import { chirpSources, localReplicaSource, remoteLogSources } from './cluster-replicas';
+import {
+  chirpSources,
+  keeperSources,
+  localReplicaSource,
+  remoteLogSources,
+  stopSources,
+} from './cluster-replicas';
+import { ReplicaKeeper } from '../placement';
 import { appService } from './services/apps';
 import { chirpService } from './services/chirp';
 import { clusterService } from './services/cluster';
@@ -49,6 +56,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   });
   const proxies = new ProxyTable({ log: log.child({ component: 'proxy' }) });
   let orchestrator: Orchestrator | undefined;
+  let keeper: ReplicaKeeper | undefined;
   const logDir = join(config.stateDir, 'containers');
   const logClock = new LogClock(logDir, log.child({ component: 'logs' }));
   const balancer = balancing(
@@ -129,7 +137,15 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     // Peering serves this node's replicas to members; the orchestrator itself does not use it yet.
     await cluster.start();
     balancer.start(cluster);
+    keeper = new ReplicaKeeper({
+      sources: keeperSources(orchestrator, cluster),
+      clock: systemClock,
+      log: log.child({ component: 'placement' }),
+      settleMs: config.cluster.deadAfterMs,
+    });
+    keeper.start();
     const remoteLogs = remoteLogSources(orchestrator, cluster, replicaHost);
+    const stops = stopSources(orchestrator, cluster, replicaHost);
     const apiLog = log.child({ component: 'api' });
     const api = new ApiServer(config.socket, [
       nodeService(
@@ -143,9 +159,10 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
         apiLog,
       ),
       imageService(containerd.images, join(config.stateDir, 'tmp'), apiLog),
-      appService(orchestrator, apiLog, (req, send, signal) =>
-        streamRemoteLogs(remoteLogs, req, send, signal),
-      ),
+      appService(orchestrator, apiLog, {
+        remoteLogs: (req, send, signal) => streamRemoteLogs(remoteLogs, req, send, signal),
+        stop: (target, signal) => stopInCluster(stops, target, signal),
+      }),
       clusterService(cluster, apiLog),
       chirpService(
         chirpSources(orchestrator, cluster, replicaHost),
@@ -172,6 +189,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     log.info('stopping');
     await api.stop(SHUTDOWN_GRACE_MS);
   } finally {
+    await keeper?.close();
     await balancer.close();
     await cluster.close();
     orchestrator?.close();

@@ -22,3 +22,4 @@ export {
   type VolumeCopyStats,
   type PeerApp,
 } from './join';
+export { stopInCluster, type ClusterStopOutcome, type StopOutcome, type StopSources } from './stop';

@@ -49,8 +49,11 @@ export interface JoinSources {
     signal: AbortSignal,
     onEvent: (event: VolumeCopyEvent) => void,
   ): Promise<VolumeCopyStats>;
-  /** Runs the app on this node until its replica is ready; returns the replica IDs. */
-  run(app: App, signal: AbortSignal): Promise<string[]>;
+  /**
+   * Runs the app on this node until its replica is ready; returns the replica IDs. `clusterMin`
+   * is the peer's replicas.min, which the cluster keeps (the app here has its own min of 1).
+   */
+  run(app: App, clusterMin: number, signal: AbortSignal): Promise<string[]>;
 }
 
 export interface VolumeCopyStats {
@@ -128,7 +131,11 @@ export async function joinApp(
   });
   const volumes = await copyVolumes(sources, peer, app, signal, onEvent);
   onEvent({ type: 'phase', text: `starting ${appName} on this node` });
-  const [replicaId] = await sources.run(localCopy(app, storedName, volumes), signal);
+  const [replicaId] = await sources.run(
+    localCopy(app, storedName, volumes),
+    app.replicas.min,
+    signal,
+  );
   if (replicaId === undefined) {
     throw new FailedPreconditionError(`app ${appName} started no replica on this node`);
   }
@@ -138,7 +145,8 @@ export async function joinApp(
 /**
  * The app as this node runs it: the image by the name it is now stored under here (the peer's
  * archive path or registry may not exist from here), and one replica here. replicas.min is this
- * node's own floor, so it becomes 1: the peer's min is kept by the peer; max is the cluster's.
+ * node's own floor, so it becomes 1: the peer's min is the cluster's, kept by src/placement; max
+ * is the cluster's.
  */
 export function localCopy(app: App, imageName: string, volumes = app.volumes): App {
   return {

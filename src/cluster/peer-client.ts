@@ -10,6 +10,7 @@ import {
   type LogsRequest,
   type LogsResponse,
   type SnapshotResponse,
+  type StopResponse,
   VolumeServiceClient,
 } from '../gen/budgie/peer/v1/peer';
 import {
@@ -90,6 +91,13 @@ export class PeerClient {
   getApp(target: string, options: CallOptions = {}): Promise<GetAppResponse> {
     return peerCall(this.target, options, (deadline, done) =>
       this.replicas.getApp({ target }, new Metadata(), { deadline }, done),
+    );
+  }
+
+  /** Stops an app (name) or one replica (ID or prefix) on the member. */
+  stop(target: string, options: CallOptions = {}): Promise<StopResponse> {
+    return peerCall(this.target, options, (deadline, done) =>
+      this.replicas.stop({ target }, new Metadata(), { deadline }, done),
     );
   }
 

@@ -1,10 +1,12 @@
 import {
   ReplicaServiceService,
+  type AppCount,
   type GetAppResponse,
   type LogsRequest,
   type LogsResponse,
   type NodeReplica,
   type ReplicaServiceServer,
+  type StopResponse,
 } from '../gen/budgie/peer/v1/peer';
 import { InvalidInputError } from '../errors';
 import type { Logger } from '../log';
@@ -15,6 +17,10 @@ import { callerOf } from './peer-auth';
 /** What this node's replicas look like to members; the agent builds it from the orchestrator. */
 export interface ReplicaSource {
   list(all: boolean): NodeReplica[];
+  /** Every app here with its counts, for the cluster-wide replicas.min. */
+  counts(): AppCount[];
+  /** Stops an app (name) or one replica (ID or prefix) here; NotFoundError when not here. */
+  stop(target: string): Promise<StopResponse>;
   /** Streams logs as the local Logs RPC does; NotFoundError when the target is not here. */
   logs(
     req: LogsRequest,
@@ -43,7 +49,16 @@ export function replicaService(
         nodeId: self.nodeId,
         nodeName: self.nodeName,
         replicas: source.list(req.all),
+        apps: source.counts(),
       });
+    }),
+    stop: unary(log, 'Stop', (req, _signal, call) => {
+      const caller = callerOf(call, identity().caCertPem);
+      if (req.target === '') {
+        throw new InvalidInputError('target: expected an app name or replica ID');
+      }
+      log.info('stop asked by a member', { target: req.target, member: caller.nodeId });
+      return source.stop(req.target);
     }),
     logs: serverStream(log, 'Logs', async (req, send, signal, call) => {
       callerOf(call, identity().caCertPem);

@@ -13,3 +13,4 @@ export type {
   Prober,
   Timings,
 } from './types';
+export { askWithin } from './ask-within';

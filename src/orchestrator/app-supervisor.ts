@@ -46,7 +46,7 @@ const STABLE_AFTER_MS = 10_000;
  */
 export class AppSupervisor {
   readonly replicas = new Map<string, Replica>();
-  private record: AppRecord;
+  private desired: AppRecord;
   private imageName: string;
   private hash: string;
   private failures = 0;
@@ -64,31 +64,45 @@ export class AppSupervisor {
     record: AppRecord,
     imageName: string,
   ) {
-    this.record = record;
+    this.desired = record;
     this.imageName = imageName;
     this.hash = specHash(record.app, imageName);
   }
 
   get app(): App {
-    return this.record.app;
+    return this.desired.app;
   }
 
   get scale(): number {
-    return this.record.scale;
+    return this.desired.scale;
+  }
+
+  /** The desired state this supervisor keeps. */
+  get record(): AppRecord {
+    return this.desired;
   }
 
   /** True when `record` would run exactly the replicas this supervisor runs now. */
   isCurrent(record: AppRecord, imageName: string): boolean {
-    return specHash(record.app, imageName) === this.hash && record.scale === this.record.scale;
+    return (
+      specHash(record.app, imageName) === this.hash &&
+      record.scale === this.desired.scale &&
+      (record.standIns ?? 0) === (this.desired.standIns ?? 0)
+    );
   }
 
   update(record: AppRecord, imageName: string): void {
-    this.record = record;
+    this.desired = record;
     this.imageName = imageName;
     this.hash = specHash(record.app, imageName);
     this.lastFailure = undefined;
     this.failures = 0;
     this.reconcile();
+  }
+
+  /** A new scale or stand-in count for the same app and image. */
+  resize(record: AppRecord): void {
+    this.update(record, this.imageName);
   }
 
   /** Takes over a container found in containerd at agent start. */
@@ -238,7 +252,8 @@ export class AppSupervisor {
     const outdated = live.filter((r) => r.hash !== this.hash);
     const pending = current.filter((r) => !r.isReady());
     const total = live.length;
-    const scale = this.record.scale;
+    // Stand-ins are replicas like the others; only the cluster's keeper decides their number.
+    const scale = this.desired.scale + (this.desired.standIns ?? 0);
     if (total < scale) {
       this.startSome(scale - total);
     } else if (outdated.length > 0) {

@@ -13,7 +13,14 @@ import { RuntimeResync } from './resync';
 import { LABEL_APP, shortId } from './labels';
 import { adoptedReplica } from './replica';
 import { runFailure } from './run-failure';
-import type { AppRecord, DesiredStateStore, ImageEnsurer, ReplicaView, RunEvent } from './types';
+import type {
+  AppCounts,
+  AppRecord,
+  DesiredStateStore,
+  ImageEnsurer,
+  ReplicaView,
+  RunEvent,
+} from './types';
 
 export interface OrchestratorDeps extends Omit<SupervisorDeps, 'now'> {
   images: ImageEnsurer;
@@ -27,6 +34,8 @@ export interface OrchestratorDeps extends Omit<SupervisorDeps, 'now'> {
 
 export interface RunOptions {
   detach: boolean;
+  /** replicas.min across the cluster when it is not the app's own (a joined app); see AppRecord. */
+  clusterMin?: number;
   signal: AbortSignal;
   onEvent(event: RunEvent): void;
 }
@@ -109,7 +118,17 @@ export class Orchestrator {
     const sup = this.supervisors.get(app.name);
     const stored = await store.get(app.name);
     const scale = clamp(sup?.scale ?? stored?.scale ?? app.replicas.min, app.replicas);
-    const record: AppRecord = { app, scale, updatedMs: this.deps.now() };
+    const standIns = Math.min(
+      sup?.record.standIns ?? stored?.standIns ?? 0,
+      app.replicas.max - scale,
+    );
+    const record: AppRecord = {
+      app,
+      scale,
+      standIns,
+      clusterMin: Math.min(options.clusterMin ?? app.replicas.min, app.replicas.max),
+      updatedMs: this.deps.now(),
+    };
     const unchanged = sup?.isCurrent(record, imageName) === true;
     const active =
       sup !== undefined && unchanged ? sup : await this.deploy(record, imageName, sup, options);
@@ -185,6 +204,42 @@ export class Orchestrator {
     return this.supervisors.get(appName)?.app.replicas;
   }
 
+  /** Every app's counts on this node, for the members that keep replicas.min cluster-wide. */
+  counts(): AppCounts[] {
+    return [...this.supervisors.values()].map((sup) => {
+      const { record } = sup;
+      return {
+        app: sup.app.name,
+        scale: record.scale,
+        standIns: record.standIns ?? 0,
+        clusterMin: record.clusterMin ?? sup.app.replicas.min,
+        max: sup.app.replicas.max,
+        live: sup.views(false).filter((r) => r.state === 'created' || r.state === 'running').length,
+      };
+    });
+  }
+
+  /**
+   * Sets how many replicas this node runs in place of members that are gone (see src/placement),
+   * within the app's max; returns the number set. An app stopped meanwhile is left alone.
+   */
+  async setStandIns(appName: string, standIns: number): Promise<number> {
+    const sup = this.supervisors.get(appName);
+    if (sup === undefined) return 0;
+    const n = Math.max(0, Math.min(standIns, sup.app.replicas.max - sup.scale));
+    if (n === (sup.record.standIns ?? 0)) return n;
+    const record: AppRecord = { ...sup.record, standIns: n, updatedMs: this.deps.now() };
+    await this.deps.store.save(record);
+    const current = this.supervisors.get(appName);
+    if (current !== sup) {
+      // Stopped while saving: its record must not come back (re-run: the new record stays).
+      if (current === undefined) await this.deps.store.remove(appName);
+      return 0;
+    }
+    sup.resize(record);
+    return n;
+  }
+
   /** Stops an app (by name) or one replica (by ID or unique prefix). */
   async stop(target: string): Promise<{ app?: string; stoppedIds: string[] }> {
     const sup = this.supervisors.get(target);
@@ -204,7 +259,7 @@ export class Orchestrator {
     const { supervisor, id } = this.findReplica(target);
     // Stopping one replica lowers the scale (not below min: then it is replaced).
     const record: AppRecord = {
-      app: supervisor.app,
+      ...supervisor.record,
       scale: Math.max(supervisor.app.replicas.min, supervisor.scale - 1),
       updatedMs: this.deps.now(),
     };
@@ -254,10 +309,14 @@ export class Orchestrator {
         `replicas: expected an integer from ${min} to ${max} (the app's replicas.min..max), got ${replicas}`,
       );
     }
-    const record: AppRecord = { app: sup.app, scale: replicas, updatedMs: this.deps.now() };
+    const record: AppRecord = {
+      ...sup.record,
+      scale: replicas,
+      standIns: Math.min(sup.record.standIns ?? 0, max - replicas),
+      updatedMs: this.deps.now(),
+    };
     await this.deps.store.save(record);
-    const image = sup.views(true)[0]?.image;
-    sup.update(record, image ?? '');
+    sup.resize(record);
     return replicas;
   }
 

@@ -51,8 +51,30 @@ export type HealthProbeFactory = (options: HealthProbeOptions) => HealthProbe;
 /** Desired state as persisted: the app and how many replicas it should run. */
 export interface AppRecord {
   app: App;
+  /** Replicas this node runs for itself. */
   scale: number;
+  /**
+   * Extra replicas run in place of cluster members that are gone, so that the cluster keeps
+   * `clusterMin` (see src/placement); 0 outside a cluster. scale + standIns never passes max.
+   */
+  standIns?: number;
+  /**
+   * replicas.min across the cluster: the app's own min, or for an app joined from a member (whose
+   * local min is 1), the min that member declared. Default app.replicas.min.
+   */
+  clusterMin?: number;
   updatedMs: number;
+}
+
+/** One app's counts on this node, as members compare them to keep replicas.min cluster-wide. */
+export interface AppCounts {
+  app: string;
+  scale: number;
+  standIns: number;
+  clusterMin: number;
+  max: number;
+  /** Replicas starting or running now. */
+  live: number;
 }
 
 export interface DesiredStateStore {

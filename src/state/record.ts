@@ -38,7 +38,32 @@ export function decodeRecord(value: unknown, expectedName: string): AppRecord {
       `updatedMs: expected a time in milliseconds, got ${show(updatedMs)}`,
     );
   }
-  return { app, scale, updatedMs };
+  const standIns = optionalCount(value, 'standIns', 0, max - scale);
+  const clusterMin = optionalCount(value, 'clusterMin', 1, max);
+  return {
+    app,
+    scale,
+    ...(standIns === undefined ? {} : { standIns }),
+    ...(clusterMin === undefined ? {} : { clusterMin }),
+    updatedMs,
+  };
+}
+
+/** An optional integer field from `low` to `high`; files written before it existed lack it. */
+function optionalCount(
+  value: object,
+  field: 'standIns' | 'clusterMin',
+  low: number,
+  high: number,
+): number | undefined {
+  const n: unknown = Reflect.get(value, field);
+  if (n === undefined) return undefined;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < low || n > high) {
+    throw new InvalidInputError(
+      `${field}: expected an integer from ${low} to ${high}, got ${show(n)}`,
+    );
+  }
+  return n;
 }
 
 function show(value: unknown): string {

@@ -1,12 +1,7 @@
 import type * as fsp from 'node:fs/promises';
-import type { App } from '../bundle/types';
 
-/** Desired state of one app as persisted: the app and how many replicas it should run. */
-export interface AppRecord {
-  app: App;
-  scale: number;
-  updatedMs: number;
-}
+/** The store persists the orchestrator's desired state, so it takes the orchestrator's shape. */
+export type { AppRecord } from '../orchestrator/types';
 
 /** The file operations the store uses; injected in tests to simulate failures and crashes. */
 export type StateFs = Pick<

@@ -12,7 +12,11 @@ import {
 } from '../../src/cluster';
 import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from '../../src/cluster/tls';
 import { NotFoundError } from '../../src/errors';
-import { ReplicaServiceClient, type NodeReplica } from '../../src/gen/budgie/peer/v1/peer';
+import {
+  ReplicaServiceClient,
+  type AppCount,
+  type NodeReplica,
+} from '../../src/gen/budgie/peer/v1/peer';
 import { silentLogger } from '../../src/log';
 import { replica } from '../support/fake-app-service';
 
@@ -38,8 +42,17 @@ const REPLICAS: NodeReplica[] = [
   },
 ];
 
+const COUNTS: AppCount[] = [{ app: 'web', scale: 1, standIns: 0, clusterMin: 1, max: 2, live: 1 }];
+/** Targets that Stop reached the source with. */
+const stopped: string[] = [];
+
 const source: ReplicaSource = {
   list: (all) => (all ? REPLICAS : []),
+  counts: () => COUNTS,
+  stop: (target) => {
+    stopped.push(target);
+    return Promise.resolve({ stoppedIds: [target], app: '' });
+  },
   logs: async (req, send, signal) => {
     if (req.target !== REPLICAS[0]!.replica!.id)
       throw new NotFoundError(`no replica ${req.target}`);
@@ -91,7 +104,15 @@ it('lists replicas for a member', async () => {
     nodeId: expect.stringMatching(/^[0-9a-f]{64}$/),
     nodeName: 'a',
     replicas: REPLICAS,
+    apps: COUNTS,
   });
+  client.close();
+});
+
+it('stops a target for a member', async () => {
+  const client = dial();
+  await expect(client.stop('web')).resolves.toEqual({ stoppedIds: ['web'], app: '' });
+  expect(stopped).toEqual(['web']);
   client.close();
 });
 
@@ -119,9 +140,16 @@ it("streams a replica's logs, maps a missing one to NotFoundError, and cancels a
   client.close();
 });
 
-/** ListReplicas and Logs with the given credentials: the status of each refusal. */
-async function strangerCodes(creds: ChannelCredentials): Promise<{ list: number; logs: number }> {
+/** ListReplicas, Logs and Stop with the given credentials: the status of each refusal. */
+async function strangerCodes(
+  creds: ChannelCredentials,
+): Promise<{ list: number; logs: number; stop: number }> {
   const client = new ReplicaServiceClient(address, creds, PEER_CHANNEL_OPTIONS);
+  const stop = await new Promise<number>((resolve) => {
+    client.stop({ target: 'web' }, new Metadata(), (err) => {
+      resolve(err?.code ?? status.OK);
+    });
+  });
   const list = await new Promise<number>((resolve) => {
     client.listReplicas({ all: true }, new Metadata(), (err) => {
       resolve(err?.code ?? status.OK);
@@ -144,14 +172,17 @@ async function strangerCodes(creds: ChannelCredentials): Promise<{ list: number;
     });
   });
   client.close();
-  return { list, logs };
+  return { list, logs, stop };
 }
 
-it('refuses a caller without a certificate: UNAUTHENTICATED for both calls', async () => {
+it('refuses a caller without a certificate: UNAUTHENTICATED for every call', async () => {
+  const before = stopped.length;
   expect(await strangerCodes(joinClientCredentials(caPem, address))).toEqual({
     list: status.UNAUTHENTICATED,
     logs: status.UNAUTHENTICATED,
+    stop: status.UNAUTHENTICATED,
   });
+  expect(stopped.length).toBe(before);
 });
 
 it('refuses a caller with a node certificate of another cluster', async () => {
@@ -164,4 +195,6 @@ it('refuses a caller with a node certificate of another cluster', async () => {
   const codes = await strangerCodes(creds);
   expect([status.UNAUTHENTICATED, status.PERMISSION_DENIED]).toContain(codes.list);
   expect([status.UNAUTHENTICATED, status.PERMISSION_DENIED]).toContain(codes.logs);
+  expect([status.UNAUTHENTICATED, status.PERMISSION_DENIED]).toContain(codes.stop);
+  expect(stopped).toEqual(['web']);
 });

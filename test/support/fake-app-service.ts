@@ -54,7 +54,7 @@ export class FakeAppService {
 
   runEvents: RunAppResponse[] = [];
   replicas: Replica[] = [];
-  stopResponse: StopAppResponse = { stoppedIds: [], app: '' };
+  stopResponse: StopAppResponse = { stoppedIds: [], app: '', unreachable: [] };
   removeResponse: RemoveReplicasResponse = { removedIds: [], app: '' };
   /** Log chunks; with `follow`, the stream then stays open until the client cancels it. */
   logChunks: LogsResponse[] = [];

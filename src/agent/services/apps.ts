@@ -1,4 +1,5 @@
 import { validateApp } from '../../bundle';
+import type { ClusterStopOutcome } from '../../chirp';
 import { InvalidInputError, NotFoundError } from '../../errors';
 import {
   AppServiceService,
@@ -33,11 +34,20 @@ const HEALTH: Record<ReplicaView['health'], Health> = {
 /** Logs of a target that is not on this node, from the member that runs it (see src/chirp). */
 export type RemoteLogs = (req: LogsQuery, send: LogSend, signal: AbortSignal) => Promise<void>;
 
+/** A stop that reaches the members too (see src/chirp/stop.ts). */
+export type ClusterStop = (target: string, signal: AbortSignal) => Promise<ClusterStopOutcome>;
+
+/** What the AppService adds to the orchestrator in a cluster; absent in tests of one node. */
+export interface ClusterReach {
+  remoteLogs?: RemoteLogs;
+  stop?: ClusterStop;
+}
+
 /** The AppService: the local API in front of the orchestrator. */
 export function appService(
   orchestrator: Orchestrator,
   log: Logger,
-  remoteLogs?: RemoteLogs,
+  { remoteLogs, stop }: ClusterReach = {},
 ): ServiceBinding {
   const implementation: AppServiceServer = {
     runApp: serverStream(log, 'RunApp', async (req, send, signal) => {
@@ -62,11 +72,18 @@ export function appService(
     listReplicas: unary(log, 'ListReplicas', (req) =>
       Promise.resolve({ replicas: orchestrator.list(req.all, req.app).map(toReplica) }),
     ),
-    stopApp: unary(log, 'StopApp', async (req) => {
+    stopApp: unary(log, 'StopApp', async (req, signal) => {
       if (req.target === '')
         throw new InvalidInputError('target: expected an app name or replica ID');
-      const result = await orchestrator.stop(req.target);
-      return { stoppedIds: result.stoppedIds, app: result.app ?? '' };
+      const result =
+        stop === undefined
+          ? { ...(await orchestrator.stop(req.target)), unreachable: [] }
+          : await stop(req.target, signal);
+      return {
+        stoppedIds: result.stoppedIds,
+        app: result.app ?? '',
+        unreachable: result.unreachable,
+      };
     }),
     removeReplicas: unary(log, 'RemoveReplicas', async (req) => {
       if (req.target === '')

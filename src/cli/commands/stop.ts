@@ -7,11 +7,14 @@ interface StopArgs extends GlobalArgs {
   target: string;
 }
 
-/** `budgie stop`: stop a replica or a whole app and print the stopped IDs. */
+/**
+ * `budgie stop`: stop a replica or a whole app, on whichever members run it, and print the
+ * stopped IDs.
+ */
 export function stopCommand(deps: CliDeps): CommandModule<GlobalArgs, StopArgs> {
   return {
     command: 'stop <target>',
-    describe: 'Stop a replica or a whole app',
+    describe: 'Stop a replica or a whole app (on every member that runs it)',
     builder: (y) =>
       y
         .positional('target', {
@@ -25,6 +28,12 @@ export function stopCommand(deps: CliDeps): CommandModule<GlobalArgs, StopArgs> 
       withClient(args, async (client) => {
         const res = await client.stopApp(args.target);
         deps.stdout.write(res.stoppedIds.map((id) => `${shortId(id)}\n`).join(''));
+        // Exit 0: what could be stopped was; the user learns where the app may still run.
+        for (const member of res.unreachable) {
+          deps.stderr.write(
+            `budgie: warning: could not reach member ${member}; ${res.app} may still run there: run 'budgie stop ${res.app}' again once it is back\n`,
+          );
+        }
       }),
   };
 }

@@ -23,6 +23,7 @@ const IMAGE = {
 function world(result: Partial<ChirpResult> = {}, peerApp: PeerApp = { app: web(), image: IMAGE }) {
   const calls: string[] = [];
   const ran: App[] = [];
+  const clusterMins: number[] = [];
   const layers: ImageEvent[] = [
     { type: 'layer', digest: 'sha256:l1', size: 10, done: 0, state: 'waiting' },
     { type: 'layer', digest: 'sha256:l2', size: 10, done: 0, state: 'waiting' },
@@ -58,12 +59,13 @@ function world(result: Partial<ChirpResult> = {}, peerApp: PeerApp = { app: web(
       onEvent({ type: 'progress', stats: { files: 1, bytes: 3 } });
       return Promise.resolve({ files: 2, bytes: 5 });
     },
-    run: (a) => {
+    run: (a, clusterMin) => {
       ran.push(a);
+      clusterMins.push(clusterMin);
       return Promise.resolve(['f'.repeat(64)]);
     },
   };
-  return { sources, calls, ran };
+  return { sources, calls, ran, clusterMins };
 }
 
 function web(overrides: Partial<App> = {}): App {
@@ -84,18 +86,21 @@ async function join(sources: JoinSources, target: string) {
 
 describe('joinApp', () => {
   it('gets the app and image from the member running the named replica, then runs one here', async () => {
-    const { sources, calls, ran } = world();
+    const peerApp = web({ replicas: { min: 2, max: 3 } });
+    const { sources, calls, ran, clusterMins } = world({}, { app: peerApp, image: IMAGE });
     const { result, events } = await join(sources, 'a1');
     expect(result).toEqual({ app: 'web', replicaId: 'f'.repeat(64), peerNode: 'a' });
     expect(calls).toEqual(['getApp a 192.0.2.1:7447 a1', 'fetch a sha256:ab']);
     // The image by its name here; replicas.min is this node's own floor, max the cluster's.
     expect(ran).toEqual([
       {
-        ...web(),
+        ...peerApp,
         image: { kind: 'registry', reference: IMAGE.name },
         replicas: { min: 1, max: 3 },
       },
     ]);
+    // The peer's min stays the cluster's, for the members that keep it.
+    expect(clusterMins).toEqual([2]);
     expect(events.filter((e) => e.type === 'blobs')).toEqual([
       { type: 'blobs', done: 0, total: 1 },
       { type: 'blobs', done: 0, total: 2 },

@@ -15,10 +15,21 @@ describe('budgie stop, rm and scale', () => {
   afterEach(() => agent.stop());
 
   it('stop prints the stopped IDs, one per line', async () => {
-    agent.stopResponse = { stoppedIds: [ID_A, ID_B], app: 'webapp' };
+    agent.stopResponse = { stoppedIds: [ID_A, ID_B], app: 'webapp', unreachable: [] };
     const r = await run('stop', 'webapp');
     expect(r).toEqual({ code: 0, stdout: 'aaaaaaaaaaaa\nbbbbbbbbbbbb\n', stderr: '' });
     expect(agent.stopRequests).toEqual([{ target: 'webapp' }]);
+  });
+
+  it('stop warns about members it could not reach, one line each', async () => {
+    agent.stopResponse = { stoppedIds: [ID_A], app: 'webapp', unreachable: ['c (timed out)'] };
+    const r = await run('stop', 'webapp');
+    expect(r).toEqual({
+      code: 0,
+      stdout: 'aaaaaaaaaaaa\n',
+      stderr:
+        "budgie: warning: could not reach member c (timed out); webapp may still run there: run 'budgie stop webapp' again once it is back\n",
+    });
   });
 
   it('rm asks the agent to remove (not stop) and prints the removed IDs', async () => {

@@ -143,6 +143,31 @@ describe('Orchestrator on fakes', () => {
     expect(replicaIds).toHaveLength(1);
   });
 
+  it('runs stand-ins on top of its scale, within max, kept across restarts and scaling', async () => {
+    await orchestrator.run(app({ replicas: { min: 1, max: 3 } }), {
+      detach: false,
+      clusterMin: 2,
+      signal: new AbortController().signal,
+      onEvent: () => undefined,
+    });
+    expect(orchestrator.counts()).toEqual([
+      { app: 'web', scale: 1, standIns: 0, clusterMin: 2, max: 3, live: 1 },
+    ]);
+    expect(await orchestrator.setStandIns('web', 5)).toBe(2);
+    await until(() => orchestrator.list(false).length === 3, 'two stand-ins');
+    expect(store.records.get('web')).toMatchObject({ scale: 1, standIns: 2, clusterMin: 2 });
+    // Scaling up leaves room within max only: stand-ins give way.
+    await orchestrator.scale('web', 2);
+    expect(store.records.get('web')).toMatchObject({ scale: 2, standIns: 1 });
+    expect(await orchestrator.setStandIns('web', 0)).toBe(0);
+    await until(() => orchestrator.list(false).length === 2, 'the stand-ins to go');
+    expect(orchestrator.counts()[0]).toMatchObject({ scale: 2, standIns: 0, live: 2 });
+    // An app that is gone is left alone.
+    await orchestrator.stop('web');
+    expect(await orchestrator.setStandIns('web', 1)).toBe(0);
+    expect(store.records.has('web')).toBe(false);
+  });
+
   it('names the problem with an unknown target, an ambiguous prefix and a bad scale', async () => {
     await run(app());
     await expect(orchestrator.stop('nope')).rejects.toThrow(/no app or replica named nope/);

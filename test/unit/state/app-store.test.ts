@@ -148,6 +148,19 @@ describe('AppStore', () => {
     expect(await readdir(dir)).toEqual(['web.json.corrupt-42']);
   });
 
+  it('keeps stand-ins and the cluster min, and sets aside stand-ins past max', async () => {
+    const { s } = store();
+    const full = { ...record('web', 2), standIns: 1, clusterMin: 3 };
+    await s.save(full);
+    expect(await s.get('web')).toEqual(full);
+    await writeFile(join(dir, 'web.json'), JSON.stringify({ ...full, standIns: 2 }));
+    const { s: again, entries } = store();
+    expect(await again.get('web')).toBeUndefined();
+    expect(entries.find((e) => e.level === 'warn')?.problem).toBe(
+      'standIns: expected an integer from 0 to 1, got 2',
+    );
+  });
+
   it('sets aside an invalid app and one filed under another name', async () => {
     await fsp.mkdir(dir, { recursive: true });
     const bad = { ...record('web'), app: { ...app('web'), restart: 'sometimes' } };

@@ -191,8 +191,10 @@ export interface StopAppRequest {
 
 export interface StopAppResponse {
   stoppedIds: string[];
-  /** Set when a whole app was stopped (and its desired state removed). */
+  /** Set when a whole app was stopped (and its desired state removed), on every member that runs it. */
   app: string;
+  /** Members that run the app but could not be asked, each as "NAME (why)": it may still run there. */
+  unreachable: string[];
 }
 
 export interface RemoveReplicasRequest {
@@ -1201,7 +1203,7 @@ export const StopAppRequest: MessageFns<StopAppRequest> = {
 };
 
 function createBaseStopAppResponse(): StopAppResponse {
-  return { stoppedIds: [], app: "" };
+  return { stoppedIds: [], app: "", unreachable: [] };
 }
 
 export const StopAppResponse: MessageFns<StopAppResponse> = {
@@ -1211,6 +1213,9 @@ export const StopAppResponse: MessageFns<StopAppResponse> = {
     }
     if (message.app !== "") {
       writer.uint32(18).string(message.app);
+    }
+    for (const v of message.unreachable) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -1244,6 +1249,14 @@ export const StopAppResponse: MessageFns<StopAppResponse> = {
             message.app = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.unreachable.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1264,6 +1277,9 @@ export const StopAppResponse: MessageFns<StopAppResponse> = {
         ? object.stopped_ids.map((e: any) => globalThis.String(e))
         : [],
       app: isSet(object.app) ? globalThis.String(object.app) : "",
+      unreachable: globalThis.Array.isArray(object?.unreachable)
+        ? object.unreachable.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1275,6 +1291,9 @@ export const StopAppResponse: MessageFns<StopAppResponse> = {
     if (message.app !== "") {
       obj.app = message.app;
     }
+    if (message.unreachable?.length) {
+      obj.unreachable = message.unreachable;
+    }
     return obj;
   },
 
@@ -1285,6 +1304,7 @@ export const StopAppResponse: MessageFns<StopAppResponse> = {
     const message = createBaseStopAppResponse();
     message.stoppedIds = object.stoppedIds?.map((e) => e) || [];
     message.app = object.app ?? "";
+    message.unreachable = object.unreachable?.map((e) => e) || [];
     return message;
   },
 };

@@ -136,6 +136,22 @@ export interface ListReplicasResponse {
   nodeId: string;
   nodeName: string;
   replicas: NodeReplica[];
+  /** Every app this node runs, with its counts, for the cluster-wide replicas.min (see AppCount). */
+  apps: AppCount[];
+}
+
+/** One app on one node, as the members that keep replicas.min cluster-wide count it. */
+export interface AppCount {
+  app: string;
+  /** The replicas this node runs for itself (its scale). */
+  scale: number;
+  /** Extra replicas this node runs in place of members that are gone, to keep cluster_min. */
+  standIns: number;
+  /** The app's replicas.min across the cluster (a joined node runs one replica of it itself). */
+  clusterMin: number;
+  max: number;
+  /** Replicas that are starting or running here now. */
+  live: number;
 }
 
 /** A replica as the cluster sees it: the local API's Replica plus what only a cluster needs. */
@@ -157,6 +173,17 @@ export interface NodeReplica {
    * balancing proxy, so members can balance over it without loops. Empty while there is none.
    */
   direct: string[];
+}
+
+export interface StopRequest {
+  /** An app name, a replica ID or a unique prefix of one. */
+  target: string;
+}
+
+export interface StopResponse {
+  stoppedIds: string[];
+  /** Set when the whole app was stopped on this node. */
+  app: string;
 }
 
 export interface LogsRequest {
@@ -1006,7 +1033,7 @@ export const ListReplicasRequest: MessageFns<ListReplicasRequest> = {
 };
 
 function createBaseListReplicasResponse(): ListReplicasResponse {
-  return { nodeId: "", nodeName: "", replicas: [] };
+  return { nodeId: "", nodeName: "", replicas: [], apps: [] };
 }
 
 export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
@@ -1019,6 +1046,9 @@ export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
     }
     for (const v of message.replicas) {
       NodeReplica.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.apps) {
+      AppCount.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1060,6 +1090,14 @@ export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
             message.replicas.push(NodeReplica.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.apps.push(AppCount.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1087,6 +1125,7 @@ export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
       replicas: globalThis.Array.isArray(object?.replicas)
         ? object.replicas.map((e: any) => NodeReplica.fromJSON(e))
         : [],
+      apps: globalThis.Array.isArray(object?.apps) ? object.apps.map((e: any) => AppCount.fromJSON(e)) : [],
     };
   },
 
@@ -1101,6 +1140,9 @@ export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
     if (message.replicas?.length) {
       obj.replicas = message.replicas.map((e) => NodeReplica.toJSON(e));
     }
+    if (message.apps?.length) {
+      obj.apps = message.apps.map((e) => AppCount.toJSON(e));
+    }
     return obj;
   },
 
@@ -1112,6 +1154,164 @@ export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
     message.nodeId = object.nodeId ?? "";
     message.nodeName = object.nodeName ?? "";
     message.replicas = object.replicas?.map((e) => NodeReplica.fromPartial(e)) || [];
+    message.apps = object.apps?.map((e) => AppCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAppCount(): AppCount {
+  return { app: "", scale: 0, standIns: 0, clusterMin: 0, max: 0, live: 0 };
+}
+
+export const AppCount: MessageFns<AppCount> = {
+  encode(message: AppCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.app !== "") {
+      writer.uint32(10).string(message.app);
+    }
+    if (message.scale !== 0) {
+      writer.uint32(16).uint32(message.scale);
+    }
+    if (message.standIns !== 0) {
+      writer.uint32(24).uint32(message.standIns);
+    }
+    if (message.clusterMin !== 0) {
+      writer.uint32(32).uint32(message.clusterMin);
+    }
+    if (message.max !== 0) {
+      writer.uint32(40).uint32(message.max);
+    }
+    if (message.live !== 0) {
+      writer.uint32(48).uint32(message.live);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AppCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAppCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.app = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.scale = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.standIns = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.clusterMin = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.max = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.live = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AppCount {
+    return {
+      app: isSet(object.app) ? globalThis.String(object.app) : "",
+      scale: isSet(object.scale) ? globalThis.Number(object.scale) : 0,
+      standIns: isSet(object.standIns)
+        ? globalThis.Number(object.standIns)
+        : isSet(object.stand_ins)
+        ? globalThis.Number(object.stand_ins)
+        : 0,
+      clusterMin: isSet(object.clusterMin)
+        ? globalThis.Number(object.clusterMin)
+        : isSet(object.cluster_min)
+        ? globalThis.Number(object.cluster_min)
+        : 0,
+      max: isSet(object.max) ? globalThis.Number(object.max) : 0,
+      live: isSet(object.live) ? globalThis.Number(object.live) : 0,
+    };
+  },
+
+  toJSON(message: AppCount): unknown {
+    const obj: any = {};
+    if (message.app !== "") {
+      obj.app = message.app;
+    }
+    if (message.scale !== 0) {
+      obj.scale = Math.round(message.scale);
+    }
+    if (message.standIns !== 0) {
+      obj.standIns = Math.round(message.standIns);
+    }
+    if (message.clusterMin !== 0) {
+      obj.clusterMin = Math.round(message.clusterMin);
+    }
+    if (message.max !== 0) {
+      obj.max = Math.round(message.max);
+    }
+    if (message.live !== 0) {
+      obj.live = Math.round(message.live);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AppCount>): AppCount {
+    return AppCount.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AppCount>): AppCount {
+    const message = createBaseAppCount();
+    message.app = object.app ?? "";
+    message.scale = object.scale ?? 0;
+    message.standIns = object.standIns ?? 0;
+    message.clusterMin = object.clusterMin ?? 0;
+    message.max = object.max ?? 0;
+    message.live = object.live ?? 0;
     return message;
   },
 };
@@ -1257,6 +1457,162 @@ export const NodeReplica: MessageFns<NodeReplica> = {
     message.replicasMin = object.replicasMin ?? 0;
     message.replicasMax = object.replicasMax ?? 0;
     message.direct = object.direct?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseStopRequest(): StopRequest {
+  return { target: "" };
+}
+
+export const StopRequest: MessageFns<StopRequest> = {
+  encode(message: StopRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StopRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStopRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StopRequest {
+    return { target: isSet(object.target) ? globalThis.String(object.target) : "" };
+  },
+
+  toJSON(message: StopRequest): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StopRequest>): StopRequest {
+    return StopRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StopRequest>): StopRequest {
+    const message = createBaseStopRequest();
+    message.target = object.target ?? "";
+    return message;
+  },
+};
+
+function createBaseStopResponse(): StopResponse {
+  return { stoppedIds: [], app: "" };
+}
+
+export const StopResponse: MessageFns<StopResponse> = {
+  encode(message: StopResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.stoppedIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.app !== "") {
+      writer.uint32(18).string(message.app);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StopResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStopResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stoppedIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.app = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StopResponse {
+    return {
+      stoppedIds: globalThis.Array.isArray(object?.stoppedIds)
+        ? object.stoppedIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.stopped_ids)
+        ? object.stopped_ids.map((e: any) => globalThis.String(e))
+        : [],
+      app: isSet(object.app) ? globalThis.String(object.app) : "",
+    };
+  },
+
+  toJSON(message: StopResponse): unknown {
+    const obj: any = {};
+    if (message.stoppedIds?.length) {
+      obj.stoppedIds = message.stoppedIds;
+    }
+    if (message.app !== "") {
+      obj.app = message.app;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StopResponse>): StopResponse {
+    return StopResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StopResponse>): StopResponse {
+    const message = createBaseStopResponse();
+    message.stoppedIds = object.stoppedIds?.map((e) => e) || [];
+    message.app = object.app ?? "";
     return message;
   },
 };
@@ -2413,6 +2769,19 @@ export const ReplicaServiceService = {
     responseSerialize: (value: GetAppResponse): Buffer => Buffer.from(GetAppResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetAppResponse => GetAppResponse.decode(value),
   },
+  /**
+   * Stops an app on this node (by name) or one of its replicas (by ID or unique prefix), as the
+   * local StopApp does: what `budgie stop` on any member asks of the members that run the target.
+   */
+  stop: {
+    path: "/budgie.peer.v1.ReplicaService/Stop" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StopRequest): Buffer => Buffer.from(StopRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StopRequest => StopRequest.decode(value),
+    responseSerialize: (value: StopResponse): Buffer => Buffer.from(StopResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StopResponse => StopResponse.decode(value),
+  },
 } as const;
 
 export interface ReplicaServiceServer extends UntypedServiceImplementation {
@@ -2425,6 +2794,11 @@ export interface ReplicaServiceServer extends UntypedServiceImplementation {
    * `budgie chirp ID` on another member: the normalised app and the image its replicas run.
    */
   getApp: handleUnaryCall<GetAppRequest, GetAppResponse>;
+  /**
+   * Stops an app on this node (by name) or one of its replicas (by ID or unique prefix), as the
+   * local StopApp does: what `budgie stop` on any member asks of the members that run the target.
+   */
+  stop: handleUnaryCall<StopRequest, StopResponse>;
 }
 
 export interface ReplicaServiceClient extends Client {
@@ -2465,6 +2839,22 @@ export interface ReplicaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetAppResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Stops an app on this node (by name) or one of its replicas (by ID or unique prefix), as the
+   * local StopApp does: what `budgie stop` on any member asks of the members that run the target.
+   */
+  stop(request: StopRequest, callback: (error: ServiceError | null, response: StopResponse) => void): ClientUnaryCall;
+  stop(
+    request: StopRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StopResponse) => void,
+  ): ClientUnaryCall;
+  stop(
+    request: StopRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StopResponse) => void,
   ): ClientUnaryCall;
 }
 
