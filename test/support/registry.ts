@@ -17,18 +17,26 @@ export interface LocalRegistry {
   stop(): Promise<void>;
 }
 
+/** In a network namespace the test made, whose loopback nobody else uses: always this port. */
+const NETNS_REGISTRY_PORT = 5000;
+
 /**
  * Runs Debian's docker-registry (distribution 2.8) on a free loopback port, storing in a fresh temp
  * dir, with deletes enabled; resolves once GET /v2/ answers. Plain HTTP: clients must allow it.
+ * With `netnsPath`, it runs on the loopback of that network namespace (/var/run/netns/NAME): only
+ * processes in the namespace reach it, as a registry only one node of a cluster lab can reach.
  */
-export async function startRegistry(): Promise<LocalRegistry> {
+export async function startRegistry(options: { netnsPath?: string } = {}): Promise<LocalRegistry> {
+  const { netnsPath } = options;
   // The free port is only free until someone else takes it: try again with another one.
   for (let attempt = 1; ; attempt++) {
     const dir = await mkdtemp(join(tmpdir(), 'budgie-registry-'));
-    const host = `127.0.0.1:${await freePort()}`;
+    const port = netnsPath === undefined ? await freePort() : NETNS_REGISTRY_PORT;
+    const host = `127.0.0.1:${port}`;
     const config = join(dir, 'config.yml');
     await writeFile(config, registryConfig(join(dir, 'data'), host));
-    const child = spawn('docker-registry', ['serve', config], {
+    // nsenter execs the registry in place: the child's pid is the registry's own.
+    const child = spawn(...inNetns(netnsPath, ['docker-registry', 'serve', config]), {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -40,7 +48,7 @@ export async function startRegistry(): Promise<LocalRegistry> {
       await rm(dir, { recursive: true, force: true });
     };
     try {
-      await waitForApi(host, child, () => stderr);
+      await waitForApi(host, child, () => stderr, netnsPath);
       return { host, output: () => stderr, stop };
     } catch (err) {
       await stop();
@@ -82,7 +90,34 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function waitForApi(host: string, child: ChildProcess, stderr: () => string): Promise<void> {
+/** `command` as file and arguments, run inside the namespace when one is given. */
+function inNetns(netnsPath: string | undefined, command: string[]): [string, string[]] {
+  const argv = netnsPath === undefined ? command : ['nsenter', `--net=${netnsPath}`, ...command];
+  const [file = '', ...args] = argv;
+  return [file, args];
+}
+
+/** GET /v2/ answers 200: through fetch here, through curl inside a namespace. */
+function apiAnswers(host: string, netnsPath: string | undefined): Promise<boolean> {
+  const url = `http://${host}/v2/`;
+  if (netnsPath === undefined) {
+    return fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+  }
+  return run(...inNetns(netnsPath, ['curl', '-sf', '-m', '1', '-o', '/dev/null', url])).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function waitForApi(
+  host: string,
+  child: ChildProcess,
+  stderr: () => string,
+  netnsPath: string | undefined,
+): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -90,11 +125,7 @@ async function waitForApi(host: string, child: ChildProcess, stderr: () => strin
         `docker-registry exited (${child.exitCode ?? child.signalCode}): ${stderr()}`,
       );
     }
-    const ok = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
+    if (await apiAnswers(host, netnsPath)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`docker-registry on ${host} did not answer /v2/ in 15s: ${stderr()}`);
@@ -115,20 +146,21 @@ async function terminate(child: ChildProcess): Promise<void> {
 
 /**
  * Pushes the image an OCI layout dir names `ref` (default: its only entry) to HOST/REPO:TAG with
- * skopeo. An index is pushed whole (`--all`), every platform's manifest with it.
+ * skopeo (run inside `netnsPath` for a registry there). An index is pushed whole (`--all`), every
+ * platform's manifest with it.
  */
 export async function pushImage(
   source: string,
   host: string,
   repoTag: string,
-  options: { ref?: string } = {},
+  options: { ref?: string; netnsPath?: string } = {},
 ): Promise<void> {
   const { ref, isIndex } = await layoutEntry(source, options.ref);
   const args = ['copy', '--quiet', '--dest-tls-verify=false'];
   if (isIndex) args.push('--all');
   args.push(`oci:${source}:${ref}`, `docker://${host}/${repoTag}`);
   try {
-    await run('skopeo', args, { timeout: 120_000 });
+    await run(...inNetns(options.netnsPath, ['skopeo', ...args]), { timeout: 120_000 });
   } catch (err) {
     const stderr = err instanceof Error && 'stderr' in err ? String(err.stderr) : String(err);
     throw new Error(`skopeo ${args.join(' ')} failed: ${stderr}`);
