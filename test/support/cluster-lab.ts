@@ -28,6 +28,10 @@ export interface ClusterLabOptions {
   hosts: number;
   /** The first two octets of the replica subnets, e.g. '10.189': each agent gets its own /24. */
   subnet: string;
+  /** Heartbeat flags for every agent; default TEST_HEARTBEAT (benchmarks pass the defaults'). */
+  heartbeat?: readonly string[];
+  /** The built CLI the agents run; default this repo's dist/main.js (benches are compiled elsewhere). */
+  main?: string;
 }
 
 /**
@@ -82,7 +86,7 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
       const ctd = nth(containerds, i, 'containerd');
       const labHost = nth(lab.hosts, i, 'lab host');
       const args = [
-        ...TEST_HEARTBEAT,
+        ...(options.heartbeat ?? TEST_HEARTBEAT),
         '--mdns',
         'off',
         '--advertise',
@@ -94,7 +98,11 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
       ];
       const netnsPath = nth(lab.hosts, i, 'lab host').netnsPath;
       agents.push(
-        await startAgent(ctd.socket, ctd.namespace, args, { netnsPath, nodeName: nodeName(i) }),
+        await startAgent(ctd.socket, ctd.namespace, args, {
+          netnsPath,
+          nodeName: nodeName(i),
+          ...(options.main !== undefined && { main: options.main }),
+        }),
       );
     }
   } catch (err) {
