@@ -216,7 +216,10 @@ export class ContainerdImageStore implements ImageStore {
       op.signal,
     );
     const spread = spreadLayers(missing, holders, fallback, log);
-    op.onEvent({ type: 'phase', text: `${plan.name}: ${describeSpread(spread, fallbackWhat)}` });
+    // Quiet when no member holds anything (always so outside a cluster): nothing changed.
+    if (spread.fromMembers.size > 0) {
+      op.onEvent({ type: 'phase', text: `${plan.name}: ${describeSpread(spread, fallbackWhat)}` });
+    }
     return { ...plan, source: spread.source };
   }
 

@@ -90,12 +90,8 @@ export function spreadLayers(
 
 /** "2 layers from members (node-a 1, node-b 1), 1 from the registry". */
 export function describeSpread(spread: LayerSpread, fallbackWhat: string): string {
-  const counts = [...spread.fromMembers.values()];
-  const total = counts.reduce((sum, n) => sum + n, 0);
+  const total = [...spread.fromMembers.values()].reduce((sum, n) => sum + n, 0);
   const members = [...spread.fromMembers].map(([name, n]) => `${name} ${n}`).join(', ');
-  const fromMembers =
-    total === 0
-      ? 'no layers from members'
-      : `${total} layer${total === 1 ? '' : 's'} from members (${members})`;
-  return `${fromMembers}, ${spread.fromFallback} from ${fallbackWhat}`;
+  const layers = `layer${total === 1 ? '' : 's'}`;
+  return `${total} ${layers} from members (${members}), ${spread.fromFallback} from ${fallbackWhat}`;
 }

@@ -129,10 +129,12 @@ describe('spreadLayers', () => {
     expect(reg.reads).toEqual([]);
   });
 
-  it('without members, everything comes from the fallback', () => {
-    const spread = spreadLayers([layer(1, 8)], [], registry().source, silentLogger());
-    expect(describeSpread(spread, 'the registry')).toBe(
-      'no layers from members, 1 from the registry',
-    );
+  it('without members, everything comes from the fallback', async () => {
+    const reg = registry();
+    const spread = spreadLayers([layer(1, 8)], [], reg.source, silentLogger());
+    expect(spread.fromMembers.size).toBe(0);
+    expect(spread.fromFallback).toBe(1);
+    expect(await readAll(spread.source, layer(1, 8))).toEqual(bytesOf(8));
+    expect(reg.reads).toHaveLength(1);
   });
 });
