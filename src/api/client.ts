@@ -160,9 +160,10 @@ export class AgentClient {
   }
 
   /** Stops a replica (ID or unique prefix) or a whole app (name). */
-  stopApp(target: string): Promise<StopAppResponse> {
+  /** `here`: only this node's part, not the members'. */
+  stopApp(target: string, here = false): Promise<StopAppResponse> {
     return unary<StopAppResponse>(this.mapError, (done) =>
-      this.apps.stopApp({ target }, new Metadata(), this.options(DEADLINE_MS.stop), done),
+      this.apps.stopApp({ target, here }, new Metadata(), this.options(DEADLINE_MS.stop), done),
     );
   }
 

@@ -142,7 +142,7 @@ it("B's direct endpoint reaches B's replica only, from outside the cluster too",
 
 it("when B's replica stops, A's port keeps answering, then from A's replica only", async () => {
   const before = Date.now();
-  const stopping = budgie(1, 'stop', 'greet');
+  const stopping = budgie(1, 'stop', 'greet', '--here');
   const during: string[] = [];
   // Requests while B stops and the balancer catches up: none may fail.
   while (Date.now() - before < 4000) {

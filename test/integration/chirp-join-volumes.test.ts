@@ -176,7 +176,7 @@ stop_timeout: 1s
 
 it('joining again copies over the data already there, keeping files not in the snapshot', async () => {
   const copy = join(agent(1).stateDir, 'volumes', 'files', '0');
-  await budgie(1, 'stop', 'files');
+  await budgie(1, 'stop', 'files', '--here');
   await writeFile(join(copy, 'mine.txt'), 'B only');
   const onA = (await chirpRows(1)).find((r) => r.node === nodeName(0))!;
   const r = await budgie(1, 'chirp', onA.id.slice(0, 12));

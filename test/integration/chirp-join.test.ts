@@ -223,7 +223,7 @@ it('a stranger without a cluster certificate can neither GetApp nor read a blob'
 
 it('a peer that cannot be reached is a one-line error', async () => {
   const onA = (await chirpRows(1)).find((r) => r.node === nodeName(0))!;
-  await budgie(1, 'stop', 'greet');
+  await budgie(1, 'stop', 'greet', '--here');
   await agent(0).crash();
   const r = await budgie(1, 'chirp', onA.id.slice(0, 12));
   expect(r.code).toBe(1);

@@ -208,7 +208,7 @@ it('a stranger without a cluster certificate learns nothing of replicas or logs'
 });
 
 it('a member that does not answer is listed as unreachable, not dropped', async () => {
-  await budgie(1, 'stop', 'hello');
+  await budgie(1, 'stop', 'hello', '--here');
   await agent(1).crash();
   const res = await chirpJson(0);
   expect(res.replicas.map((r) => r.node)).toEqual([nodeName(0)]);

@@ -76,7 +76,7 @@ export function appService(
       if (req.target === '')
         throw new InvalidInputError('target: expected an app name or replica ID');
       const result =
-        stop === undefined
+        stop === undefined || req.here
           ? { ...(await orchestrator.stop(req.target)), unreachable: [] }
           : await stop(req.target, signal);
       return {

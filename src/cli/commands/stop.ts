@@ -5,6 +5,7 @@ import { shortId } from '../replicas';
 
 interface StopArgs extends GlobalArgs {
   target: string;
+  here: boolean;
 }
 
 /**
@@ -22,11 +23,17 @@ export function stopCommand(deps: CliDeps): CommandModule<GlobalArgs, StopArgs> 
           demandOption: true,
           describe: 'A replica ID (or prefix) or an app name',
         })
-        .example('$0 stop webapp', 'Stop every replica of webapp and forget the app')
+        .option('here', {
+          type: 'boolean',
+          default: false,
+          describe: "Only this node's part of the app: members keep running theirs",
+        })
+        .example('$0 stop webapp', 'Stop webapp on every member that runs it and forget it')
+        .example('$0 stop webapp --here', "Stop only this node's replicas of webapp")
         .example('$0 stop 3f2a9c1b7d0e', 'Stop one replica (the agent replaces it)'),
     handler: (args) =>
       withClient(args, async (client) => {
-        const res = await client.stopApp(args.target);
+        const res = await client.stopApp(args.target, args.here);
         deps.stdout.write(res.stoppedIds.map((id) => `${shortId(id)}\n`).join(''));
         // Exit 0: what could be stopped was; the user learns where the app may still run.
         for (const member of res.unreachable) {

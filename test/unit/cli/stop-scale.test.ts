@@ -18,7 +18,13 @@ describe('budgie stop, rm and scale', () => {
     agent.stopResponse = { stoppedIds: [ID_A, ID_B], app: 'webapp', unreachable: [] };
     const r = await run('stop', 'webapp');
     expect(r).toEqual({ code: 0, stdout: 'aaaaaaaaaaaa\nbbbbbbbbbbbb\n', stderr: '' });
-    expect(agent.stopRequests).toEqual([{ target: 'webapp' }]);
+    expect(agent.stopRequests).toEqual([{ target: 'webapp', here: false }]);
+  });
+
+  it("stop --here asks for this node's part only", async () => {
+    agent.stopResponse = { stoppedIds: [ID_A], app: 'webapp', unreachable: [] };
+    expect((await run('stop', 'webapp', '--here')).code).toBe(0);
+    expect(agent.stopRequests).toEqual([{ target: 'webapp', here: true }]);
   });
 
   it('stop warns about members it could not reach, one line each', async () => {

@@ -187,6 +187,8 @@ export interface Replica {
 export interface StopAppRequest {
   /** A replica ID, a unique prefix of one, or an app name. */
   target: string;
+  /** Only this node's part: its replicas of the app (the members keep theirs), or a replica here. */
+  here: boolean;
 }
 
 export interface StopAppResponse {
@@ -1136,13 +1138,16 @@ export const Replica: MessageFns<Replica> = {
 };
 
 function createBaseStopAppRequest(): StopAppRequest {
-  return { target: "" };
+  return { target: "", here: false };
 }
 
 export const StopAppRequest: MessageFns<StopAppRequest> = {
   encode(message: StopAppRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.target !== "") {
       writer.uint32(10).string(message.target);
+    }
+    if (message.here !== false) {
+      writer.uint32(16).bool(message.here);
     }
     return writer;
   },
@@ -1168,6 +1173,14 @@ export const StopAppRequest: MessageFns<StopAppRequest> = {
             message.target = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.here = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1181,13 +1194,19 @@ export const StopAppRequest: MessageFns<StopAppRequest> = {
   },
 
   fromJSON(object: any): StopAppRequest {
-    return { target: isSet(object.target) ? globalThis.String(object.target) : "" };
+    return {
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      here: isSet(object.here) ? globalThis.Boolean(object.here) : false,
+    };
   },
 
   toJSON(message: StopAppRequest): unknown {
     const obj: any = {};
     if (message.target !== "") {
       obj.target = message.target;
+    }
+    if (message.here !== false) {
+      obj.here = message.here;
     }
     return obj;
   },
@@ -1198,6 +1217,7 @@ export const StopAppRequest: MessageFns<StopAppRequest> = {
   fromPartial(object: DeepPartial<StopAppRequest>): StopAppRequest {
     const message = createBaseStopAppRequest();
     message.target = object.target ?? "";
+    message.here = object.here ?? false;
     return message;
   },
 };
