@@ -8,29 +8,36 @@ import type { BlobHolder, BlobPeers, BlobProvider, PeerImageRecord } from '../ru
 /** A pull waits this long for members' answers; one that is slower is not asked this time. */
 const ASK_TIMEOUT_MS = 1000;
 
-interface Member {
+/** A member to ask, and the part of its peer client that image sharing uses. */
+export interface ImageMember {
   name: string;
-  client: PeerClient;
+  client: Pick<PeerClient, 'hasBlobs' | 'lookupImage' | 'readBlob'>;
+}
+
+/** The image store's view of the cluster: its alive members (none outside a cluster). */
+export function clusterBlobPeers(cluster: () => ClusterNode, log: Logger): BlobPeers {
+  return memberBlobPeers(
+    () =>
+      (cluster().nodes()?.rows ?? [])
+        .filter((r) => !r.self && r.state === 'alive' && r.address !== '')
+        .map((r) => ({
+          name: r.name || r.nodeId.slice(0, 12),
+          client: cluster().dial(r.address, r.nodeId),
+        })),
+    log,
+  );
 }
 
 /**
- * The image store's view of the cluster: every alive member is asked, in parallel and within
- * ASK_TIMEOUT_MS, which blobs it holds or what its record of a name is. No member at all (this
- * node in no cluster) means the registry alone, as before.
+ * Every member is asked, in parallel and within ASK_TIMEOUT_MS, which blobs it holds or what its
+ * record of a name is. A member that fails or is slow is left out, never fails the pull.
  */
-export function clusterBlobPeers(cluster: () => ClusterNode, log: Logger): BlobPeers {
-  const members = (): Member[] =>
-    (cluster().nodes()?.rows ?? [])
-      .filter((r) => !r.self && r.state === 'alive' && r.address !== '')
-      .map((r) => ({
-        name: r.name || r.nodeId.slice(0, 12),
-        client: cluster().dial(r.address, r.nodeId),
-      }));
-  const provider = (client: PeerClient): BlobProvider => ({
-    open: (digest, offset, signal) => client.readBlob(digest, offset, signal),
+export function memberBlobPeers(members: () => readonly ImageMember[], log: Logger): BlobPeers {
+  const provider = (m: ImageMember): BlobProvider => ({
+    open: (digest, offset, signal) => m.client.readBlob(digest, offset, signal),
   });
   const quiet =
-    (what: string, member: Member) =>
+    (what: string, member: ImageMember) =>
     (err: unknown): undefined => {
       log.debug(`member did not answer ${what}`, { peer: member.name, error: messageOf(err) });
       return undefined;
@@ -44,7 +51,7 @@ export function clusterBlobPeers(cluster: () => ClusterNode, log: Logger): BlobP
             (res): BlobHolder => ({
               name: m.name,
               has: new Set(res.present.filter((d) => asked.has(d))),
-              provider: provider(m.client),
+              provider: provider(m),
             }),
             quiet('HasBlobs', m),
           ),
@@ -63,7 +70,7 @@ export function clusterBlobPeers(cluster: () => ClusterNode, log: Logger): BlobP
                 return undefined;
               }
               const target = { name, mediaType: res.mediaType, digest: res.digest, size: res.size };
-              return { target, from: m.name, provider: provider(m.client) };
+              return { target, from: m.name, provider: provider(m) };
             },
             quiet('LookupImage', m),
           ),
