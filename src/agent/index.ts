@@ -163,7 +163,11 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
         remoteLogs: (req, send, signal) => streamRemoteLogs(remoteLogs, req, send, signal),
         stop: (target, signal) => stopInCluster(stops, target, signal),
       }),
-      clusterService(cluster, apiLog),
+      clusterService(cluster, apiLog, (row) =>
+        row.self
+          ? orchestrator?.counts().reduce((n, app) => n + app.live, 0)
+          : keeper?.liveOn(row.nodeId),
+      ),
       chirpService(
         chirpSources(orchestrator, cluster, replicaHost),
         systemClock,

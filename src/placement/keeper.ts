@@ -96,6 +96,11 @@ export class ReplicaKeeper {
     await this.apply({ nodeId: self.nodeId, apps: sources.local() }, views);
   }
 
+  /** Replicas starting or running on a member, as its last answer said; undefined if none yet. */
+  liveOn(nodeId: string): number | undefined {
+    return this.known.get(nodeId)?.reduce((n, app) => n + app.live, 0);
+  }
+
   async close(): Promise<void> {
     this.stopped = true;
     this.cancel?.();

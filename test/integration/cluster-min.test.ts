@@ -111,6 +111,12 @@ stop_timeout: 1s
   // Nobody adds anything while everyone is there.
   await pause(3000);
   expect(await counts()).toEqual([3, 1, 1]);
+  // `cluster nodes` on any member counts every member's containers.
+  const nodes = await budgie(1, 'cluster', 'nodes', '--format', 'json');
+  const rows = JSON.parse(nodes.stdout) as { name: string; containers: number | null }[];
+  expect([0, 1, 2].map((i) => rows.find((r) => r.name === lab().nodeName(i))?.containers)).toEqual([
+    3, 1, 1,
+  ]);
 });
 
 it('A cut off: exactly one survivor, the lower node id, starts the replica short of min', async () => {

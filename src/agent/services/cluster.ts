@@ -16,8 +16,15 @@ const STATE: Record<MemberState, NodeState> = {
   dead: NodeState.NODE_STATE_DEAD,
 };
 
+/** Replicas starting or running on a node (this one, or a member as last heard); undefined: unknown. */
+export type ContainerCount = (row: NodeRow) => number | undefined;
+
 /** budgie.v1.ClusterService: the local API's door to this node's membership. */
-export function clusterService(cluster: ClusterNode, log: Logger): ServiceBinding {
+export function clusterService(
+  cluster: ClusterNode,
+  log: Logger,
+  containers: ContainerCount = () => undefined,
+): ServiceBinding {
   const implementation: ClusterServiceServer = {
     init: unary(log, 'Init', async () => {
       const { token, identity, address } = await cluster.init();
@@ -37,7 +44,10 @@ export function clusterService(cluster: ClusterNode, log: Logger): ServiceBindin
           cluster.requireMember();
           throw new FailedPreconditionError('this node is not in a cluster');
         }
-        return { clusterId: nodes.clusterId, nodes: nodes.rows.map(toMessage) };
+        return {
+          clusterId: nodes.clusterId,
+          nodes: nodes.rows.map((row) => toMessage(row, containers(row))),
+        };
       }),
     ),
     leave: unary(log, 'Leave', async () => {
@@ -48,8 +58,9 @@ export function clusterService(cluster: ClusterNode, log: Logger): ServiceBindin
   return { definition: ClusterServiceService, implementation };
 }
 
-function toMessage(row: NodeRow): ClusterNodeMessage {
+function toMessage(row: NodeRow, containers: number | undefined): ClusterNodeMessage {
   return {
+    ...(containers === undefined ? {} : { containers }),
     nodeId: row.nodeId,
     name: row.name,
     address: row.address,

@@ -134,13 +134,14 @@ async function withCluster(
 
 function nodesTable(nodes: ClusterNode[], nowMs: number): string {
   return renderTable(
-    ['NODE ID', 'NAME', 'ADDRESS', 'STATE', 'LAST SEEN'],
+    ['NODE ID', 'NAME', 'ADDRESS', 'STATE', 'LAST SEEN', 'CONTAINERS'],
     nodes.map((n) => [
       n.self ? `${shortId(n.nodeId)} (self)` : shortId(n.nodeId),
       n.name,
       n.address,
       stateName(n),
       n.self ? 'now' : n.lastSeenUnixMs === 0 ? 'never' : formatAge(n.lastSeenUnixMs, nowMs),
+      n.containers === undefined ? '-' : String(n.containers),
     ]),
   );
 }
@@ -153,6 +154,7 @@ function nodeJson(n: ClusterNode, clusterId: string) {
     state: stateName(n),
     lastSeenUnixMs: n.lastSeenUnixMs === 0 ? null : n.lastSeenUnixMs,
     self: n.self,
+    containers: n.containers ?? null,
     clusterId,
   };
 }

@@ -93,8 +93,14 @@ describe('budgie cluster', () => {
 
   it('nodes lists self first and every member with state and last seen', async () => {
     agent.nodes = [
-      node({ nodeId: 'a'.repeat(64), name: 'node-a', self: true, lastSeenUnixMs: NOW }),
-      node({ nodeId: 'b'.repeat(64), name: 'node-b', address: '10.0.0.2:7447' }),
+      node({
+        nodeId: 'a'.repeat(64),
+        name: 'node-a',
+        self: true,
+        lastSeenUnixMs: NOW,
+        containers: 3,
+      }),
+      node({ nodeId: 'b'.repeat(64), name: 'node-b', address: '10.0.0.2:7447', containers: 0 }),
       node({
         nodeId: 'd'.repeat(64),
         name: 'node-d',
@@ -106,16 +112,16 @@ describe('budgie cluster', () => {
     const r = await run('cluster', 'nodes');
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')).toEqual([
-      'NODE ID               NAME     ADDRESS         STATE   LAST SEEN',
-      'aaaaaaaaaaaa (self)   node-a   10.0.0.1:7447   alive   now',
-      'bbbbbbbbbbbb          node-b   10.0.0.2:7447   alive   5 seconds ago',
-      'dddddddddddd          node-d   10.0.0.4:7447   dead    2 minutes ago',
+      'NODE ID               NAME     ADDRESS         STATE   LAST SEEN       CONTAINERS',
+      'aaaaaaaaaaaa (self)   node-a   10.0.0.1:7447   alive   now             3',
+      'bbbbbbbbbbbb          node-b   10.0.0.2:7447   alive   5 seconds ago   0',
+      'dddddddddddd          node-d   10.0.0.4:7447   dead    2 minutes ago   -',
       '',
     ]);
   });
 
   it('nodes --format json has stable field names', async () => {
-    agent.nodes = [node({ nodeId: 'b'.repeat(64), name: 'node-b' })];
+    agent.nodes = [node({ nodeId: 'b'.repeat(64), name: 'node-b', containers: 2 })];
     const r = await run('cluster', 'nodes', '--format', 'json');
     expect(JSON.parse(r.stdout)).toEqual([
       {
@@ -125,6 +131,7 @@ describe('budgie cluster', () => {
         state: 'alive',
         lastSeenUnixMs: NOW - 5000,
         self: false,
+        containers: 2,
         clusterId: 'c'.repeat(64),
       },
     ]);

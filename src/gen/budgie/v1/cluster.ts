@@ -108,6 +108,8 @@ export interface ClusterNode {
   /** When it last answered a heartbeat (unix ms); for this node itself, now. */
   lastSeenUnixMs: number;
   self: boolean;
+  /** Replicas it runs (starting or running) as this node last heard; unset when it has not yet. */
+  containers?: number | undefined;
 }
 
 export interface NodesResponse {
@@ -679,7 +681,7 @@ export const NodesRequest: MessageFns<NodesRequest> = {
 };
 
 function createBaseClusterNode(): ClusterNode {
-  return { nodeId: "", name: "", address: "", state: 0, lastSeenUnixMs: 0, self: false };
+  return { nodeId: "", name: "", address: "", state: 0, lastSeenUnixMs: 0, self: false, containers: undefined };
 }
 
 export const ClusterNode: MessageFns<ClusterNode> = {
@@ -701,6 +703,9 @@ export const ClusterNode: MessageFns<ClusterNode> = {
     }
     if (message.self !== false) {
       writer.uint32(48).bool(message.self);
+    }
+    if (message.containers !== undefined) {
+      writer.uint32(56).uint32(message.containers);
     }
     return writer;
   },
@@ -766,6 +771,14 @@ export const ClusterNode: MessageFns<ClusterNode> = {
             message.self = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.containers = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -794,6 +807,7 @@ export const ClusterNode: MessageFns<ClusterNode> = {
         ? globalThis.Number(object.last_seen_unix_ms)
         : 0,
       self: isSet(object.self) ? globalThis.Boolean(object.self) : false,
+      containers: isSet(object.containers) ? globalThis.Number(object.containers) : undefined,
     };
   },
 
@@ -817,6 +831,9 @@ export const ClusterNode: MessageFns<ClusterNode> = {
     if (message.self !== false) {
       obj.self = message.self;
     }
+    if (message.containers !== undefined) {
+      obj.containers = Math.round(message.containers);
+    }
     return obj;
   },
 
@@ -831,6 +848,7 @@ export const ClusterNode: MessageFns<ClusterNode> = {
     message.state = object.state ?? 0;
     message.lastSeenUnixMs = object.lastSeenUnixMs ?? 0;
     message.self = object.self ?? false;
+    message.containers = object.containers ?? undefined;
     return message;
   },
 };
