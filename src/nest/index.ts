@@ -3,3 +3,8 @@ export { summarize } from './check';
 export type { SystemProbes } from './probes';
 export { runChecks } from './run-checks';
 export { LESSONS, findLesson, type Lesson } from './lessons';
+export { ARCHES, PLATFORMS, hostTarget, isArch, isPlatform, selectTargets } from './targets';
+export type { Arch, Platform, Target } from './targets';
+export { runMenu, type MenuActions } from './menu';
+export { quickStart } from './quickstart';
+export { buildPackages } from './build';

@@ -1,4 +1,5 @@
 import type { CliDeps } from '../../../src/cli/context';
+import { targetsFromFlags } from '../../../src/cli/commands/nest-build';
 import { cli } from '../../support/cli';
 import { fakeProbes, healthyMachine, type FakeMachine } from '../../support/fakes/system-probes';
 
@@ -12,30 +13,39 @@ function withMachine(change: (m: FakeMachine) => void = () => undefined): Partia
 const NO_CONFIG = ['--config', '/dev/null'];
 
 describe('budgie nest', () => {
-  it('prints the subcommands and exits 2 without one (no menu on a non-terminal)', async () => {
+  it('without a terminal: one line naming the subcommands to use, exit 2', async () => {
     const r = await cli(['nest']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      [
-        'budgie: nest: name a subcommand',
-        'Usage:',
-        '  budgie nest check [--json]   check this machine for what Budgie needs',
-        '  budgie nest learn [TOPIC]    short lessons with commands to copy',
-        '',
-      ].join('\n'),
+      'budgie: nest: the menu needs a terminal; use budgie nest quickstart, build, check or learn instead\n',
     );
   });
 
-  it('says on a terminal that the interactive menu is not built yet', async () => {
-    let stderr = '';
-    const r = await cli(['nest'], {
-      stdout: { write: () => undefined, isTTY: true },
-      stderr: { write: (t) => (stderr += t), isTTY: true },
-    });
+  it('without a terminal on stdin: the same line, even when stdout is one', async () => {
+    // jest's stdin is not a terminal, so the real prompter declines.
+    const r = await cli(['nest'], { stdout: { write: () => undefined, isTTY: true } });
     expect(r.code).toBe(2);
-    expect(stderr).toMatch(/^budgie: nest: the interactive menu is not built yet/);
+    expect(r.stderr).toMatch(
+      /^budgie: nest: the menu needs a terminal; use budgie nest quickstart/,
+    );
   });
+
+  it.each([
+    [
+      ['--platform', 'solaris'],
+      '--platform: expected one of linux, darwin, windows, got "solaris"',
+    ],
+    [['--arch', 'x64'], '--arch: expected one of amd64, arm64, got "x64"'],
+    [['--all', '--platform', 'linux'], '--all: expected alone, without --platform or --arch'],
+  ])(
+    'nest build %j: one line naming the flag and what it takes, exit 2',
+    async (flags, message) => {
+      const r = await cli(['nest', 'build', ...flags]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`budgie: ${message}\n`);
+    },
+  );
 
   it('prints a table with fixes under the checks and a summary line', async () => {
     const r = await cli(
@@ -128,5 +138,34 @@ describe('budgie nest', () => {
     const r = await cli(['nest', 'learn', 'knitting']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^budgie: topic: expected one of first-container, lan, .*"knitting"/);
+  });
+});
+
+describe('nest build flags', () => {
+  const host = { platform: 'linux', arch: 'x64' };
+  it.each([
+    [{ all: false }, ['linux/amd64']],
+    [
+      { all: true },
+      [
+        'linux/amd64',
+        'linux/arm64',
+        'darwin/amd64',
+        'darwin/arm64',
+        'windows/amd64',
+        'windows/arm64',
+      ],
+    ],
+    [{ platform: 'windows', arch: 'arm64', all: false }, ['windows/arm64']],
+    [{ platform: 'darwin', all: false }, ['darwin/amd64', 'darwin/arm64']],
+    [{ arch: 'arm64', all: false }, ['linux/arm64', 'darwin/arm64', 'windows/arm64']],
+  ])('%j builds %j (nothing named: this machine)', (flags, targets) => {
+    expect(targetsFromFlags(flags, host)).toEqual(targets);
+  });
+
+  it('says so when this machine is no target and nothing is named', () => {
+    expect(() => targetsFromFlags({ all: false }, { platform: 'freebsd', arch: 'x64' })).toThrow(
+      '--platform: this machine (freebsd/x64) is no target; name --platform and --arch, or --all',
+    );
   });
 });
