@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,20 +22,23 @@ import { RegistryClient } from '../src/registry';
 import { startContainerd, type PrivateContainerd } from '../test/support/containerd';
 import { testImages } from '../test/support/images';
 import { pushImage, startRegistry, type LocalRegistry } from '../test/support/registry';
+import {
+  checkEmpty,
+  checkUnpacked,
+  collect,
+  list,
+  median,
+  SNAPSHOTTER,
+  sizesOf,
+  type Sizes,
+} from './pull-rounds';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '5');
-const SNAPSHOTTER = 'overlayfs';
 
 interface BenchImage {
   name: string;
   layoutDir: string;
-}
-
-interface Sizes {
-  /** Manifest, config and layers as the registry serves them (layers gzipped). */
-  bytes: number;
-  layers: number;
 }
 
 async function main(): Promise<void> {
@@ -150,75 +153,6 @@ async function budgiePull(
   } finally {
     client.close();
   }
-}
-
-/** Both sides must have done the whole job: one committed snapshot per layer. */
-async function checkUnpacked(
-  client: ContainerdClient,
-  side: string,
-  layers: number,
-): Promise<void> {
-  const snapshots = await client.snapshots.list(SNAPSHOTTER);
-  if (snapshots.length !== layers) {
-    throw new Error(`${side} left ${snapshots.length} ${SNAPSHOTTER} snapshots, not ${layers}`);
-  }
-  if ((await client.images.list()).length !== 1) throw new Error(`${side} left no image record`);
-}
-
-/** Deletes the namespace's leases and images and lets containerd collect the rest right away. */
-async function collect(client: ContainerdClient): Promise<void> {
-  for (const lease of await client.leases.list()) {
-    await client.leases.delete(lease.id, { sync: true });
-  }
-  for (const image of await client.images.list()) {
-    await client.images.delete(image.name, { sync: true });
-  }
-  const content = await client.content.list();
-  const snapshots = await client.snapshots.list(SNAPSHOTTER);
-  if (content.length > 0 || snapshots.length > 0) {
-    throw new Error(`not collected: ${content.length} blobs, ${snapshots.length} snapshots`);
-  }
-  await client.namespaces.delete(client.namespace);
-}
-
-/** containerd shares blobs across namespaces: none may be left on disk for the next pull. */
-async function checkEmpty(root: string): Promise<void> {
-  const dirs = [
-    join(root, 'root', 'io.containerd.content.v1.content', 'blobs', 'sha256'),
-    join(root, 'root', `io.containerd.snapshotter.v1.${SNAPSHOTTER}`, 'snapshots'),
-  ];
-  for (const dir of dirs) {
-    const left = await readdir(dir).catch(() => []);
-    if (left.length > 0) throw new Error(`${dir} still holds ${left.length} entries`);
-  }
-}
-
-async function sizesOf(layoutDir: string): Promise<Sizes> {
-  const blob = async (digest: string): Promise<Buffer> =>
-    readFile(join(layoutDir, 'blobs', ...digest.split(':')));
-  const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as {
-    manifests: { digest: string; size: number }[];
-  };
-  const entry = index.manifests[0];
-  if (entry === undefined) throw new Error(`${layoutDir}: empty index`);
-  const manifest = JSON.parse((await blob(entry.digest)).toString()) as {
-    config: { size: number };
-    layers: { size: number }[];
-  };
-  const layerBytes = manifest.layers.reduce((sum, l) => sum + l.size, 0);
-  return { bytes: entry.size + manifest.config.size + layerBytes, layers: manifest.layers.length };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? NaN)
-    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-}
-
-function list(values: readonly number[]): string {
-  return values.map((v) => v.toFixed(0)).join(' ');
 }
 
 main().catch((err: unknown) => {
