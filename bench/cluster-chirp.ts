@@ -88,9 +88,9 @@ stop_timeout: 200ms
         );
       await pause(500);
     }
-    const version = (await exec('ctr', ['--version'])).stdout.trim();
+    const ctrVersion = (await exec('ctr', ['--version'])).stdout.trim();
     console.log(
-      `${version}; node ${process.version}; ${NODES} nodes x ${REPLICAS} replicas = ${total}`,
+      `${ctrVersion}; node ${process.version}; ${NODES} nodes x ${REPLICAS} replicas = ${total}`,
     );
     const times = {
       ctr: [] as number[],
@@ -99,12 +99,12 @@ stop_timeout: 200ms
       start: [] as number[],
     };
     // A CLI process's startup alone, which chirp's wall time includes.
-    const version = () => exec(process.execPath, [MAIN, '--version']);
+    const startup = () => exec(process.execPath, [MAIN, '--version']);
     const rounds: [keyof typeof times, () => Promise<unknown>][] = [
       ['ctr', ctrAll],
       ['cli', chirpCli],
       ['api', chirpApi],
-      ['start', version],
+      ['start', startup],
     ];
     for (const [, fn] of rounds) await fn();
     for (let r = 0; r < ROUNDS; r++) {
