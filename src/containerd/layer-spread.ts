@@ -4,6 +4,12 @@ import type { Descriptor } from '../oci/image-codecs';
 import type { BlobHolder } from '../runtime/images';
 import type { BlobSource } from './image-ingest';
 
+/**
+ * A member that sends nothing for this long while asked for bytes is taken for gone (a pulled
+ * cable fails a TCP stream only after minutes): its blob is read elsewhere.
+ */
+export const MEMBER_IDLE_MS = 10_000;
+
 /** Who serves an image's layers: members that hold them, spread out, and a fallback for the rest. */
 export interface LayerSpread {
   source: BlobSource;
@@ -17,14 +23,16 @@ export interface LayerSpread {
  * Assigns every layer that some member holds to the holder with the fewest bytes assigned so far
  * (largest layers first), so that concurrent layer downloads run against several members at once.
  * A member that fails mid-blob is dropped for that blob, and the read resumes at the byte it
- * reached from the next holder, then from `fallback` (the registry, or the member a join names).
- * Bytes are not trusted: containerd commits a layer only when it matches its digest.
+ * reached from the next holder, then from `fallback` (the registry, or the member a join names);
+ * so is one that sends nothing for `idleMs`. Bytes are not trusted: containerd commits a layer
+ * only when it matches its digest.
  */
 export function spreadLayers(
   layers: readonly Descriptor[],
   holders: readonly BlobHolder[],
   fallback: BlobSource,
   log: Logger,
+  idleMs = MEMBER_IDLE_MS,
 ): LayerSpread {
   const assignedBytes = new Map<BlobHolder, number>(holders.map((h) => [h, 0]));
   const assignedLayers = new Map<BlobHolder, number>();
@@ -56,10 +64,15 @@ export function spreadLayers(
     dropped.set(descriptor.digest, failed);
     for (const holder of order.get(descriptor.digest) ?? []) {
       if (failed.has(holder)) continue;
+      const watch = new IdleWatch(signal, idleMs);
       try {
-        for await (const chunk of holder.provider.open(descriptor.digest, position, signal)) {
+        // Only the member's silence counts, not the time the consumer takes with a chunk.
+        watch.arm();
+        for await (const chunk of holder.provider.open(descriptor.digest, position, watch.signal)) {
+          watch.disarm();
           position += chunk.length;
           yield chunk;
+          watch.arm();
         }
         return;
       } catch (err) {
@@ -69,8 +82,10 @@ export function spreadLayers(
           peer: holder.name,
           blob: descriptor.digest,
           offset: position,
-          error: messageOf(err),
+          error: watch.expired ? `sent nothing for ${idleMs} ms` : messageOf(err),
         });
+      } finally {
+        watch.disarm();
       }
     }
     yield* await fallback(descriptor, position, signal);
@@ -94,4 +109,32 @@ export function describeSpread(spread: LayerSpread, fallbackWhat: string): strin
   const members = [...spread.fromMembers].map(([name, n]) => `${name} ${n}`).join(', ');
   const layers = `layer${total === 1 ? '' : 's'}`;
   return `${total} ${layers} from members (${members}), ${spread.fromFallback} from ${fallbackWhat}`;
+}
+
+/** An abort signal that follows `parent` and also fires when armed for `idleMs` without disarming. */
+class IdleWatch {
+  readonly signal: AbortSignal;
+  expired = false;
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    parent: AbortSignal,
+    private readonly idleMs: number,
+  ) {
+    this.signal = AbortSignal.any([parent, this.controller.signal]);
+  }
+
+  arm(): void {
+    this.disarm();
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      this.controller.abort();
+    }, this.idleMs);
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }

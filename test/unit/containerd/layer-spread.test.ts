@@ -23,12 +23,13 @@ function member(
     name,
     has: new Set(layers.map((l) => l.digest)),
     provider: {
-      async *open(digest, offset) {
+      async *open(digest, offset, signal) {
         reads.push({ digest, offset });
         const size = layers.find((l) => l.digest === digest)?.size ?? 0;
         const bytes = bytesOf(size);
         for (let i = offset; i < size; i += 4) {
           if (i - offset >= failAfter) throw new UnavailableError(`${name} went away`);
+          signal.throwIfAborted();
           yield bytes.subarray(i, i + 4);
         }
         await Promise.resolve();
@@ -136,5 +137,49 @@ describe('spreadLayers', () => {
     expect(spread.fromFallback).toBe(1);
     expect(await readAll(spread.source, layer(1, 8))).toEqual(bytesOf(8));
     expect(reg.reads).toHaveLength(1);
+  });
+});
+
+describe('spreadLayers with a silent member', () => {
+  it('reads the blob elsewhere when a member sends nothing for idleMs', async () => {
+    const l = layer(1, 16);
+    const cancelled: boolean[] = [];
+    const silent: BlobHolder = {
+      name: 'silent',
+      has: new Set([l.digest]),
+      provider: {
+        async *open(_digest, _offset, signal) {
+          yield bytesOf(16).subarray(0, 4);
+          // Then nothing, as from a member whose cable was pulled, until the read is cancelled.
+          await new Promise<void>((resolve) => {
+            signal.addEventListener('abort', () => {
+              cancelled.push(true);
+              resolve();
+            });
+          });
+          throw new UnavailableError('cancelled');
+        },
+      },
+    };
+    const b = member('b', [l]);
+    const reg = registry();
+    const spread = spreadLayers([l], [silent, b.holder], reg.source, silentLogger(), 30);
+    expect(await readAll(spread.source, l)).toEqual(bytesOf(16));
+    expect(cancelled).toEqual([true]);
+    expect(b.reads).toEqual([{ digest: l.digest, offset: 4 }]);
+  });
+
+  it('does not count the time the consumer holds a chunk against the member', async () => {
+    const l = layer(1, 12);
+    const a = member('a', [l]);
+    const reg = registry();
+    const spread = spreadLayers([l], [a.holder], reg.source, silentLogger(), 20);
+    const chunks: Uint8Array[] = [];
+    for await (const c of await spread.source(l, 0, new AbortController().signal)) {
+      chunks.push(c);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    expect(Buffer.concat(chunks)).toEqual(bytesOf(12));
+    expect(reg.reads).toEqual([]);
   });
 });
