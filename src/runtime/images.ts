@@ -73,7 +73,10 @@ export interface BlobPeers {
 }
 
 export interface ImageStore {
-  /** Resolves, downloads what is missing and unpacks for the default snapshotter. */
+  /**
+   * Resolves, downloads what is missing (from members that hold it first, in a cluster) and
+   * unpacks for the default snapshotter.
+   */
   pull(reference: string, op: ImageOperation): Promise<ImageSummary>;
   /** Imports every image of an OCI layout tar or a `docker save` tar at `archivePath`. */
   importArchive(archivePath: string, op: ImageOperation): Promise<ImageSummary[]>;
@@ -87,7 +90,8 @@ export interface ImageStore {
   readBlob(digest: string, offset: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
   /**
    * Stores `image` under its name with blobs from `provider` (skipping those already here,
-   * verifying the rest against their digests) and unpacks it, as `pull` does from a registry.
+   * spreading layers over the members that hold them, verifying everything against its digest)
+   * and unpacks it, as `pull` does from a registry.
    */
   fetch(image: ImageTarget, provider: BlobProvider, op: ImageOperation): Promise<ImageSummary>;
 }
