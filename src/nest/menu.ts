@@ -28,8 +28,7 @@ const ENTRIES: readonly Choice<Entry>[] = [
 
 const BACK = 'back';
 
-const QUICK_START_QUESTION =
-  'Quick start runs npm ci and npm run build in this checkout and links budgie onto PATH. Go on?';
+const QUICK_START_QUESTION = 'Run npm ci and npm run build here, and link budgie onto PATH?';
 
 /**
  * The main menu, until Quit or a closed prompt. A step that fails prints its one-line error and

@@ -94,7 +94,7 @@ describe('the nest menu', () => {
   it('asks before Quick start, and passes its service question to the prompter', async () => {
     const r = await menu(['quickstart', false, 'quickstart', true, false, 'quit']);
     expect(r.done).toEqual(['quickstart, service: false']);
-    expect(r.asked[1]).toMatch(/^Quick start runs npm ci and npm run build .* Go on\?$/);
+    expect(r.asked[1]).toBe('Run npm ci and npm run build here, and link budgie onto PATH?');
     expect(r.asked[4]).toBe('Install the service?');
   });
 
