@@ -55,10 +55,12 @@ export class ClusterClient {
     );
   }
 
-  async leave(): Promise<void> {
-    await unary<LeaveResponse>(this.mapError, (done) =>
+  /** Leaves the cluster; resolves to how many members heard it. */
+  async leave(): Promise<number> {
+    const res = await unary<LeaveResponse>(this.mapError, (done) =>
       this.cluster.leave({}, new Metadata(), deadline(DEADLINE_MS.local), done),
     );
+    return res.membersTold;
   }
 
   close(): void {

@@ -26,17 +26,22 @@ export interface HasAuthContext {
 }
 
 /**
- * Default deny: every call on the peer server needs a cluster client certificate, except calls to
- * the services named in `openServices` (JoinService). One interceptor on the whole server, so a
- * service added later is protected without doing anything.
+ * Default deny: every call on the peer server needs a cluster client certificate of a node that
+ * has not left (`isRevoked`), except calls to the services named in `openServices` (JoinService).
+ * One interceptor on the whole server, so a service added later is protected without doing
+ * anything.
  */
-export function membersOnly(caCertPem: string, openServices: readonly string[]): ServerInterceptor {
+export function membersOnly(
+  caCertPem: string,
+  openServices: readonly string[],
+  isRevoked: (nodeId: string) => boolean = () => false,
+): ServerInterceptor {
   const ca = new X509Certificate(caCertPem);
   const open = openServices.map((service) => `/${service}/`);
   return (method, call) => {
     if (open.some((prefix) => method.path.startsWith(prefix)))
       return new ServerInterceptingCall(call);
-    const refusal = check(call.getAuthContext(), ca);
+    const refusal = check(call.getAuthContext(), ca, isRevoked);
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         if (refusal === undefined) next(metadata);
@@ -62,8 +67,15 @@ export function callerOf(call: HasAuthContext, caCertPem: string): PeerCaller {
 
 type Refusal = ReturnType<typeof toStatus> & { code: status; details: string };
 
-function check(auth: AuthContext | null, ca: X509Certificate): Refusal | undefined {
-  const result = verifiedCaller(auth, ca);
+function check(
+  auth: AuthContext | null,
+  ca: X509Certificate,
+  isRevoked: (nodeId: string) => boolean,
+): Refusal | undefined {
+  let result = verifiedCaller(auth, ca);
+  if (typeof result !== 'string' && isRevoked(result.nodeId)) {
+    result = `peer API: node ${result.nodeId.slice(0, 12)} left the cluster and its certificate is no longer trusted (join again with a token)`;
+  }
   if (typeof result !== 'string') return undefined;
   const statusObject = toStatus(new PermissionDeniedError(result));
   // No certificate at all is "who are you?", not "you may not": gRPC has a code for each.

@@ -66,6 +66,13 @@ export class PeerClient {
     );
   }
 
+  /** Tells the member this node leaves the cluster: it stops trusting this node's certificate. */
+  leave(options: CallOptions = {}): Promise<void> {
+    return peerCall(this.target, options, (deadline, done) =>
+      this.membership.leave({}, new Metadata(), { deadline }, done),
+    ).then(() => undefined);
+  }
+
   /** The member's replicas (with `all`, stopped ones too). */
   listReplicas(options: CallOptions & { all?: boolean } = {}): Promise<ListReplicasResponse> {
     const request = { all: options.all ?? false };

@@ -6,7 +6,7 @@ import { ChallengeStore } from './challenges';
 import type { ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
 import { JOIN_SERVICE_NAME, joinService } from './join-service';
-import { membershipService, type HelloCaller } from './membership-service';
+import { membershipService, type HelloCaller, type LeaveHandling } from './membership-service';
 import { membersOnly } from './peer-auth';
 import { peerServerCredentials } from './tls';
 
@@ -20,6 +20,8 @@ export interface PeerServerOptions {
   onHello?: (caller: HelloCaller) => void;
   /** More members-only services (replicas, blobs, ...) as other rooms add them. */
   services?: readonly ServiceBinding[];
+  /** Members that left: refused by the interceptor, told to members in Hello answers. */
+  leaving?: LeaveHandling & { has(nodeId: string): boolean };
 }
 
 /**
@@ -33,7 +35,11 @@ export class PeerServer {
   constructor(options: PeerServerOptions) {
     this.identity = options.identity();
     this.server = new Server({
-      interceptors: [membersOnly(this.identity.caCertPem, [JOIN_SERVICE_NAME])],
+      interceptors: [
+        membersOnly(this.identity.caCertPem, [JOIN_SERVICE_NAME], (nodeId) =>
+          options.leaving === undefined ? false : options.leaving.has(nodeId),
+        ),
+      ],
     });
     const now = options.now ?? Date.now;
     const log = options.log;
@@ -45,7 +51,7 @@ export class PeerServer {
         ...(options.members && { members: options.members }),
         log,
       }),
-      membershipService(options.identity, log, options.onHello),
+      membershipService(options.identity, log, options.onHello, options.leaving),
       ...(options.services ?? []),
     ];
     for (const b of bindings) this.server.addService(b.definition, b.implementation);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import {
   ClusterIdentity,
   parseHostPort,
@@ -26,6 +27,7 @@ import { ConflictError, FailedPreconditionError, messageOf } from '../errors';
 import type { Member } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
 import { findMembers } from './find-member';
+import { announceLeave, LeftMembers } from './left-members';
 import { MemberTable } from './member-table';
 import { peerDialer } from './peer-prober';
 import type { MemberView } from './types';
@@ -50,6 +52,8 @@ export interface NodeRow extends MemberView {
 /** Advert TTL: short enough that a killed node's advert goes within half a minute. */
 const ADVERT_TTL_SECONDS = 30;
 const SERVER_GRACE_MS = 1000;
+/** How long each member has to take note that this node leaves. */
+const LEAVE_NOTICE_MS = 2000;
 
 /**
  * This node's part in a cluster, for the agent: its identity, the peer API while it is a member,
@@ -132,12 +136,20 @@ export class ClusterNode {
     });
   }
 
-  leave(): Promise<void> {
+  /** Leaves the cluster, telling the members first; returns how many heard it. */
+  leave(): Promise<number> {
     return this.serial(async () => {
+      const told = await announceLeave(
+        this.table?.members() ?? [],
+        (m) => this.dial(m.address, m.nodeId),
+        LEAVE_NOTICE_MS,
+        this.log,
+      );
       await this.stopMember();
       await this.identity.leave();
       await this.advertise();
-      this.log.info('left the cluster');
+      this.log.info('left the cluster', { told });
+      return told;
     });
   }
 
@@ -296,7 +308,18 @@ export class ClusterNode {
     await this.stopMember();
     const log = this.log.child({ component: 'peer' });
     const current = (): NodeIdentity => this.identity.current();
+    const left = await LeftMembers.open(
+      join(this.options.stateDir, 'cluster'),
+      identity.nodeId,
+      this.log.child({ component: 'membership' }),
+      (nodeId) => {
+        const address = this.table?.members().find((m) => m.nodeId === nodeId)?.address;
+        this.table?.forget(nodeId);
+        if (address !== undefined) this.forgetClients(address);
+      },
+    );
     const server = new PeerServer({
+      leaving: left,
       identity: current,
       services: this.options.peerServices?.(current) ?? [],
       log,
@@ -320,6 +343,10 @@ export class ClusterNode {
       log: this.log.child({ component: 'membership' }),
       onState: (address, state) => {
         if (state !== 'alive') this.forgetClients(address);
+      },
+      isRevoked: (nodeId) => left.has(nodeId),
+      onRevoked: (nodeIds) => {
+        void left.add(nodeIds);
       },
     });
     this.table.start();

@@ -23,6 +23,10 @@ export interface MemberTableOptions {
   log: Logger;
   /** Told each time a member's state changes, with the address it is heartbeated at. */
   onState?: (address: string, state: MemberState) => void;
+  /** Members that left are never heartbeated (nor listed) again. */
+  isRevoked?: (nodeId: string) => boolean;
+  /** Told of the members a peer says have left, from its Hello answers. */
+  onRevoked?: (nodeIds: string[]) => void;
 }
 
 /**
@@ -45,6 +49,9 @@ export class MemberTable {
   /** Adds a peer to heartbeat, or fills in what is now known about one. */
   add(candidate: Candidate): void {
     if (this.closed || candidate.nodeId === this.options.selfNodeId) return;
+    if (candidate.nodeId !== undefined && this.options.isRevoked?.(candidate.nodeId) === true) {
+      return;
+    }
     const known = this.entries.get(candidate.address);
     if (known !== undefined) {
       known.nodeId ??= candidate.nodeId;
@@ -88,6 +95,15 @@ export class MemberTable {
     return [...byNode.values()];
   }
 
+  /** Stops heartbeating a node (at every address it had): it left the cluster. */
+  forget(nodeId: string): void {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.nodeId !== nodeId) continue;
+      this.entries.delete(entry.address);
+      entry.prober.close();
+    }
+  }
+
   close(): void {
     this.closed = true;
     this.cancelTick?.();
@@ -121,6 +137,15 @@ export class MemberTable {
         }
         if (answer.clusterId !== this.options.clusterId) {
           this.options.log.debug('peer is in another cluster', { peer: entry.address });
+          return;
+        }
+        if (answer.revokedNodeIds !== undefined && answer.revokedNodeIds.length > 0) {
+          this.options.onRevoked?.(answer.revokedNodeIds);
+        }
+        if (this.options.isRevoked?.(answer.nodeId) === true) {
+          // An address that now answers as a node that left: not a member.
+          this.entries.delete(entry.address);
+          entry.prober.close();
           return;
         }
         entry.nodeId = answer.nodeId;

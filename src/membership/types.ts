@@ -26,6 +26,8 @@ export interface HelloAnswer {
   nodeId: string;
   nodeName: string;
   clusterId: string;
+  /** Members the peer knows have left (see budgie.peer.v1 HelloResponse). */
+  revokedNodeIds?: string[];
 }
 
 /** The heartbeat channel to one peer (mutual TLS in the agent, a fake in unit tests). */

@@ -150,7 +150,9 @@ it('three agents form a cluster, watch each other, and refuse strangers', async 
     console.log(`all three alive on ${agent.socket} after ${took} ms`);
   }
   const table = await run(a, 'cluster', 'nodes');
-  expect(table.stdout.split('\n')[0]).toMatch(/^NODE ID\s+NAME\s+ADDRESS\s+STATE\s+LAST SEEN$/);
+  expect(table.stdout.split('\n')[0]).toMatch(
+    /^NODE ID\s+NAME\s+ADDRESS\s+STATE\s+LAST SEEN\s+CONTAINERS$/,
+  );
   expect(table.stdout).toContain(`node-b   ${host(1).address}:7447   alive`);
 
   // B is killed: suspect on A after about 1 s, dead after about 3 s.
@@ -186,21 +188,45 @@ it('three agents form a cluster, watch each other, and refuse strangers', async 
   expect(stranger.code).toBe(16); // UNAUTHENTICATED: no certificate at all
   expect(stranger.details).toContain("needs a client certificate signed by this cluster's CA");
 
-  // Leave: the node forgets the cluster and says so afterwards.
+  // Leave: the node tells the members, forgets the cluster and says so afterwards.
+  const cDir = join(c.stateDir, 'cluster');
+  const [cCert, cKey] = await Promise.all([
+    readFile(join(cDir, 'node.crt'), 'utf8'),
+    readFile(join(cDir, 'node.key'), 'utf8'),
+  ]);
   expect(await run(c, 'cluster', 'leave')).toEqual({
     code: 0,
-    stdout: 'Left the cluster.\n',
+    stdout: 'Left the cluster (2 members told: they no longer trust this node).\n',
     stderr: '',
   });
   expect((await run(c, 'cluster', 'token')).stderr).toMatch(/not in a cluster/);
+  for (const agent of [a, b2]) {
+    await until(agent, (rows) => rows.length === 2 && rows.every((r) => r.name !== 'node-c'), 5000);
+  }
+  // Its certificate is still signed by the CA, but the members refuse it now.
+  const left = JSON.parse(
+    await inNetns(host(2).netnsPath, [
+      process.execPath,
+      '-e',
+      STRANGER,
+      DIST,
+      `${host(0).address}:7447`,
+      caPem,
+      cCert,
+      cKey,
+    ]),
+  ) as { code: number; details: string };
+  expect(left.code).toBe(7); // PERMISSION_DENIED
+  expect(left.details).toMatch(/left the cluster and its certificate is no longer trusted/);
 });
 
-// Calls Membership.Hello over TLS that trusts the cluster CA but presents no client certificate.
+// Calls Membership.Hello over TLS that trusts the cluster CA, presenting the given client
+// certificate and key, or none.
 const STRANGER = `
-const [dist, target, ca] = process.argv.slice(1);
+const [dist, target, ca, cert, key] = process.argv.slice(1);
 const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
 const { MembershipServiceClient } = require(dist + '/gen/budgie/peer/v1/peer.js');
-const creds = grpc.credentials.createSsl(Buffer.from(ca), null, null, { checkServerIdentity: () => undefined });
+const creds = grpc.credentials.createSsl(Buffer.from(ca), key ? Buffer.from(key) : null, cert ? Buffer.from(cert) : null, { checkServerIdentity: () => undefined });
 const client = new MembershipServiceClient(target, creds);
 client.hello({}, { deadline: Date.now() + 5000 }, (err) => {
   process.stdout.write(JSON.stringify(err ? { code: err.code, details: err.details } : { code: 0, details: '' }));

@@ -72,7 +72,7 @@ export class FakeClusterService {
         this.answer('nodes', done, () => ({ clusterId: 'c'.repeat(64), nodes: this.nodes }));
       },
       leave: (_call, done) => {
-        this.answer('leave', done, () => ({}));
+        this.answer('leave', done, () => ({ membersTold: 2 }));
       },
     };
   }

@@ -50,10 +50,7 @@ export function clusterService(
         };
       }),
     ),
-    leave: unary(log, 'Leave', async () => {
-      await cluster.leave();
-      return {};
-    }),
+    leave: unary(log, 'Leave', async () => ({ membersTold: await cluster.leave() })),
   };
   return { definition: ClusterServiceService, implementation };
 }

@@ -108,8 +108,12 @@ export function clusterCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalA
           describe: 'Leave the cluster: forget its certificates and keys',
           handler: (args) =>
             withCluster(args, async (client) => {
-              await client.leave();
-              out('Left the cluster.\n');
+              const told = await client.leave();
+              out(
+                told === 0
+                  ? 'Left the cluster (no member could be told: they learn it from each other, or refuse this node once they do).\n'
+                  : `Left the cluster (${told} member${told === 1 ? '' : 's'} told: they no longer trust this node).\n`,
+              );
             }),
         })
         .demandCommand(1, 'name a cluster command: init, token, join, nodes or leave'),

@@ -140,7 +140,7 @@ describe('budgie cluster', () => {
   it('leave says so', async () => {
     expect(await run('cluster', 'leave')).toEqual({
       code: 0,
-      stdout: 'Left the cluster.\n',
+      stdout: 'Left the cluster (2 members told: they no longer trust this node).\n',
       stderr: '',
     });
   });

@@ -129,3 +129,48 @@ it('a node known at two addresses is listed once, by its latest answer', async (
   expect(table.members().map((m) => [m.address, m.state])).toEqual([['10.0.0.2:7447', 'alive']]);
   table.close();
 });
+
+it('passes on who left from Hello answers, forgets a node that left, and never adds it again', async () => {
+  const clock = new ManualClock();
+  const peers = new FakePeers();
+  const revoked = new Set<string>();
+  const heard: string[][] = [];
+  const C = 'd'.repeat(64);
+  const table = new MemberTable({
+    selfNodeId: SELF,
+    clusterId: CLUSTER,
+    dial: peers.dial,
+    timings,
+    clock,
+    log: silentLogger(),
+    isRevoked: (id) => revoked.has(id),
+    onRevoked: (ids) => heard.push(ids),
+  });
+  table.start();
+  peers.up.set('10.0.0.2:7447', {
+    nodeId: B,
+    nodeName: 'node-b',
+    clusterId: CLUSTER,
+    revokedNodeIds: [C],
+  });
+  peers.up.set('10.0.0.3:7447', { nodeId: C, nodeName: 'node-c', clusterId: CLUSTER });
+  table.add({ address: '10.0.0.2:7447', nodeId: B });
+  table.add({ address: '10.0.0.3:7447', nodeId: C });
+  await clock.advance(0);
+  expect(heard).toEqual([[C]]);
+  expect(states(table)).toEqual([
+    ['node-b', 'alive'],
+    ['node-c', 'alive'],
+  ]);
+  revoked.add(C);
+  table.forget(C);
+  expect(states(table)).toEqual([['node-b', 'alive']]);
+  table.add({ address: '10.0.0.3:7447', nodeId: C });
+  // An address added without an id that turns out to be the node that left goes too.
+  table.add({ address: '10.0.0.4:7447' });
+  peers.up.set('10.0.0.4:7447', { nodeId: C, nodeName: 'node-c', clusterId: CLUSTER });
+  await clock.advance(2000);
+  expect(states(table)).toEqual([['node-b', 'alive']]);
+  expect(peers.dialled.filter((d) => d.address === '10.0.0.3:7447')).toHaveLength(1);
+  table.close();
+});

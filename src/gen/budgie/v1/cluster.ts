@@ -121,6 +121,8 @@ export interface LeaveRequest {
 }
 
 export interface LeaveResponse {
+  /** Members that heard this node leave (the others learn it from them): they refuse its certificate. */
+  membersTold: number;
 }
 
 function createBaseInitRequest(): InitRequest {
@@ -995,11 +997,14 @@ export const LeaveRequest: MessageFns<LeaveRequest> = {
 };
 
 function createBaseLeaveResponse(): LeaveResponse {
-  return {};
+  return { membersTold: 0 };
 }
 
 export const LeaveResponse: MessageFns<LeaveResponse> = {
-  encode(_: LeaveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: LeaveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.membersTold !== 0) {
+      writer.uint32(8).uint32(message.membersTold);
+    }
     return writer;
   },
 
@@ -1016,6 +1021,14 @@ export const LeaveResponse: MessageFns<LeaveResponse> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.membersTold = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1028,20 +1041,30 @@ export const LeaveResponse: MessageFns<LeaveResponse> = {
     }
   },
 
-  fromJSON(_: any): LeaveResponse {
-    return {};
+  fromJSON(object: any): LeaveResponse {
+    return {
+      membersTold: isSet(object.membersTold)
+        ? globalThis.Number(object.membersTold)
+        : isSet(object.members_told)
+        ? globalThis.Number(object.members_told)
+        : 0,
+    };
   },
 
-  toJSON(_: LeaveResponse): unknown {
+  toJSON(message: LeaveResponse): unknown {
     const obj: any = {};
+    if (message.membersTold !== 0) {
+      obj.membersTold = Math.round(message.membersTold);
+    }
     return obj;
   },
 
   create(base?: DeepPartial<LeaveResponse>): LeaveResponse {
     return LeaveResponse.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<LeaveResponse>): LeaveResponse {
+  fromPartial(object: DeepPartial<LeaveResponse>): LeaveResponse {
     const message = createBaseLeaveResponse();
+    message.membersTold = object.membersTold ?? 0;
     return message;
   },
 };

@@ -126,6 +126,17 @@ export interface HelloResponse {
   clusterId: string;
   /** The node id the server read from the caller's certificate. */
   callerNodeId: string;
+  /**
+   * Node ids of members that left: their certificates are refused. The caller adopts the list,
+   * so a member that was away when a node left learns of it at its next heartbeat.
+   */
+  revokedNodeIds: string[];
+}
+
+export interface LeaveRequest {
+}
+
+export interface LeaveResponse {
 }
 
 export interface ListReplicasRequest {
@@ -833,7 +844,7 @@ export const HelloRequest: MessageFns<HelloRequest> = {
 };
 
 function createBaseHelloResponse(): HelloResponse {
-  return { nodeId: "", nodeName: "", clusterId: "", callerNodeId: "" };
+  return { nodeId: "", nodeName: "", clusterId: "", callerNodeId: "", revokedNodeIds: [] };
 }
 
 export const HelloResponse: MessageFns<HelloResponse> = {
@@ -849,6 +860,9 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     }
     if (message.callerNodeId !== "") {
       writer.uint32(34).string(message.callerNodeId);
+    }
+    for (const v of message.revokedNodeIds) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -898,6 +912,14 @@ export const HelloResponse: MessageFns<HelloResponse> = {
             message.callerNodeId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.revokedNodeIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -932,6 +954,11 @@ export const HelloResponse: MessageFns<HelloResponse> = {
         : isSet(object.caller_node_id)
         ? globalThis.String(object.caller_node_id)
         : "",
+      revokedNodeIds: globalThis.Array.isArray(object?.revokedNodeIds)
+        ? object.revokedNodeIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.revoked_node_ids)
+        ? object.revoked_node_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -949,6 +976,9 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     if (message.callerNodeId !== "") {
       obj.callerNodeId = message.callerNodeId;
     }
+    if (message.revokedNodeIds?.length) {
+      obj.revokedNodeIds = message.revokedNodeIds;
+    }
     return obj;
   },
 
@@ -961,6 +991,111 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     message.nodeName = object.nodeName ?? "";
     message.clusterId = object.clusterId ?? "";
     message.callerNodeId = object.callerNodeId ?? "";
+    message.revokedNodeIds = object.revokedNodeIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLeaveRequest(): LeaveRequest {
+  return {};
+}
+
+export const LeaveRequest: MessageFns<LeaveRequest> = {
+  encode(_: LeaveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaveRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaveRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): LeaveRequest {
+    return {};
+  },
+
+  toJSON(_: LeaveRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaveRequest>): LeaveRequest {
+    return LeaveRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<LeaveRequest>): LeaveRequest {
+    const message = createBaseLeaveRequest();
+    return message;
+  },
+};
+
+function createBaseLeaveResponse(): LeaveResponse {
+  return {};
+}
+
+export const LeaveResponse: MessageFns<LeaveResponse> = {
+  encode(_: LeaveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaveResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaveResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): LeaveResponse {
+    return {};
+  },
+
+  toJSON(_: LeaveResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaveResponse>): LeaveResponse {
+    return LeaveResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<LeaveResponse>): LeaveResponse {
+    const message = createBaseLeaveResponse();
     return message;
   },
 };
@@ -2694,11 +2829,29 @@ export const MembershipServiceService = {
     responseSerialize: (value: HelloResponse): Buffer => Buffer.from(HelloResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): HelloResponse => HelloResponse.decode(value),
   },
+  /**
+   * The caller leaves the cluster: from now on this node refuses its certificate, and passes the
+   * revocation on to the other members in its Hello answers.
+   */
+  leave: {
+    path: "/budgie.peer.v1.MembershipService/Leave" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LeaveRequest): Buffer => Buffer.from(LeaveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LeaveRequest => LeaveRequest.decode(value),
+    responseSerialize: (value: LeaveResponse): Buffer => Buffer.from(LeaveResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LeaveResponse => LeaveResponse.decode(value),
+  },
 } as const;
 
 export interface MembershipServiceServer extends UntypedServiceImplementation {
   /** Who answers, and who the server thinks the caller is: proves that mutual TLS works end to end. */
   hello: handleUnaryCall<HelloRequest, HelloResponse>;
+  /**
+   * The caller leaves the cluster: from now on this node refuses its certificate, and passes the
+   * revocation on to the other members in its Hello answers.
+   */
+  leave: handleUnaryCall<LeaveRequest, LeaveResponse>;
 }
 
 export interface MembershipServiceClient extends Client {
@@ -2717,6 +2870,25 @@ export interface MembershipServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HelloResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The caller leaves the cluster: from now on this node refuses its certificate, and passes the
+   * revocation on to the other members in its Hello answers.
+   */
+  leave(
+    request: LeaveRequest,
+    callback: (error: ServiceError | null, response: LeaveResponse) => void,
+  ): ClientUnaryCall;
+  leave(
+    request: LeaveRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LeaveResponse) => void,
+  ): ClientUnaryCall;
+  leave(
+    request: LeaveRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LeaveResponse) => void,
   ): ClientUnaryCall;
 }
 
