@@ -3,7 +3,7 @@
 #   one minified single-file bundle of the CLI and agent (esbuild), and per target
 #   dist-packages/budgie-VERSION-OS-ARCH.tar.gz (linux, darwin) or .zip (windows), each holding
 #   budgie.js, proto/ (loaded by the agent at run time), a launcher that runs `node` (budgie or
-#   budgie.cmd), README.md and LICENSE; plus SHA256SUMS over everything built.
+#   budgie.cmd), README.md and LICENSE (and install.ps1 for Windows); plus SHA256SUMS.
 #   For the host platform also budgie-VERSION-OS-ARCH-standalone.tar.gz: one executable made with
 #   Node's single executable application support (postject), when the toolchain allows.
 # Reproducible: the same checkout gives byte-identical packages (sorted entries, fixed owners,
@@ -134,6 +134,7 @@ for target in "${TARGETS[@]}"; do
 	stage_common "$stage/$name"
 	if [ "$os" = windows ]; then
 		windows_launcher >"$stage/$name/budgie.cmd"
+		cp "$ROOT/install.ps1" "$stage/$name/"
 		normalise "$stage"
 		make_zip "$stage" "$name" "$OUT_DIR/$name.zip"
 		BUILT+=("$name.zip")

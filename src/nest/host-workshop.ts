@@ -35,9 +35,14 @@ export function hostWorkshop(out: Output, signal: AbortSignal, checkout = CHECKO
       // build-all.sh's own default and its reading of a relative OUT_DIR (against the cwd).
       const dir = resolve(process.env['OUT_DIR'] ?? join(checkout, 'dist-packages'));
       await run('build-all.sh', join(checkout, 'build-all.sh'), [...targets], process.cwd());
-      return { dir, files: (await readdir(dir)).sort() };
+      return { dir, files: (await readdir(dir)).sort(packagesFirst) };
     },
   };
+}
+
+/** The packages by name, then the checksums that cover them. */
+function packagesFirst(a: string, b: string): number {
+  return Number(a === 'SHA256SUMS') - Number(b === 'SHA256SUMS') || a.localeCompare(b);
 }
 
 /** Replaces `binDir/budgie` in one rename, so that a running `budgie` never sees it missing. */
