@@ -7,7 +7,7 @@ const sh = readFileSync(join(ROOT, 'install.sh'), 'utf8');
 
 /** The commented settings of a config template: `#key: value` lines and list items. */
 function settings(text: string): string[] {
-  return text.split('\n').filter((l) => /^#([a-z_]+:|  - )/.test(l));
+  return text.split('\n').filter((l) => /^#([a-z_]+:| {2}- )/.test(l));
 }
 
 // pwsh is not available where the tests run: these keep install.ps1 consistent with install.sh
