@@ -1,4 +1,10 @@
-import { MembershipServiceService, type MembershipServiceServer } from '../gen/budgie/peer/v1/peer';
+import { FailedPreconditionError } from '../errors';
+import {
+  MembershipServiceService,
+  type JoinRequest,
+  type JoinResponse,
+  type MembershipServiceServer,
+} from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
 import { unary, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
@@ -19,17 +25,23 @@ export interface LeaveHandling {
   onLeave(nodeId: string): Promise<void>;
 }
 
+export interface MembershipServiceOptions {
+  identity: () => NodeIdentity;
+  log: Logger;
+  /** Lets the member table learn of callers it had not heard of. */
+  onHello?: (caller: HelloCaller) => void;
+  leaving?: LeaveHandling;
+  /** The CA holder's admission of a join another member forwards (see join-service.ts). */
+  admit?: (req: JoinRequest) => Promise<JoinResponse>;
+}
+
 /**
  * Membership between admitted nodes: Hello, the heartbeat, which shows both ends of mutual TLS:
- * who answers, and who the server read from the caller's certificate, and Leave. `onHello` lets
- * the member table learn of callers it had not heard of.
+ * who answers, and who the server read from the caller's certificate; Leave; and Admit, joins
+ * forwarded to the CA holder.
  */
-export function membershipService(
-  identity: () => NodeIdentity,
-  log: Logger,
-  onHello?: (caller: HelloCaller) => void,
-  leaving?: LeaveHandling,
-): ServiceBinding {
+export function membershipService(options: MembershipServiceOptions): ServiceBinding {
+  const { identity, log, onHello, leaving, admit } = options;
   const implementation: MembershipServiceServer = {
     hello: unary(log, 'Hello', (req, _signal, call) => {
       const self = identity();
@@ -48,6 +60,14 @@ export function membershipService(
       log.info('member leaves the cluster', { node: caller.nodeId.slice(0, 12) });
       await leaving?.onLeave(caller.nodeId);
       return {};
+    }),
+    admit: unary(log, 'Admit', async (req, _signal, call) => {
+      const caller = callerOf(call, identity().caCertPem);
+      if (admit === undefined) {
+        throw new FailedPreconditionError('admit: this member does not hold the cluster CA key');
+      }
+      log.info('a member forwards a join', { member: caller.nodeId.slice(0, 12) });
+      return admit(req);
     }),
   };
   return { definition: MembershipServiceService, implementation };

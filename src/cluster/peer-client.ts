@@ -6,6 +6,8 @@ import {
   type GetAppResponse,
   ReplicaServiceClient,
   type HelloResponse,
+  type JoinRequest,
+  type JoinResponse,
   type ListReplicasResponse,
   type LogsRequest,
   type LogsResponse,
@@ -63,6 +65,13 @@ export class PeerClient {
     const request = { address: options.address ?? '' };
     return peerCall(this.target, options, (deadline, done) =>
       this.membership.hello(request, new Metadata(), { deadline }, done),
+    );
+  }
+
+  /** Hands a join this node received to the member, which signs it if it holds the CA key. */
+  admit(request: JoinRequest, options: CallOptions = {}): Promise<JoinResponse> {
+    return peerCall(this.target, options, (deadline, done) =>
+      this.membership.admit(request, new Metadata(), { deadline }, done),
     );
   }
 

@@ -1,11 +1,11 @@
 import { Server } from '@grpc/grpc-js';
-import type { Member } from '../gen/budgie/peer/v1/peer';
+import type { JoinRequest, JoinResponse, Member } from '../gen/budgie/peer/v1/peer';
 import { UnavailableError } from '../errors';
 import type { Logger } from '../log';
 import { ChallengeStore } from './challenges';
 import type { ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from './identity';
-import { JOIN_SERVICE_NAME, joinService } from './join-service';
+import { admitter, JOIN_SERVICE_NAME, joinService } from './join-service';
 import { membershipService, type HelloCaller, type LeaveHandling } from './membership-service';
 import { membersOnly } from './peer-auth';
 import { peerServerCredentials } from './tls';
@@ -20,6 +20,8 @@ export interface PeerServerOptions {
   onHello?: (caller: HelloCaller) => void;
   /** More members-only services (replicas, blobs, ...) as other rooms add them. */
   services?: readonly ServiceBinding[];
+  /** On a member without the CA key: hands a join to the member that holds it. */
+  forwardJoin?: (req: JoinRequest) => Promise<JoinResponse>;
   /** Members that left: refused by the interceptor, told to members in Hello answers. */
   leaving?: LeaveHandling & { has(nodeId: string): boolean };
 }
@@ -43,15 +45,25 @@ export class PeerServer {
     });
     const now = options.now ?? Date.now;
     const log = options.log;
+    const admission = {
+      identity: options.identity,
+      now,
+      ...(options.members && { members: options.members }),
+      log,
+    };
     const bindings = [
       joinService({
-        identity: options.identity,
+        ...admission,
         challenges: new ChallengeStore({ now }),
-        now,
-        ...(options.members && { members: options.members }),
-        log,
+        ...(options.forwardJoin && { forward: options.forwardJoin }),
       }),
-      membershipService(options.identity, log, options.onHello, options.leaving),
+      membershipService({
+        identity: options.identity,
+        log,
+        ...(options.onHello && { onHello: options.onHello }),
+        ...(options.leaving && { leaving: options.leaving }),
+        admit: admitter(admission),
+      }),
       ...(options.services ?? []),
     ];
     for (const b of bindings) this.server.addService(b.definition, b.implementation);

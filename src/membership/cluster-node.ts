@@ -27,6 +27,7 @@ import { ConflictError, FailedPreconditionError, messageOf } from '../errors';
 import type { Member } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
 import { findMembers } from './find-member';
+import { forwardJoin } from './forward-join';
 import { announceLeave, LeftMembers } from './left-members';
 import { MemberTable } from './member-table';
 import { peerDialer } from './peer-prober';
@@ -54,6 +55,8 @@ const ADVERT_TTL_SECONDS = 30;
 const SERVER_GRACE_MS = 1000;
 /** How long each member has to take note that this node leaves. */
 const LEAVE_NOTICE_MS = 2000;
+/** How long the CA holder has to admit a join this node forwards. */
+const FORWARD_JOIN_MS = 10_000;
 
 /**
  * This node's part in a cluster, for the agent: its identity, the peer API while it is a member,
@@ -320,6 +323,14 @@ export class ClusterNode {
     );
     const server = new PeerServer({
       leaving: left,
+      forwardJoin: (req) =>
+        forwardJoin(
+          this.table?.members() ?? [],
+          (m) => this.dial(m.address, m.nodeId),
+          req,
+          FORWARD_JOIN_MS,
+          log,
+        ),
       identity: current,
       services: this.options.peerServices?.(current) ?? [],
       log,

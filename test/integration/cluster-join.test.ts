@@ -150,6 +150,7 @@ describe('joining a cluster', () => {
       nodeName: 'main-a',
       clusterId: a.identity.clusterId,
       callerNodeId: identity.nodeId,
+      revokedNodeIds: [],
     });
     client.close();
 
@@ -316,6 +317,63 @@ describe('joining a cluster', () => {
     expect(err).toBeInstanceOf(FailedPreconditionError);
     expect((err as Error).message).toMatch(/^join: this member cannot admit nodes/);
     expect(identity.signer).toBeUndefined();
+  });
+
+  it('admits through a member without the CA key that forwards to the CA holder', async () => {
+    const b = node('forwarder');
+    const { identity } = await b.join(a.token, a.address, { nodeName: 'forwarder' });
+    const port = Number(a.address.split(':')[1]);
+    const toA = new PeerClient(identity, { host: '127.0.0.1', port }, a.identity.nodeId);
+    const forwarded: string[] = [];
+    const server = new PeerServer({
+      identity: () => b.current(),
+      log: silentLogger(),
+      forwardJoin: (req) => {
+        forwarded.push(req.nodeName);
+        return toA.admit(req);
+      },
+    });
+    servers.push(server);
+    const address = `127.0.0.1:${await server.start('127.0.0.1:0')}`;
+    const joined = await node('via-forwarder').join(a.token, address, {
+      nodeName: 'via-forwarder',
+      addresses: ['127.0.0.1'],
+    });
+    expect(joined.identity.clusterId).toBe(a.identity.clusterId);
+    expect(forwarded).toEqual(['via-forwarder']);
+    // The CA holder checks the proof: a wrong token is refused through the forwarder too.
+    const parts = a.token.split('.');
+    const wrong = [...parts.slice(0, 3), 'a'.repeat(parts[3]!.length)].join('.');
+    const err = await refusal(node('wrong-forwarded').join(wrong, address, { nodeName: 'w' }));
+    expect(err).toBeInstanceOf(PermissionDeniedError);
+    expect((err as Error).message).toMatch(/^join: token refused/);
+    // Admit is members-only: B's certificate works, no certificate does not.
+    const stranger = new MembershipServiceClient(
+      a.address,
+      joinClientCredentials(a.identity.caCertPem, a.address),
+      PEER_CHANNEL_OPTIONS,
+    );
+    const refused = await refusal(
+      new Promise((resolve, reject) => {
+        stranger.admit(
+          {
+            tokenId: '',
+            nonce: Buffer.alloc(0),
+            csr: Buffer.alloc(0),
+            proof: Buffer.alloc(0),
+            nodeName: 'x',
+            addresses: [],
+          },
+          (e, res) => {
+            if (e) reject(e);
+            else resolve(res);
+          },
+        );
+      }),
+    );
+    expect(refused.code).toBe(status.UNAUTHENTICATED);
+    stranger.close();
+    toA.close();
   });
 });
 

@@ -8,7 +8,8 @@ import { testImages, type TestImages } from '../support/images';
 
 /**
  * replicas.min kept cluster-wide, with three real agents in network namespaces on one bridge.
- * A runs `keep` (min 3, so 3 replicas there); B and C join it with one replica each. A is cut off
+ * A runs `keep` (min 3, so 3 replicas there); B and C join the cluster (C through B, which
+ * forwards the join to A, the CA holder) and the app, with one replica each. A is cut off
  * the LAN: exactly one of B and C (the lower node id) starts the one replica short of min, and
  * nobody starts more. A comes back: the stand-in goes, the cluster is at 3 + 1 + 1 again. Then
  * `budgie stop` from B reaches one replica on A, and the whole app on every member.
@@ -90,16 +91,13 @@ stop_timeout: 1s
   expect(await budgie(0, 'run', file)).toMatchObject({ code: 0 });
   const init = await budgie(0, 'cluster', 'init');
   const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)![0];
+  // B joins through A (the CA holder), C through B, which forwards the join to A.
   for (const i of [1, 2]) {
-    const joined = await budgie(
-      i,
-      'cluster',
-      'join',
-      token,
-      '--peer',
-      `${lab().host(0).address}:7447`,
-    );
-    expect(joined).toMatchObject({ code: 0 });
+    const via = `${lab().host(i - 1).address}:7447`;
+    const joined = await budgie(i, 'cluster', 'join', token, '--peer', via);
+    expect(joined).toMatchObject({ code: 0, stderr: '' });
+    expect(joined.stdout).toContain(`through ${via}`);
+    await lab().allAlive(i, i + 1);
   }
   for (const i of [0, 1, 2]) await lab().allAlive(i, 3);
   for (const i of [1, 2]) {

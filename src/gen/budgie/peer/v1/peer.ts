@@ -2842,6 +2842,19 @@ export const MembershipServiceService = {
     responseSerialize: (value: LeaveResponse): Buffer => Buffer.from(LeaveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LeaveResponse => LeaveResponse.decode(value),
   },
+  /**
+   * A join that a member without the CA key received (it consumed the joiner's nonce), for the
+   * member that holds the key to check and sign; FAILED_PRECONDITION on any other member.
+   */
+  admit: {
+    path: "/budgie.peer.v1.MembershipService/Admit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: JoinRequest): Buffer => Buffer.from(JoinRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): JoinRequest => JoinRequest.decode(value),
+    responseSerialize: (value: JoinResponse): Buffer => Buffer.from(JoinResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JoinResponse => JoinResponse.decode(value),
+  },
 } as const;
 
 export interface MembershipServiceServer extends UntypedServiceImplementation {
@@ -2852,6 +2865,11 @@ export interface MembershipServiceServer extends UntypedServiceImplementation {
    * revocation on to the other members in its Hello answers.
    */
   leave: handleUnaryCall<LeaveRequest, LeaveResponse>;
+  /**
+   * A join that a member without the CA key received (it consumed the joiner's nonce), for the
+   * member that holds the key to check and sign; FAILED_PRECONDITION on any other member.
+   */
+  admit: handleUnaryCall<JoinRequest, JoinResponse>;
 }
 
 export interface MembershipServiceClient extends Client {
@@ -2889,6 +2907,22 @@ export interface MembershipServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LeaveResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A join that a member without the CA key received (it consumed the joiner's nonce), for the
+   * member that holds the key to check and sign; FAILED_PRECONDITION on any other member.
+   */
+  admit(request: JoinRequest, callback: (error: ServiceError | null, response: JoinResponse) => void): ClientUnaryCall;
+  admit(
+    request: JoinRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+  admit(
+    request: JoinRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
   ): ClientUnaryCall;
 }
 
