@@ -30,6 +30,7 @@ const budgie = (i: number, ...argv: string[]) => lab().budgie(i, ...argv);
 const name = (i: number) => lab().nodeName(i);
 let reference = '';
 let reference2 = '';
+let reference3 = '';
 let bunFile = '';
 
 /** The busybox httpd image with two more layers of incompressible bytes, so it has three to spread. */
@@ -53,12 +54,20 @@ beforeAll(async () => {
     ...greet,
     layers: [...greet.layers, new TreeBuilder().file('/data/more', randomBytes(100_000)).build()],
   };
+  // greet3: greet's first layer and a big one, long enough to read that a member can die mid-blob.
+  const greet3 = {
+    ...greet,
+    layers: [greet.layers[0]!, new TreeBuilder().file('/data/big', randomBytes(48 << 20)).build()],
+  };
   await writeOciLayoutDir(join(dir, 'greet'), buildImage(greet));
   await writeOciLayoutDir(join(dir, 'greet2'), buildImage(greet2));
   await pushImage(join(dir, 'greet'), registry.host, `${REPO}:1`, { netnsPath });
   await pushImage(join(dir, 'greet2'), registry.host, `${REPO}:2`, { netnsPath });
+  await writeOciLayoutDir(join(dir, 'greet3'), buildImage(greet3));
+  await pushImage(join(dir, 'greet3'), registry.host, `${REPO}:3`, { netnsPath });
   reference = `${registry.host}/${REPO}:1`;
   reference2 = `${registry.host}/${REPO}:2`;
+  reference3 = `${registry.host}/${REPO}:3`;
   bunFile = join(dir, 'greet.bun');
   await writeFile(
     bunFile,
@@ -192,4 +201,33 @@ it('with the registry reachable, only the layer no member holds comes from it', 
   );
   await expectVerified(0);
   for (const i of [0, 1, 2]) expect(lab().agent(i).output()).not.toMatch(/unexpectedly/);
+});
+
+it('a member that dies mid-blob is replaced by the other holder, from the byte it reached', async () => {
+  // A from its registry, B from A: both hold greet3's big layer; C holds only the small one.
+  for (const i of [0, 1]) expect((await budgie(i, 'image', 'pull', reference3)).code).toBe(0);
+  let crashed: string | undefined;
+  const phases: string[] = [];
+  for await (const res of lab().agent(2).client.pullImage(reference3)) {
+    const event = res.event;
+    if (event?.$case === 'phase') phases.push(event.value);
+    if (event?.$case !== 'layer' || crashed !== undefined) continue;
+    if (event.value.done === 0 || event.value.done === event.value.size) continue;
+    // The layer's first megabytes are in: the member it was assigned to dies.
+    const assigned = /1 layer from members \((\S+) 1\)/.exec(phases.join('\n'))?.[1];
+    const index = [0, 1].find((i) => name(i) === assigned);
+    expect(index).toBeDefined();
+    crashed = assigned;
+    await lab().agent(index!).crash();
+  }
+  expect(crashed).toBeDefined();
+  const warning = lab()
+    .agent(2)
+    .output()
+    .split('\n')
+    .find((l) => l.includes('reading it elsewhere'));
+  expect(warning).toContain(crashed);
+  // Resumed where the dead member stopped, not from the start.
+  expect(Number(/"offset":(\d+)/.exec(warning ?? '')?.[1])).toBeGreaterThan(0);
+  await expectVerified(2);
 });
