@@ -112,7 +112,7 @@ stop_timeout: 200ms
     }
     const row = (what: string, ms: readonly number[]): void => {
       console.log(
-        `  ${what.padEnd(44)} ${median(ms).toFixed(1).padStart(7)} ms  [${ms.map((m) => m.toFixed(0)).join(' ')}]`,
+        `  ${what.padEnd(48)} ${median(ms).toFixed(1).padStart(7)} ms  [${ms.map((m) => m.toFixed(0)).join(' ')}]`,
       );
     };
     console.log(
