@@ -82,7 +82,7 @@ async function runEntry(entry: Entry, prompter: Prompter, actions: MenuActions):
 
 async function chooseTargets(prompter: Prompter): Promise<Target[]> {
   const platform = await prompter.select<Platform | 'all'>('Platform?', [
-    ...PLATFORMS.map((p) => ({ value: p, name: p })),
+    ...PLATFORMS.map((p) => ({ value: p, name: p === 'darwin' ? 'darwin (macOS)' : p })),
     { value: 'all', name: 'all three' },
   ]);
   const arch = await prompter.select<Arch | 'all'>('Architecture?', [

@@ -17,6 +17,6 @@ export function nestCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalArgs
         .command(buildCommand(deps))
         .command(checkCommand(deps))
         .command(learnCommand(deps)),
-    handler: () => runNestMenu(deps),
+    handler: (args) => runNestMenu(deps, args),
   };
 }
