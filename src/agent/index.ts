@@ -162,6 +162,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       appService(orchestrator, apiLog, {
         remoteLogs: (req, send, signal) => streamRemoteLogs(remoteLogs, req, send, signal),
         stop: (target, signal) => stopInCluster(stops, target, signal),
+        elsewhere: (app) => keeper?.elsewhere(app) ?? 0,
       }),
       clusterService(cluster, apiLog, (row) =>
         row.self

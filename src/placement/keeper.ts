@@ -96,6 +96,19 @@ export class ReplicaKeeper {
     await this.apply({ nodeId: self.nodeId, apps: sources.local() }, views);
   }
 
+  /**
+   * The replicas other members that are not dead want of an app (their scales and stand-ins), as
+   * their last answers said: what a scale here must leave room for under max.
+   */
+  elsewhere(app: string): number {
+    let n = 0;
+    for (const apps of this.known.values()) {
+      const counts = apps.find((a) => a.app === app);
+      if (counts !== undefined) n += counts.scale + counts.standIns;
+    }
+    return n;
+  }
+
   /** Replicas starting or running on a member, as its last answer said; undefined if none yet. */
   liveOn(nodeId: string): number | undefined {
     return this.known.get(nodeId)?.reduce((n, app) => n + app.live, 0);

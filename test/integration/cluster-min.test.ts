@@ -142,6 +142,12 @@ it('A back: the stand-in is given back, down to the desired 3 + 1 + 1', async ()
   await settleAt([3, 1, 1], 'the stand-in to go');
   await pause(3000);
   expect(await counts()).toEqual([3, 1, 1]);
+  // max is the cluster's: B's share may not take the cluster past it.
+  const scale = await budgie(1, 'scale', 'keep', '2');
+  expect(scale).toMatchObject({ code: 1, stdout: '' });
+  expect(scale.stderr).toBe(
+    'budgie: replicas: expected at most 1 on this node: members run 4 more of keep and its replicas.max is 5\n',
+  );
 });
 
 it('stop from B reaches a replica on A by ID, and the whole app on every member', async () => {

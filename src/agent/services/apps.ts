@@ -41,13 +41,15 @@ export type ClusterStop = (target: string, signal: AbortSignal) => Promise<Clust
 export interface ClusterReach {
   remoteLogs?: RemoteLogs;
   stop?: ClusterStop;
+  /** Replicas of an app that the other members want (see ReplicaKeeper.elsewhere). */
+  elsewhere?: (app: string) => number;
 }
 
 /** The AppService: the local API in front of the orchestrator. */
 export function appService(
   orchestrator: Orchestrator,
   log: Logger,
-  { remoteLogs, stop }: ClusterReach = {},
+  { remoteLogs, stop, elsewhere }: ClusterReach = {},
 ): ServiceBinding {
   const implementation: AppServiceServer = {
     runApp: serverStream(log, 'RunApp', async (req, send, signal) => {
@@ -91,9 +93,17 @@ export function appService(
       const result = await orchestrator.remove(req.target, req.force);
       return { removedIds: result.removedIds, app: result.app ?? '' };
     }),
-    scaleApp: unary(log, 'ScaleApp', async (req) => ({
-      replicas: await orchestrator.scale(req.app, req.replicas),
-    })),
+    scaleApp: unary(log, 'ScaleApp', async (req) => {
+      // replicas.max is the cluster's: this node's share leaves room for the members' replicas.
+      const max = orchestrator.replicaLimits(req.app)?.max;
+      const others = elsewhere?.(req.app) ?? 0;
+      if (max !== undefined && others > 0 && req.replicas + others > max) {
+        throw new InvalidInputError(
+          `replicas: expected at most ${Math.max(0, max - others)} on this node: members run ${others} more of ${req.app} and its replicas.max is ${max}`,
+        );
+      }
+      return { replicas: await orchestrator.scale(req.app, req.replicas) };
+    }),
     logs: serverStream(log, 'Logs', async (req, send, signal) => {
       if (req.target === '')
         throw new InvalidInputError('target: expected an app name or replica ID');

@@ -85,6 +85,17 @@ describe('ReplicaKeeper', () => {
     await keeper.close();
   });
 
+  it('counts what the other members want of an app, for a scale here to leave room', async () => {
+    const { state, clock, keeper } = world();
+    state.remote.set('b', [web({ scale: 2, standIns: 1 })]);
+    keeper.start();
+    await clock.advance(1000);
+    expect(keeper.elsewhere('web')).toBe(3);
+    expect(keeper.elsewhere('db')).toBe(0);
+    expect(keeper.liveOn('b')).toBe(1);
+    await keeper.close();
+  });
+
   it('waits out the settle time after start: a member not heard yet is not a dead one', async () => {
     const { state, clock, keeper } = world();
     state.rows = [row('a', 'alive', true)];
