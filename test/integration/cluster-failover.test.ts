@@ -75,7 +75,7 @@ function startClient(): LoadRun {
     host: host(0).address,
     port: APP_PORT,
     path: '/cgi-bin/hostname',
-    concurrency: 4,
+    concurrency: 8,
     timeoutMs: CLIENT_TIMEOUT_MS,
   });
   return load;
