@@ -22,15 +22,6 @@ describe('budgie nest', () => {
     );
   });
 
-  it('without a terminal on stdin: the same line, even when stdout is one', async () => {
-    // jest's stdin is not a terminal, so the real prompter declines.
-    const r = await cli(['nest'], { stdout: { write: () => undefined, isTTY: true } });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(
-      /^budgie: nest: the menu needs a terminal; use budgie nest quickstart/,
-    );
-  });
-
   it.each([
     [
       ['--platform', 'solaris'],
