@@ -16,7 +16,7 @@ import type { ServiceBinding } from '../../rpc/handlers';
 import { serverStream, unary } from '../../rpc/handlers';
 import { ProgressSampler } from '../progress-sampler';
 import { toPullEvent } from './images';
-import { streamLocalLogs, type LogSend, type LogsQuery } from './log-stream';
+import { streamReplicaLogs, type LogSend, type LogsQuery } from './log-stream';
 
 const STATE: Record<ReplicaView['state'], ReplicaState> = {
   created: ReplicaState.REPLICA_STATE_CREATED,
@@ -107,13 +107,16 @@ export function appService(
     logs: serverStream(log, 'Logs', async (req, send, signal) => {
       if (req.target === '')
         throw new InvalidInputError('target: expected an app name or replica ID');
+      let here: ReplicaView[];
       try {
-        await streamLocalLogs(orchestrator, req, send, signal);
+        here = orchestrator.logTargets(req.target);
       } catch (err) {
         // Not here: in a cluster, the replica may run on another member.
         if (!(err instanceof NotFoundError) || remoteLogs === undefined) throw err;
         await remoteLogs(req, send, signal);
+        return;
       }
+      await streamReplicaLogs(here, req, send, signal);
     }),
   };
   return { definition: AppServiceService, implementation };

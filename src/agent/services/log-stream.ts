@@ -22,7 +22,16 @@ export async function streamLocalLogs(
   send: LogSend,
   signal: AbortSignal,
 ): Promise<void> {
-  const replicas = orchestrator.logTargets(req.target);
+  await streamReplicaLogs(orchestrator.logTargets(req.target), req, send, signal);
+}
+
+/** Streams the logs of the given replicas of this node, as `streamLocalLogs` does. */
+export async function streamReplicaLogs(
+  replicas: readonly ReplicaView[],
+  req: LogsQuery,
+  send: LogSend,
+  signal: AbortSignal,
+): Promise<void> {
   const pump = async (replica: ReplicaView): Promise<void> => {
     const from = req.sinceUnixMs > 0 ? await offsetSince(replica.logPath, req.sinceUnixMs) : 0;
     for await (const data of readLog(replica.logPath, {
