@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log';
 
@@ -10,6 +10,8 @@ export function marksPath(logPath: string): string {
 const LOG_SUFFIX = '.log';
 const MARKS_SUFFIX = marksPath(LOG_SUFFIX);
 const DEFAULT_TICK_MS = 1_000;
+/** About 100 KB of marks per log: an hour of second-by-second marks, older ones thinned. */
+const DEFAULT_MAX_MARKS = 4096;
 
 /**
  * Gives `budgie logs --since` its times. The shim appends containers' raw output to the log files,
@@ -17,10 +19,14 @@ const DEFAULT_TICK_MS = 1_000;
  * once per tick and, when it grew, appends `<unix ms> <size>` to the log's marks file. A line
  * written at time T then starts at or after the size of the last mark taken at or before T: a
  * `--since` answer may start up to one tick early, never late. While the agent is down nothing is
- * marked, so output from that gap counts as written when the agent came back.
+ * marked, so output from that gap counts as written when the agent came back. A log that keeps
+ * growing would grow its marks without end: past `maxMarks`, every other mark is dropped (the
+ * newest kept), so older times get coarser, and answers about them start earlier, never later.
  */
 export class LogClock {
   private readonly sizes = new Map<string, number>();
+  /** Marks per file, once counted, so that thinning needs no read per tick. */
+  private readonly counts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
 
@@ -29,6 +35,7 @@ export class LogClock {
     private readonly log: Logger,
     private readonly tickMs = DEFAULT_TICK_MS,
     private readonly now: () => number = Date.now,
+    private readonly maxMarks = DEFAULT_MAX_MARKS,
   ) {}
 
   start(): void {
@@ -62,6 +69,7 @@ export class LogClock {
       }
     }
     for (const key of this.sizes.keys()) if (!logs.has(key)) this.sizes.delete(key);
+    for (const key of this.counts.keys()) if (!logs.has(key)) this.counts.delete(key);
     for (const name of logs) {
       try {
         await this.sample(name);
@@ -80,11 +88,28 @@ export class LogClock {
       return;
     }
     const mark = `${this.now()} ${size}\n`;
+    const marks = marksPath(path);
     // Truncated: the old marks describe bytes that are gone.
-    if (known !== undefined && size < known) await writeFile(marksPath(path), mark);
-    else await appendFile(marksPath(path), mark);
+    if (known !== undefined && size < known) {
+      await writeFile(marks, mark);
+      this.counts.set(name, 1);
+    } else {
+      await appendFile(marks, mark);
+      const count = (this.counts.get(name) ?? (await readMarks(marks)).length - 1) + 1;
+      this.counts.set(name, count > this.maxMarks ? await thin(marks) : count);
+    }
     this.sizes.set(name, size);
   }
+}
+
+/** Drops every other mark, keeping the newest; replaces the file atomically; returns the count. */
+async function thin(path: string): Promise<number> {
+  const marks = await readMarks(path);
+  const kept = marks.filter((_, i) => (marks.length - 1 - i) % 2 === 0);
+  const temp = `${path}.thin`;
+  await writeFile(temp, kept.map((m) => `${m.atMs} ${m.size}\n`).join(''));
+  await rename(temp, path);
+  return kept.length;
 }
 
 /**

@@ -63,6 +63,26 @@ describe('LogClock and offsetSince', () => {
     expect(await offsetSince(log, 5_000_000)).toBe(4);
   });
 
+  it('thins its marks past the limit: older times coarser, answers earlier, never later', async () => {
+    const small = new LogClock(dir, silentLogger(), 1_000, () => now, 4);
+    const log = join(dir, 'busy.log');
+    await writeFile(log, '');
+    for (let i = 1; i <= 5; i++) {
+      await appendFile(log, `line ${i}\n`);
+      now += 1_000;
+      await small.tick();
+    }
+    // Marks at sizes 7..35; the fifth went past 4 and every other one was dropped.
+    expect(await readFile(`${log}.times`, 'utf8')).toBe('1001000 7\n1003000 21\n1005000 35\n');
+    expect(await readFrom(log, await offsetSince(log, 1_004_500))).toBe('line 4\nline 5\n');
+    await appendFile(log, 'line 6\n');
+    now += 1_000;
+    await small.tick();
+    expect((await readFile(`${log}.times`, 'utf8')).split('\n')).toHaveLength(5);
+    expect(await readdir(dir)).toEqual(['busy.log', 'busy.log.times']);
+    await small.close();
+  });
+
   it('removes the marks of a log that is gone', async () => {
     const log = join(dir, 'c.log');
     await writeFile(log, 'hi\n');
