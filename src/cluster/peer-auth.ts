@@ -57,9 +57,17 @@ export function membersOnly(
   };
 }
 
+/** The CA last parsed, by its PEM: handlers ask on every call, and the CA rarely changes. */
+let parsedCa: { pem: string; cert: X509Certificate } | undefined;
+
+function caOf(pem: string): X509Certificate {
+  if (parsedCa?.pem !== pem) parsedCa = { pem, cert: new X509Certificate(pem) };
+  return parsedCa.cert;
+}
+
 /** The caller of a call that passed `membersOnly`; a handler of a members-only service uses it. */
 export function callerOf(call: HasAuthContext, caCertPem: string): PeerCaller {
-  const ca = new X509Certificate(caCertPem);
+  const ca = caOf(caCertPem);
   const result = verifiedCaller(call.getAuthContext(), ca);
   if (typeof result === 'string') throw new PermissionDeniedError(result);
   return result;
