@@ -11,11 +11,6 @@ export class UsageError extends BudgieError {
   }
 }
 
-/** A command that exists in the CLI but not yet in this build of Budgie. Exit code 2. */
-export class NotBuiltError extends BudgieError {
-  readonly kind = 'failed-precondition';
-}
-
 /**
  * The one place where a failure becomes output and an exit code: 2 for usage, 1 for everything
  * else. Budgie errors print their message; anything else is a bug and says so (stack with --debug).
@@ -25,7 +20,6 @@ export function describeFailure(err: unknown, debug: boolean): { text: string; c
     const hint = err.hint === undefined ? '' : `\n${err.hint}`;
     return { text: `budgie: ${err.message}${hint}\n`, code: 2 };
   }
-  if (err instanceof NotBuiltError) return { text: `budgie: ${err.message}\n`, code: 2 };
   if (err instanceof BudgieError) {
     const stack = debug && err.stack !== undefined ? `\n${err.stack}` : '';
     return { text: `budgie: ${err.message}${stack}\n`, code: 1 };

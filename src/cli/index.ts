@@ -5,7 +5,6 @@ import { clusterCommand } from './commands/cluster';
 import { imageCommand } from './commands/image';
 import { logsCommand } from './commands/logs';
 import { nestCommand } from './commands/nest';
-import { plannedCommands } from './commands/planned';
 import { psCommand } from './commands/ps';
 import { runCommand } from './commands/run';
 import { scaleCommand } from './commands/scale';
@@ -53,7 +52,6 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .command(chirpCommand(deps))
     .command(agentCommand(deps))
     .command(nestCommand(deps))
-    .command(plannedCommands())
     .completion('completion', 'Print a bash/zsh completion script')
     .demandCommand(1, 'name a command (see budgie --help)')
     .recommendCommands()
