@@ -2,7 +2,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { join as joinPath } from 'node:path';
 import type { Member } from '../gen/budgie/peer/v1/peer';
 import { ConflictError, FailedPreconditionError } from '../errors';
-import { parseHostPort } from './address';
+import { parseHostPort } from '../host-port';
 import { base32Encode } from './base32';
 import { createCa } from './ca';
 import { ClusterStore, type ClusterFs, type StoredCluster } from './cluster-store';
@@ -109,7 +109,7 @@ export class ClusterIdentity {
   join(tokenText: string, peer: string, facts: NodeFacts & CallOptions): Promise<Joined> {
     return this.serial(async () => {
       const token = parseToken(tokenText);
-      const peerAddress = parseHostPort(peer);
+      const peerAddress = parseHostPort(peer, '--peer');
       const nodeName = checkNodeName(facts.nodeName);
       const addresses = checkAddresses(facts.addresses ?? []);
       await this.refuseIfMember();

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { connect, type DetailedPeerCertificate } from 'node:tls';
 import { PermissionDeniedError, UnavailableError } from '../errors';
 import { base32Encode } from './base32';
-import { type HostPort, grpcTarget } from './address';
+import { formatHostPort, type HostPort } from '../host-port';
 import { sha256 } from './ids';
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -26,7 +26,7 @@ export async function fetchPinnedCa(
     const found =
       chain.length > 0 ? base32Encode(sha256(chain[chain.length - 1] ?? Buffer.alloc(0))) : 'none';
     throw new PermissionDeniedError(
-      `join: peer ${grpcTarget(peer)} is not a member of the cluster this token is for ` +
+      `join: peer ${formatHostPort(peer)} is not a member of the cluster this token is for ` +
         `(token expects CA ${base32Encode(fingerprint).slice(0, 12)}..., peer presents ${found.slice(0, 12)}...); ` +
         'nothing was sent to it',
     );
@@ -48,7 +48,7 @@ function presentedChain(peer: HostPort, signal?: AbortSignal): Promise<Buffer[]>
     });
     const fail = (why: string): void => {
       socket.destroy();
-      reject(new UnavailableError(`join: peer ${grpcTarget(peer)}: ${why}`));
+      reject(new UnavailableError(`join: peer ${formatHostPort(peer)}: ${why}`));
     };
     const onAbort = (): void => {
       fail('cancelled');

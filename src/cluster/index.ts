@@ -3,7 +3,6 @@
  * join tokens pinned to the CA, the join protocol, and the peer API server and client with
  * mutual TLS. See the README's "Cluster security" section.
  */
-export { parseHostPort, grpcTarget, type HostPort } from './address';
 export {
   ClusterIdentity,
   type ClusterIdentityOptions,

@@ -2,7 +2,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import { JoinServiceClient, type JoinResponse, type Member } from '../gen/budgie/peer/v1/peer';
 import { PermissionDeniedError } from '../errors';
-import { grpcTarget, type HostPort } from './address';
+import { formatHostPort, type HostPort } from '../host-port';
 import { fetchPinnedCa } from './fetch-ca';
 import { clusterIdOf, nodeIdOfCertificate } from './ids';
 import { signProof } from './join-proof';
@@ -36,7 +36,7 @@ export interface Admission {
  * 5. check the answer: the certificate is signed by the pinned CA and names our key.
  */
 export async function requestJoin(ask: JoinAsk): Promise<Admission> {
-  const target = grpcTarget(ask.peer);
+  const target = formatHostPort(ask.peer);
   const caCertPem = await fetchPinnedCa(ask.peer, ask.token.caFingerprint, ask.signal);
   const ca = new X509Certificate(caCertPem);
   const client = new JoinServiceClient(

@@ -20,7 +20,7 @@ import {
   type HasBlobsResponse,
   type LookupImageResponse,
 } from '../gen/budgie/peer/v1/images';
-import { grpcTarget, type HostPort } from './address';
+import { formatHostPort, type HostPort } from '../host-port';
 import type { NodeIdentity } from './identity';
 import { mapPeerError, peerCall, type CallOptions } from './peer-call';
 import { PEER_CHANNEL_OPTIONS, peerClientCredentials } from './tls';
@@ -38,7 +38,7 @@ export class PeerClient {
   private readonly imageCache: ImageCacheServiceClient;
 
   constructor(identity: NodeIdentity, peer: HostPort, expectedNodeId?: string) {
-    this.target = grpcTarget(peer);
+    this.target = formatHostPort(peer);
     const credentials = peerClientCredentials(identity, this.target, expectedNodeId);
     this.membership = new MembershipServiceClient(this.target, credentials, PEER_CHANNEL_OPTIONS);
     // One TLS connection per peer, whatever the service.

@@ -1,8 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { parseDuration } from '../bundle/duration';
-import { parseHostPort } from '../cluster/address';
-import { parsePeerAddress } from '../discovery/peer-address';
+import { parseHostPort } from '../host-port';
 import { InvalidInputError } from '../errors';
 
 /** The agent's peering settings: where the peer API listens, what it advertises, heartbeats. */
@@ -88,7 +87,7 @@ export function checkClusterConfig(
   }
   // Each --peer may itself be a comma-separated list, which is how BUDGIE_PEER carries several.
   const peers = (settings.peers ?? []).flatMap((p) => p.split(',')).map((p) => p.trim());
-  for (const peer of peers.filter((p) => p !== '')) parsePeerAddress(peer, '--peer');
+  for (const peer of peers.filter((p) => p !== '')) parseHostPort(peer, '--peer');
   const heartbeatMs = duration('--heartbeat', settings.heartbeat ?? DEFAULTS.heartbeat);
   const suspectAfterMs = duration(
     '--suspect-after',

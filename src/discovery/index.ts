@@ -6,7 +6,6 @@ export { discover, type DiscoverOptions } from './discover';
 export { localAddresses } from './local-addresses';
 export { openMulticastTransport, type MulticastOptions } from './multicast-transport';
 export { SERVICE_TYPE } from './names';
-export { formatPeerAddress, parsePeerAddress, type PeerAddress } from './peer-address';
 export { StaticPeers } from './static-peers';
 export type { DnsQuestion, DnsRecord, MdnsTransport } from './transport';
 export { decodeTxt, encodeTxt, PROTOCOL_VERSION } from './txt';

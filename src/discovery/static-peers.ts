@@ -1,4 +1,4 @@
-import { formatPeerAddress, parsePeerAddress, type PeerAddress } from './peer-address';
+import { formatHostPort, parseHostPort, type HostPort } from '../host-port';
 import { PeerEvents } from './peer-events';
 import type { PeerListener, PeerSource, PeerSourceEvents, StaticPeer } from './types';
 
@@ -11,10 +11,10 @@ export class StaticPeers implements PeerSource<StaticPeer> {
   private readonly list: StaticPeer[];
   private started = false;
 
-  constructor(addresses: readonly PeerAddress[]) {
+  constructor(addresses: readonly HostPort[]) {
     const byKey = new Map<string, StaticPeer>();
     for (const address of addresses) {
-      const key = formatPeerAddress(address);
+      const key = formatHostPort(address);
       byKey.set(key, { source: 'static', key, addresses: [address.host], port: address.port });
     }
     this.list = [...byKey.values()];
@@ -22,7 +22,7 @@ export class StaticPeers implements PeerSource<StaticPeer> {
 
   /** Parses every argument first, so one bad `--peer` fails with its own message. */
   static parse(args: readonly string[], what = '--peer', defaultPort?: number): StaticPeers {
-    return new StaticPeers(args.map((arg) => parsePeerAddress(arg, what, defaultPort)));
+    return new StaticPeers(args.map((arg) => parseHostPort(arg, what, defaultPort)));
   }
 
   on<E extends keyof PeerSourceEvents<StaticPeer>>(

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   ClusterIdentity,
-  parseHostPort,
   parseToken,
   PeerClient,
   PeerServer,
@@ -16,7 +15,6 @@ import {
   MdnsBrowser,
   PROTOCOL_VERSION,
   StaticPeers,
-  formatPeerAddress,
   openMulticastTransport,
   systemClock,
   type Clock,
@@ -26,6 +24,7 @@ import {
 import { ConflictError, FailedPreconditionError, messageOf } from '../errors';
 import type { Member } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
+import { formatHostPort, parseHostPort } from '../host-port';
 import { findMembers } from './find-member';
 import { forwardJoin } from './forward-join';
 import { announceLeave, LeftMembers } from './left-members';
@@ -281,7 +280,7 @@ export class ClusterNode {
     if (this.member === undefined || peer.clusterId !== this.member.clusterId) return;
     if (host === undefined || peer.nodeId === this.member.nodeId) return;
     this.table?.add({
-      address: formatPeerAddress({ host, port: peer.port }),
+      address: formatHostPort({ host, port: peer.port }),
       nodeId: peer.nodeId,
       name: peer.name,
     });
@@ -386,7 +385,7 @@ export class ClusterNode {
   }
 
   private selfAddress(): string {
-    return formatPeerAddress({ host: this.options.config.advertise, port: this.port });
+    return formatHostPort({ host: this.options.config.advertise, port: this.port });
   }
 
   private facts(): { nodeName: string; addresses: string[] } {

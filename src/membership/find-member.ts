@@ -1,5 +1,5 @@
 import type { MdnsBrowser, MdnsPeer } from '../discovery';
-import { formatPeerAddress } from '../discovery';
+import { formatHostPort } from '../host-port';
 import { NotFoundError } from '../errors';
 
 /**
@@ -16,7 +16,7 @@ export async function findMembers(
   const addressOf = (peer: MdnsPeer): string | undefined => {
     const host = peer.addresses[0];
     return peer.clusterId === clusterId && host !== undefined
-      ? formatPeerAddress({ host, port: peer.port })
+      ? formatHostPort({ host, port: peer.port })
       : undefined;
   };
   const known = (): string[] => browser.peers().flatMap((peer) => addressOf(peer) ?? []);

@@ -1,4 +1,5 @@
-import { parseHostPort, PeerClient, type NodeIdentity } from '../cluster';
+import { PeerClient, type NodeIdentity } from '../cluster';
+import { parseHostPort } from '../host-port';
 import type { Dial, HelloAnswer, Prober } from './types';
 
 /** One connection to a peer that can say Hello; a PeerClient in the agent. */

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { parseHostPort } from '../../cluster/address';
+import { parseHostPort } from '../../host-port';
 import { resolveAgentConfig } from '../../config/agent-config';
 import { FailedPreconditionError } from '../../errors';
 import { runChecks } from '../../nest';

@@ -93,7 +93,7 @@ describe('ClusterIdentity', () => {
       /already in cluster .*budgie cluster leave/,
     );
     await expect(cluster.join(token, 'nowhere', { nodeName: 'first' })).rejects.toThrow(
-      /^peer: expected HOST:PORT/,
+      /^--peer "nowhere": the port is missing \(expected HOST:PORT/,
     );
     await expect(cluster.join('nonsense', '127.0.0.1:1', { nodeName: 'x' })).rejects.toThrow(
       /^token: expected BGT1/,

@@ -52,7 +52,7 @@ describe('the cluster settings', () => {
   });
 
   it.each([
-    [{ listen: '7447' }, /^--listen: expected HOST:PORT/],
+    [{ listen: '7447' }, /^--listen "7447": .* \(expected HOST:PORT/],
     [{ advertise: 'node-a' }, /^--advertise: expected an IP address/],
     [{ peers: ['10.0.0.2'] }, /^--peer "10.0.0.2": the port is missing/],
     [{ mdns: 'maybe' }, /^--mdns: expected on or off, got "maybe"/],

@@ -1,7 +1,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError } from './errors';
 
-export interface PeerAddress {
+/** A peer API (or listen) address: `HOST:PORT`, IPv6 hosts in brackets. */
+export interface HostPort {
   /** An IPv4 or IPv6 address (without brackets) or a DNS name, lowercased. */
   host: string;
   port: number;
@@ -11,10 +12,10 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const EXAMPLE = 'e.g. 10.0.0.2:7447, node-b.lan:7447 or [fd00::2]:7447';
 
 /**
- * Parses a static peer, `HOST:PORT` with IPv6 hosts in brackets. `what` names the argument in
+ * Parses `HOST:PORT` (a peer, `--listen`) with IPv6 hosts in brackets. `what` names the argument in
  * errors (`--peer`, or a config path); with `defaultPort`, the port may be left out.
  */
-export function parsePeerAddress(text: string, what = '--peer', defaultPort?: number): PeerAddress {
+export function parseHostPort(text: string, what = '--peer', defaultPort?: number): HostPort {
   const fail = (why: string): never => {
     throw new InvalidInputError(`${what} "${text}": ${why} (expected HOST:PORT, ${EXAMPLE})`);
   };
@@ -60,8 +61,8 @@ function isHostName(host: string): boolean {
     .every((label) => LABEL.test(label));
 }
 
-/** `host:port`, IPv6 in brackets: the form to print and the key of a static peer. */
-export function formatPeerAddress(address: PeerAddress): string {
+/** `host:port`, IPv6 in brackets: the form to print, dial (gRPC target) and key a static peer by. */
+export function formatHostPort(address: HostPort): string {
   return isIPv6(address.host)
     ? `[${address.host}]:${address.port}`
     : `${address.host}:${address.port}`;
