@@ -6,8 +6,11 @@ import type { Logger } from '../log';
 import type { Network } from '../network';
 import type { ProxyTable } from '../proxy';
 import type { ContainerRuntime } from '../runtime/containers';
-import { LABEL_APP, LABEL_NODE, LABEL_SPEC, newReplicaId, shortId, specHash } from './labels';
+import { newReplicaId, shortId, specHash } from './labels';
+import { publishPorts, unroutePorts } from './app-ports';
 import { Replica } from './replica';
+import { replicaContainer } from './replica-spec';
+import { RestartBackoff } from './restart-backoff';
 import type { AppRecord, HealthProbeFactory, ReplicaView } from './types';
 
 export interface SupervisorDeps {
@@ -30,11 +33,6 @@ export interface ReplicaFailure {
   logPath: string;
 }
 
-/** Restart backoff: 0.5 s doubling to 30 s; forgotten once a replica has served for 10 s. */
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-const STABLE_AFTER_MS = 10_000;
-
 /**
  * Keeps one app's replicas as desired: starts missing ones, replaces those that exit or turn
  * unhealthy (per the restart policy, with exponential backoff), rolls out a changed app one
@@ -49,8 +47,7 @@ export class AppSupervisor {
   private desired: AppRecord;
   private imageName: string;
   private hash: string;
-  private failures = 0;
-  private lastFailureMs = 0;
+  private readonly backoff = new RestartBackoff();
   private retryTimer: NodeJS.Timeout | undefined;
   /** Starts in progress, by replica ID: a retirement waits for its replica's start to end. */
   private readonly starting = new Map<string, Promise<void>>();
@@ -96,7 +93,7 @@ export class AppSupervisor {
     this.imageName = imageName;
     this.hash = specHash(record.app, imageName);
     this.lastFailure = undefined;
-    this.failures = 0;
+    this.backoff.reset();
     this.reconcile();
   }
 
@@ -185,7 +182,7 @@ export class AppSupervisor {
     clearTimeout(this.retryTimer);
     // New connections stop before the replicas do: otherwise whoever mirrors the proxy table
     // (members balancing over this node's direct endpoints) would still send traffic to them.
-    await this.unroute();
+    await unroutePorts(this.deps, this.app);
     await Promise.all([...this.replicas.values()].map((r) => this.retire(r)));
     for (const listener of [...this.listeners]) listener();
     this.listeners.clear();
@@ -236,9 +233,7 @@ export class AppSupervisor {
       else if (r.state === 'running' && r.health === 'unhealthy' && policy !== 'never') {
         void this.retire(r);
       }
-      if (r.readySinceMs !== undefined && now - r.readySinceMs >= STABLE_AFTER_MS) {
-        this.failures = 0;
-      }
+      this.backoff.served(r.readySinceMs, now);
     }
     // A replica that exited for good under its policy (`never`, or `on-failure` after a clean
     // exit) still holds its place, as in Docker: a finished job is not started again.
@@ -280,7 +275,7 @@ export class AppSupervisor {
   }
 
   private startSome(count: number): void {
-    const waitMs = this.backoffRemainingMs();
+    const waitMs = this.backoff.remainingMs(this.deps.now());
     if (waitMs > 0) {
       this.retryTimer ??= setTimeout(() => {
         this.retryTimer = undefined;
@@ -289,12 +284,6 @@ export class AppSupervisor {
       return;
     }
     for (let i = 0; i < count; i++) void this.startReplica();
-  }
-
-  private backoffRemainingMs(): number {
-    if (this.failures === 0) return 0;
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
-    return this.lastFailureMs + delay - this.deps.now();
   }
 
   private async startReplica(): Promise<void> {
@@ -321,23 +310,16 @@ export class AppSupervisor {
     try {
       const net = await network.attach(id);
       replica.ip = net.ip;
-      await runtime.create({
-        id,
-        image: this.imageName,
-        labels: {
-          [LABEL_APP]: app.name,
-          [LABEL_SPEC]: this.hash,
-          [LABEL_NODE]: this.deps.nodeName,
-        },
-        hostname: app.hostname ?? shortId(id),
-        ...(app.entrypoint === undefined ? {} : { entrypoint: app.entrypoint }),
-        ...(app.command === undefined ? {} : { command: app.command }),
-        ...(app.workdir === undefined ? {} : { workdir: app.workdir }),
-        environment: app.environment,
-        volumes: app.volumes,
-        netnsPath: net.netnsPath,
-        logPath: replica.logPath,
-      });
+      await runtime.create(
+        replicaContainer(app, {
+          id,
+          hash: this.hash,
+          imageName: this.imageName,
+          nodeName: this.deps.nodeName,
+          netnsPath: net.netnsPath,
+          logPath: replica.logPath,
+        }),
+      );
       if (this.closed || !replica.is('created')) {
         // Retired meanwhile: the retirement waits for this start, and must find no container.
         await runtime.remove(id);
@@ -399,8 +381,7 @@ export class AppSupervisor {
   }
 
   private fail(replica: Replica, reason: string): void {
-    this.failures++;
-    this.lastFailureMs = this.deps.now();
+    this.backoff.failed(this.deps.now());
     this.lastFailure = { replicaId: replica.id, reason, logPath: replica.logPath };
   }
 
@@ -447,60 +428,11 @@ export class AppSupervisor {
 
   /** After any change: re-point the ports, re-decide, wake whoever waits. */
   refresh(): void {
-    void this.publishPorts();
+    if (!this.closed) void publishPorts(this.deps, this.app, this.replicas.values());
     queueMicrotask(() => {
       this.reconcile();
       for (const listener of [...this.listeners]) listener();
     });
-  }
-
-  /** Leaves the ports published with no backends; the orchestrator unpublishes them after. */
-  private async unroute(): Promise<void> {
-    const app = this.app;
-    await Promise.all(
-      app.ports.map((port) =>
-        this.deps.proxies
-          .publish({
-            owner: app.name,
-            protocol: port.protocol,
-            port: port.hostPort,
-            ...(this.deps.publishAddress === undefined ? {} : { host: this.deps.publishAddress }),
-            backends: [],
-          })
-          // A port that never got published (taken, say) has no traffic to stop.
-          .catch(() => undefined),
-      ),
-    );
-  }
-
-  private async publishPorts(): Promise<void> {
-    if (this.closed) return;
-    const app = this.app;
-    for (const port of app.ports) {
-      const backends = [...this.replicas.values()]
-        .filter((r) => r.state === 'running' && r.ip !== undefined && r.health !== 'starting')
-        .map((r) => ({
-          id: r.id,
-          host: r.ip ?? '',
-          port: port.containerPort,
-          healthy: r.health !== 'unhealthy',
-        }));
-      try {
-        await this.deps.proxies.publish({
-          owner: app.name,
-          protocol: port.protocol,
-          port: port.hostPort,
-          ...(this.deps.publishAddress === undefined ? {} : { host: this.deps.publishAddress }),
-          backends,
-        });
-      } catch (err) {
-        this.deps.log.error('could not publish port', {
-          app: app.name,
-          port: port.hostPort,
-          err: messageOf(err),
-        });
-      }
-    }
   }
 }
 
