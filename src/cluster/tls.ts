@@ -83,8 +83,13 @@ export function joinClientCredentials(caCertPem: string, target: string): Channe
 /**
  * Channel options for every peer client. grpc-js would send the peer's IP address as the TLS
  * server name, which RFC 6066 forbids (and Node warns about); the name is not checked anyway.
+ * HTTP/2's default 64 KiB receive window makes a member wait for a window update every 64 KiB of
+ * a blob or volume it streams here; 8 MiB lets it send on (about 1.5× the throughput measured).
  */
-export const PEER_CHANNEL_OPTIONS = { 'grpc.ssl_target_name_override': 'peer.budgie' };
+export const PEER_CHANNEL_OPTIONS = {
+  'grpc.ssl_target_name_override': 'peer.budgie',
+  'grpc-node.flow_control_window': 8 << 20,
+};
 
 function nodeIdentityCheck(
   target: string,

@@ -36,6 +36,11 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const RECONNECT_BACKOFF_MS = { initial: 500, max: 2000 };
 /** containerd accepts and sends messages up to 16 MiB (its defaults.DefaultMaxRecvMsgSize). */
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * containerd sends content in 1 MiB messages; with HTTP/2's default 64 KiB receive window it waits
+ * for a window update every 64 KiB. 8 MiB lets a blob read stream on (measured: about 1.7× faster).
+ */
+const RECEIVE_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /**
  * One gRPC channel to one containerd, bound to one namespace. Calls come out as promises and async
@@ -56,6 +61,7 @@ export class ContainerdConnection {
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MS.initial,
       'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS.max,
+      'grpc-node.flow_control_window': RECEIVE_WINDOW_BYTES,
     });
   }
 
