@@ -3,6 +3,7 @@ import {
   MembershipServiceService,
   type JoinRequest,
   type JoinResponse,
+  type Member,
   type MembershipServiceServer,
 } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
@@ -31,6 +32,8 @@ export interface MembershipServiceOptions {
   /** Lets the member table learn of callers it had not heard of. */
   onHello?: (caller: HelloCaller) => void;
   leaving?: LeaveHandling;
+  /** The members this node sees alive (itself included), passed on in Hello answers. */
+  members?: () => Member[];
   /** The CA holder's admission of a join another member forwards (see join-service.ts). */
   admit?: (req: JoinRequest) => Promise<JoinResponse>;
 }
@@ -41,7 +44,7 @@ export interface MembershipServiceOptions {
  * forwarded to the CA holder.
  */
 export function membershipService(options: MembershipServiceOptions): ServiceBinding {
-  const { identity, log, onHello, leaving, admit } = options;
+  const { identity, log, onHello, leaving, admit, members } = options;
   const implementation: MembershipServiceServer = {
     hello: unary(log, 'Hello', (req, _signal, call) => {
       const self = identity();
@@ -53,6 +56,7 @@ export function membershipService(options: MembershipServiceOptions): ServiceBin
         clusterId: self.clusterId,
         callerNodeId: caller.nodeId,
         revokedNodeIds: leaving?.revoked() ?? [],
+        members: members?.() ?? [],
       });
     }),
     leave: unary(log, 'Leave', async (_req, _signal, call) => {

@@ -62,6 +62,7 @@ export class PeerServer {
         log,
         ...(options.onHello && { onHello: options.onHello }),
         ...(options.leaving && { leaving: options.leaving }),
+        ...(options.members && { members: options.members }),
         admit: admitter(admission),
       }),
       ...(options.services ?? []),

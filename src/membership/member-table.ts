@@ -95,6 +95,12 @@ export class MemberTable {
     return [...byNode.values()];
   }
 
+  /** Whether some entry is this node (at whatever address). */
+  private knows(nodeId: string): boolean {
+    for (const entry of this.entries.values()) if (entry.nodeId === nodeId) return true;
+    return false;
+  }
+
   /** Stops heartbeating a node (at every address it had): it left the cluster. */
   forget(nodeId: string): void {
     for (const entry of [...this.entries.values()]) {
@@ -141,6 +147,12 @@ export class MemberTable {
         }
         if (answer.revokedNodeIds !== undefined && answer.revokedNodeIds.length > 0) {
           this.options.onRevoked?.(answer.revokedNodeIds);
+        }
+        // Gossip: the peer's members that this node has not heard of are heartbeated too.
+        for (const m of answer.members ?? []) {
+          if (m.address !== '' && !this.knows(m.nodeId)) {
+            this.add({ address: m.address, nodeId: m.nodeId, name: m.nodeName });
+          }
         }
         if (this.options.isRevoked?.(answer.nodeId) === true) {
           // An address that now answers as a node that left: not a member.

@@ -28,6 +28,8 @@ export interface HelloAnswer {
   clusterId: string;
   /** Members the peer knows have left (see budgie.peer.v1 HelloResponse). */
   revokedNodeIds?: string[];
+  /** Members the peer sees alive, to dial those not known here. */
+  members?: { nodeId: string; nodeName: string; address: string }[];
 }
 
 /** The heartbeat channel to one peer (mutual TLS in the agent, a fake in unit tests). */

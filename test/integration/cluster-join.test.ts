@@ -151,6 +151,7 @@ describe('joining a cluster', () => {
       clusterId: a.identity.clusterId,
       callerNodeId: identity.nodeId,
       revokedNodeIds: [],
+      members: [],
     });
     client.close();
 

@@ -174,3 +174,31 @@ it('passes on who left from Hello answers, forgets a node that left, and never a
   expect(peers.dialled.filter((d) => d.address === '10.0.0.3:7447')).toHaveLength(1);
   table.close();
 });
+
+it("dials the members a peer's Hello answer names that it does not know yet, once", async () => {
+  const { clock, peers, table } = setup();
+  const C = 'e'.repeat(64);
+  peers.up.set('10.0.0.2:7447', {
+    nodeId: B,
+    nodeName: 'node-b',
+    clusterId: CLUSTER,
+    members: [
+      { nodeId: B, nodeName: 'node-b', address: '10.0.0.22:7447' },
+      { nodeId: C, nodeName: 'node-c', address: '10.0.0.3:7447' },
+      { nodeId: SELF, nodeName: 'me', address: '10.0.0.1:7447' },
+      { nodeId: 'f'.repeat(64), nodeName: 'nowhere', address: '' },
+    ],
+  });
+  peers.up.set('10.0.0.3:7447', { nodeId: C, nodeName: 'node-c', clusterId: CLUSTER });
+  table.add({ address: '10.0.0.2:7447', nodeId: B });
+  await clock.advance(0);
+  await clock.advance(1000);
+  expect(states(table)).toEqual([
+    ['node-b', 'alive'],
+    ['node-c', 'alive'],
+  ]);
+  await clock.advance(3000);
+  // Each member is dialled at one address only, however often it is named.
+  expect(peers.dialled.map((d) => d.address)).toEqual(['10.0.0.2:7447', '10.0.0.3:7447']);
+  table.close();
+});

@@ -131,6 +131,11 @@ export interface HelloResponse {
    * so a member that was away when a node left learns of it at its next heartbeat.
    */
   revokedNodeIds: string[];
+  /**
+   * The members this node sees alive (itself included), so that the caller dials those it does not
+   * know yet: member tables converge even where only static peers or one join told them anything.
+   */
+  members: Member[];
 }
 
 export interface LeaveRequest {
@@ -844,7 +849,7 @@ export const HelloRequest: MessageFns<HelloRequest> = {
 };
 
 function createBaseHelloResponse(): HelloResponse {
-  return { nodeId: "", nodeName: "", clusterId: "", callerNodeId: "", revokedNodeIds: [] };
+  return { nodeId: "", nodeName: "", clusterId: "", callerNodeId: "", revokedNodeIds: [], members: [] };
 }
 
 export const HelloResponse: MessageFns<HelloResponse> = {
@@ -863,6 +868,9 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     }
     for (const v of message.revokedNodeIds) {
       writer.uint32(42).string(v!);
+    }
+    for (const v of message.members) {
+      Member.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -920,6 +928,14 @@ export const HelloResponse: MessageFns<HelloResponse> = {
             message.revokedNodeIds.push(reader.string());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -959,6 +975,7 @@ export const HelloResponse: MessageFns<HelloResponse> = {
         : globalThis.Array.isArray(object?.revoked_node_ids)
         ? object.revoked_node_ids.map((e: any) => globalThis.String(e))
         : [],
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
     };
   },
 
@@ -979,6 +996,9 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     if (message.revokedNodeIds?.length) {
       obj.revokedNodeIds = message.revokedNodeIds;
     }
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => Member.toJSON(e));
+    }
     return obj;
   },
 
@@ -992,6 +1012,7 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     message.clusterId = object.clusterId ?? "";
     message.callerNodeId = object.callerNodeId ?? "";
     message.revokedNodeIds = object.revokedNodeIds?.map((e) => e) || [];
+    message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
     return message;
   },
 };
