@@ -170,3 +170,10 @@ it('stop from B reaches a replica on A by ID, and the whole app on every member'
   const chirp = await budgie(0, 'chirp', '--format', 'json');
   expect(JSON.parse(chirp.stdout)).toMatchObject({ replicas: [] });
 });
+
+it('A and B restarted with no peers find each other again through C, which remembers both', async () => {
+  // mDNS is off and no --peer is given: after a restart a node knows nobody. C still heartbeats A
+  // and B; each learns of C from its Hello, and of the other only from C's answers (gossip).
+  await Promise.all([lab().restart(0), lab().restart(1)]);
+  for (const i of [0, 1, 2]) await lab().allAlive(i, 3);
+});

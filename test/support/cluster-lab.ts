@@ -47,6 +47,8 @@ export interface ClusterLab {
   containerd(i: number): PrivateContainerd;
   /** The CLI against agent i. */
   budgie(i: number, ...argv: string[]): Promise<CliRun>;
+  /** Kills agent i (SIGKILL) and starts it again on the same state; resolves once it serves. */
+  restart(i: number): Promise<AgentProcess>;
   /** Waits until agent i sees `count` members alive. */
   allAlive(i: number, count: number): Promise<void>;
   /** Stops `apps` on every agent, then the agents, containerds and lab; returns what failed. */
@@ -61,6 +63,8 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
   const lab = await createBridgeLab(options.hosts, options.label);
   const containerds: PrivateContainerd[] = [];
   const agents: AgentProcess[] = [];
+  /** How each agent was started, to start it again the same way. */
+  const starts: (() => Promise<AgentProcess>)[] = [];
   const nth = <T>(list: T[], i: number, what: string): T => {
     const item = list[i];
     if (item === undefined) throw new Error(`no ${what} ${i} in the cluster lab`);
@@ -97,13 +101,16 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
         `${options.subnet}.${2 * third + i}.0/24`,
       ];
       const netnsPath = nth(lab.hosts, i, 'lab host').netnsPath;
-      agents.push(
-        await startAgent(ctd.socket, ctd.namespace, args, {
+      const start = (dir?: string): Promise<AgentProcess> =>
+        startAgent(ctd.socket, ctd.namespace, args, {
           netnsPath,
           nodeName: nodeName(i),
           ...(options.main !== undefined && { main: options.main }),
-        }),
-      );
+          ...(dir !== undefined && { dir }),
+        });
+      const first = await start();
+      agents.push(first);
+      starts.push(() => start(first.dir));
     }
   } catch (err) {
     await remove([]);
@@ -118,6 +125,12 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
     agent: (i) => nth(agents, i, 'agent'),
     containerd: (i) => nth(containerds, i, 'containerd'),
     budgie,
+    restart: async (i) => {
+      await nth(agents, i, 'agent').crash();
+      const again = await nth(starts, i, 'agent')();
+      agents[i] = again;
+      return again;
+    },
     allAlive: async (i, count) => {
       for (let tries = 0; tries < 100; tries++) {
         const r = await budgie(i, 'cluster', 'nodes', '--format', 'json');
