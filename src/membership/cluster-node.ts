@@ -193,9 +193,10 @@ export class ClusterNode {
   }
 
   /**
-   * Closes the pooled clients of a member that stopped answering: their connection may hang on
-   * a silent network (see reconnectingProber), and a new one finds the member as soon as it is
-   * back. Calls still running on them fail, as they would have.
+   * Closes the pooled clients of a member that answers again after a silence: their connection
+   * may still hang on TCP's resend timer (see reconnectingProber), and a new one reaches the
+   * member at once. Done once it is back rather than when it went silent, so that the close
+   * itself reaches it and leaves nothing half-open on its side.
    */
   private forgetClients(address: string): void {
     for (const [key, client] of this.clients) {
@@ -351,8 +352,8 @@ export class ClusterNode {
       timings: { heartbeatMs, suspectAfterMs, deadAfterMs },
       clock: this.clock,
       log: this.log.child({ component: 'membership' }),
-      onState: (address, state) => {
-        if (state !== 'alive') this.forgetClients(address);
+      onState: (address, state, was) => {
+        if (state === 'alive' && was !== undefined) this.forgetClients(address);
       },
       isRevoked: (nodeId) => left.has(nodeId),
       onRevoked: (nodeIds) => {

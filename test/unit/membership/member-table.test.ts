@@ -41,7 +41,7 @@ function setup() {
     timings,
     clock,
     log: silentLogger(),
-    onState: (address, state) => changes.push(`${address} ${state}`),
+    onState: (address, state, was) => changes.push(`${address} ${was ?? '-'} -> ${state}`),
   });
   table.start();
   return { clock, peers, table, changes };
@@ -88,10 +88,10 @@ it('tells each change of state once, with the address', async () => {
   peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
   await clock.advance(2000);
   expect(changes).toEqual([
-    '10.0.0.2:7447 alive',
-    '10.0.0.2:7447 suspect',
-    '10.0.0.2:7447 dead',
-    '10.0.0.2:7447 alive',
+    '10.0.0.2:7447 - -> alive',
+    '10.0.0.2:7447 alive -> suspect',
+    '10.0.0.2:7447 suspect -> dead',
+    '10.0.0.2:7447 dead -> alive',
   ]);
   table.close();
 });
