@@ -65,9 +65,10 @@ describe('quick start with the real workshop, in a miniature checkout', () => {
       output,
       { binDir, offerService: () => Promise.resolve(true) },
     );
-    expect(out).toContain(`==> 1/4 npm ci (in ${checkout})`);
-    expect(out).toMatch(/added 0 packages|up to date/);
-    expect(out).toContain('> budgie-mini@0.0.0 build');
+    // npm's own output depends on its log level (`npm run --silent` passes it down): the steps'
+    // effects are what count.
+    expect(out).toContain(`==> 1/4 npm ci (in ${checkout})\n`);
+    expect(out).toContain('==> 2/4 npm run build\n');
     expect(await readlink(join(binDir, 'budgie'))).toBe(join(checkout, 'dist', 'main.js'));
     const { stdout } = await run(join(binDir, 'budgie'));
     expect(stdout).toBe('mini budgie\n');
