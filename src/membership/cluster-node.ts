@@ -192,7 +192,12 @@ export class ClusterNode {
     return client;
   }
 
-  /** Closes and drops the pooled clients of the member at `address`; a later dial opens new ones. */
+  /**
+   * Closes the pooled clients of a member that answers again after a silence: their connection
+   * may still hang on TCP's resend timer (see reconnectingProber), and a new one reaches the
+   * member at once. Done once it is back rather than when it went silent, so that the close
+   * itself reaches it and leaves nothing half-open on its side.
+   */
   private forgetClients(address: string): void {
     for (const [key, client] of this.clients) {
       if (!key.endsWith(`@${address}`)) continue;
@@ -347,6 +352,9 @@ export class ClusterNode {
       timings: { heartbeatMs, suspectAfterMs, deadAfterMs },
       clock: this.clock,
       log: this.log.child({ component: 'membership' }),
+      onState: (address, state, was) => {
+        if (state === 'alive' && was !== undefined) this.forgetClients(address);
+      },
       isRevoked: (nodeId) => left.has(nodeId),
       onRevoked: (nodeIds) => {
         void left.add(nodeIds);

@@ -21,6 +21,8 @@ export interface MemberTableOptions {
   timings: Timings;
   clock: Clock;
   log: Logger;
+  /** Told each time a member's state changes, with the address it is heartbeated at. */
+  onState?: (address: string, state: MemberState, was: MemberState | undefined) => void;
   /** Members that left are never heartbeated (nor listed) again. */
   isRevoked?: (nodeId: string) => boolean;
   /** Told of the members a peer says have left, from its Hello answers. */
@@ -178,6 +180,7 @@ export class MemberTable {
     const previous = entry.state;
     entry.state = state;
     if (entry.nodeId === undefined) return;
+    this.options.onState?.(entry.address, state, previous);
     const level = state === 'alive' ? 'info' : 'warn';
     this.options.log.log(level, `member ${state}`, {
       peer: entry.address,

@@ -33,6 +33,7 @@ class FakePeers {
 function setup() {
   const clock = new ManualClock();
   const peers = new FakePeers();
+  const changes: string[] = [];
   const table = new MemberTable({
     selfNodeId: SELF,
     clusterId: CLUSTER,
@@ -40,9 +41,10 @@ function setup() {
     timings,
     clock,
     log: silentLogger(),
+    onState: (address, state, was) => changes.push(`${address} ${was ?? '-'} -> ${state}`),
   });
   table.start();
-  return { clock, peers, table };
+  return { clock, peers, table, changes };
 }
 
 const states = (table: MemberTable) => table.members().map((m) => [m.name, m.state]);
@@ -73,6 +75,24 @@ it('a peer that answers is alive; silent, suspect then dead; answering again, al
   peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
   await clock.advance(1000);
   expect(states(table)).toEqual([['node-b', 'alive']]);
+  table.close();
+});
+
+it('tells each change of state once, with the address', async () => {
+  const { clock, peers, table, changes } = setup();
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
+  table.add({ address: '10.0.0.2:7447', nodeId: B, name: 'node-b' });
+  await clock.advance(0);
+  peers.up.delete('10.0.0.2:7447');
+  await clock.advance(11_000);
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
+  await clock.advance(2000);
+  expect(changes).toEqual([
+    '10.0.0.2:7447 - -> alive',
+    '10.0.0.2:7447 alive -> suspect',
+    '10.0.0.2:7447 suspect -> dead',
+    '10.0.0.2:7447 dead -> alive',
+  ]);
   table.close();
 });
 
