@@ -15,7 +15,13 @@ import { version } from './version';
 async function runAgent(config: AgentConfig, signal: AbortSignal): Promise<void> {
   const agent = await import('./agent');
   await agent.runAgent(config, signal);
+  // Stopped cleanly: a socket that a vanished peer left half-closed must not keep the daemon
+  // alive past its shutdown (unref'd: an exit that needs no push is not delayed).
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }
+
+/** How long a stopped agent may take to exit on its own before it is made to. */
+const EXIT_GRACE_MS = 2000;
 
 /** Loaded only for `budgie nest check`, for the same reason as the agent. */
 async function systemProbes(): Promise<SystemProbes> {

@@ -81,16 +81,21 @@ export class PeerServer {
     });
   }
 
-  /** Stops taking calls, lets running ones finish for up to `graceMs`, then cuts them. */
+  /**
+   * Stops taking calls, lets running ones finish for up to `graceMs`, then cuts them and returns.
+   * It does not wait for tryShutdown's callback past the grace: a peer connection left half-closed
+   * by a member that vanished (FIN-WAIT-2) keeps grpc-js waiting even after forceShutdown.
+   */
   async stop(graceMs: number): Promise<void> {
-    const timer = setTimeout(() => {
-      this.server.forceShutdown();
-    }, graceMs);
     await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
       this.server.tryShutdown(() => {
+        clearTimeout(timer);
         resolve();
       });
     });
-    clearTimeout(timer);
   }
 }
