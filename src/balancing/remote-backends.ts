@@ -1,7 +1,7 @@
 import type { Clock } from '../discovery/clock';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
-import type { MemberView } from '../membership';
+import { askWithin, type MemberView } from '../membership';
 import {
   backendSets,
   type MemberAnswer,
@@ -142,24 +142,10 @@ export class RemoteBalancer {
     }, delayMs);
   }
 
-  private async askInTime(member: MemberView): Promise<RemoteReplica[]> {
-    const controller = new AbortController();
-    const onAbort = (): void => {
-      controller.abort();
-    };
-    this.abort.signal.addEventListener('abort', onAbort, { once: true });
-    const cancelTimer = this.options.clock.schedule(onAbort, this.options.timeoutMs ?? 1000);
-    try {
-      const asked = this.options.sources.ask(member, controller.signal);
-      const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => {
-          reject(new Error('no answer in time'));
-        });
-      });
-      return await Promise.race([asked, aborted]);
-    } finally {
-      cancelTimer();
-      this.abort.signal.removeEventListener('abort', onAbort);
-    }
+  private askInTime(member: MemberView): Promise<RemoteReplica[]> {
+    const { clock, sources, timeoutMs } = this.options;
+    return askWithin(clock, timeoutMs ?? 1000, this.abort.signal, (signal) =>
+      sources.ask(member, signal),
+    );
   }
 }
