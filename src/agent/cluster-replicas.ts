@@ -140,15 +140,17 @@ function placedHere(
   nodeId: string,
 ): (PlacedReplica & { direct: string[] })[] {
   const reachAt = host.publishAddress === '0.0.0.0' ? host.advertise : host.publishAddress;
+  // The cluster's min, not this node's own floor (1 on a node that joined the app).
+  const counts = new Map(orchestrator.counts().map((c) => [c.app, c]));
   return orchestrator.list(all).map((view: ReplicaView) => {
-    const limits = orchestrator.replicaLimits(view.app);
+    const limits = counts.get(view.app);
     return {
       replica: toReplica(view),
       nodeId,
       addresses: view.ports.map(
         (p) => `${reachAt}:${p.hostPort}${p.protocol === 'udp' ? '/udp' : ''}`,
       ),
-      replicasMin: limits?.min ?? 0,
+      replicasMin: limits?.clusterMin ?? 0,
       replicasMax: limits?.max ?? 0,
       direct: host.direct?.(view) ?? [],
     };

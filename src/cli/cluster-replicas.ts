@@ -11,9 +11,19 @@ export function replicasOf(res: ChirpResponse): { placed: ChirpReplica; replica:
   );
 }
 
+interface AppCount {
+  running: number;
+  min: number;
+  max: number;
+}
+
 /** REPLICAS: running/min..max of each app, counted over every node that answered. */
 export function replicaCounts(res: ChirpResponse): Map<string, string> {
-  const apps = new Map<string, { running: number; min: number; max: number }>();
+  return new Map([...appCounts(res)].map(([name, c]) => [name, `${c.running}/${c.min}..${c.max}`]));
+}
+
+function appCounts(res: ChirpResponse): Map<string, AppCount> {
+  const apps = new Map<string, AppCount>();
   for (const { placed, replica } of replicasOf(res)) {
     const app = apps.get(replica.app) ?? {
       running: 0,
@@ -21,9 +31,12 @@ export function replicaCounts(res: ChirpResponse): Map<string, string> {
       max: placed.replicasMax,
     };
     if (stateName(replica) === 'running') app.running += 1;
+    // Members agree on min and max; one that has not heard of a change yet must not lower them.
+    app.min = Math.max(app.min, placed.replicasMin);
+    app.max = Math.max(app.max, placed.replicasMax);
     apps.set(replica.app, app);
   }
-  return new Map([...apps].map(([name, c]) => [name, `${c.running}/${c.min}..${c.max}`]));
+  return apps;
 }
 
 /** One line naming the members whose replicas are missing; undefined when every one answered. */
@@ -50,18 +63,15 @@ export interface ChirpJson {
 }
 
 export function chirpJson(res: ChirpResponse): ChirpJson {
-  const counts = replicaCounts(res);
+  const counts = appCounts(res);
   return {
     clustered: res.clustered,
-    replicas: replicasOf(res).map(({ placed, replica }) => {
-      const [running = 0] = (counts.get(replica.app) ?? '0').split('/').map(Number);
-      return {
-        ...replicaJson(replica),
-        nodeId: placed.nodeId,
-        addresses: placed.addresses,
-        replicas: { running, min: placed.replicasMin, max: placed.replicasMax },
-      };
-    }),
+    replicas: replicasOf(res).map(({ placed, replica }) => ({
+      ...replicaJson(replica),
+      nodeId: placed.nodeId,
+      addresses: placed.addresses,
+      replicas: counts.get(replica.app) ?? { running: 0, min: 0, max: 0 },
+    })),
     unreachable: res.unreachable.map((u) => ({ ...u })),
   };
 }

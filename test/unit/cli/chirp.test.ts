@@ -68,6 +68,18 @@ describe('budgie chirp', () => {
     expect(agent.requests).toEqual([{ timeoutMs: 0, all: false }]);
   });
 
+  it('takes the highest min and max any member reports (one may not have heard of a change)', async () => {
+    agent.response.replicas[1]!.replicasMin = 1;
+    agent.response.replicas[0]!.replicasMax = 3;
+    const r = await run('chirp');
+    expect(
+      r.stdout
+        .split('\n')
+        .slice(1, 3)
+        .map((l) => l.split(/\s+/).at(-1)),
+    ).toEqual(['2/2..4', '2/2..4']);
+  });
+
   it('counts only running replicas', async () => {
     agent.response.replicas[1]!.replica!.state = ReplicaState.REPLICA_STATE_EXITED;
     const r = await run('chirp');

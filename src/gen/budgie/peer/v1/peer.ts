@@ -180,7 +180,7 @@ export interface NodeReplica {
    * address and the host port. Empty when the app publishes no port.
    */
   addresses: string[];
-  /** The app's replicas.min and replicas.max on this node, for cluster-wide counts. */
+  /** The app's replicas.min across the cluster (see AppCount.cluster_min) and its replicas.max. */
   replicasMin: number;
   replicasMax: number;
   /**
