@@ -109,6 +109,10 @@ stop_timeout: 1s
   // Nobody adds anything while everyone is there.
   await pause(3000);
   expect(await counts()).toEqual([3, 1, 1]);
+  // chirp on a joined node counts against the cluster's min, not the node's own floor of 1.
+  const chirp = await budgie(2, 'chirp', '--format', 'json');
+  const listed = (JSON.parse(chirp.stdout) as { replicas: { replicas: unknown }[] }).replicas;
+  expect(listed.map((r) => r.replicas)).toEqual(Array(5).fill({ running: 5, min: 3, max: 5 }));
   // `cluster nodes` on any member counts every member's containers.
   const nodes = await budgie(1, 'cluster', 'nodes', '--format', 'json');
   const rows = JSON.parse(nodes.stdout) as { name: string; containers: number | null }[];
