@@ -56,9 +56,9 @@ export class ClusterClient {
   }
 
   /** Leaves the cluster; resolves to how many members heard it. */
-  async leave(): Promise<number> {
+  async leave(force = false): Promise<number> {
     const res = await unary<LeaveResponse>(this.mapError, (done) =>
-      this.cluster.leave({}, new Metadata(), deadline(DEADLINE_MS.local), done),
+      this.cluster.leave({ force }, new Metadata(), deadline(DEADLINE_MS.local), done),
     );
     return res.membersTold;
   }

@@ -138,9 +138,19 @@ export class ClusterNode {
     });
   }
 
-  /** Leaves the cluster, telling the members first; returns how many heard it. */
-  leave(): Promise<number> {
+  /**
+   * Leaves the cluster, telling the members first; returns how many heard it. The CA holder is
+   * refused unless `force` while other members remain: its key goes with it, and with the key
+   * every future join (as Swarm refuses its last manager).
+   */
+  leave(force = false): Promise<number> {
     return this.serial(async () => {
+      const others = (this.table?.members() ?? []).filter((m) => m.state !== 'dead').length;
+      if (!force && this.member?.signer !== undefined && others > 0) {
+        throw new FailedPreconditionError(
+          `this node holds the cluster CA key: once it leaves, no node can join the cluster any more (${others} other member(s) remain); leave with --force to do it anyway`,
+        );
+      }
       const told = await announceLeave(
         this.table?.members() ?? [],
         (m) => this.dial(m.address, m.nodeId),

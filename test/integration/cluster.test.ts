@@ -188,6 +188,13 @@ it('three agents form a cluster, watch each other, and refuse strangers', async 
   expect(stranger.code).toBe(16); // UNAUTHENTICATED: no certificate at all
   expect(stranger.details).toContain("needs a client certificate signed by this cluster's CA");
 
+  // The CA holder may not leave while others remain: every future join would go with its key.
+  const holder = await run(a, 'cluster', 'leave');
+  expect(holder).toMatchObject({ code: 1, stdout: '' });
+  expect(holder.stderr).toBe(
+    'budgie: this node holds the cluster CA key: once it leaves, no node can join the cluster any more (2 other member(s) remain); leave with --force to do it anyway\n',
+  );
+
   // Leave: the node tells the members, forgets the cluster and says so afterwards.
   const cDir = join(c.stateDir, 'cluster');
   const [cCert, cKey] = await Promise.all([

@@ -21,6 +21,7 @@ type Method = 'init' | 'token' | 'join' | 'nodes' | 'leave';
 export class FakeClusterService {
   readonly calls: Method[] = [];
   readonly tokenRequests: { rotate: boolean }[] = [];
+  readonly leaveRequests: { force: boolean }[] = [];
   readonly joinRequests: JoinRequest[] = [];
   initResponse: InitResponse = {
     token: 'BGT1.token',
@@ -71,7 +72,8 @@ export class FakeClusterService {
       nodes: (_call, done) => {
         this.answer('nodes', done, () => ({ clusterId: 'c'.repeat(64), nodes: this.nodes }));
       },
-      leave: (_call, done) => {
+      leave: (call, done) => {
+        this.leaveRequests.push(call.request);
         this.answer('leave', done, () => ({ membersTold: 2 }));
       },
     };

@@ -50,7 +50,7 @@ export function clusterService(
         };
       }),
     ),
-    leave: unary(log, 'Leave', async () => ({ membersTold: await cluster.leave() })),
+    leave: unary(log, 'Leave', async (req) => ({ membersTold: await cluster.leave(req.force) })),
   };
   return { definition: ClusterServiceService, implementation };
 }

@@ -14,6 +14,9 @@ interface JoinArgs extends GlobalArgs {
   token: string;
   peer?: string;
 }
+interface LeaveArgs extends GlobalArgs {
+  force: boolean;
+}
 interface NodesArgs extends GlobalArgs {
   format: OutputFormat;
 }
@@ -103,12 +106,18 @@ export function clusterCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalA
               );
             }),
         })
-        .command<GlobalArgs>({
+        .command<LeaveArgs>({
           command: 'leave',
-          describe: 'Leave the cluster: forget its certificates and keys',
+          describe: 'Leave the cluster: tell the members, forget its certificates and keys',
+          builder: (b) =>
+            b.option('force', {
+              type: 'boolean',
+              default: false,
+              describe: 'Leave even from the node that holds the CA key (no joins afterwards)',
+            }),
           handler: (args) =>
             withCluster(args, async (client) => {
-              const told = await client.leave();
+              const told = await client.leave(args.force);
               out(
                 told === 0
                   ? 'Left the cluster (no member could be told: they learn it from each other, or refuse this node once they do).\n'

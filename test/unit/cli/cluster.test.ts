@@ -143,6 +143,9 @@ describe('budgie cluster', () => {
       stdout: 'Left the cluster (2 members told: they no longer trust this node).\n',
       stderr: '',
     });
+    expect(agent.leaveRequests).toEqual([{ force: false }]);
+    expect((await run('cluster', 'leave', '--force')).code).toBe(0);
+    expect(agent.leaveRequests.at(-1)).toEqual({ force: true });
   });
 
   it('without an agent, says where it looked', async () => {

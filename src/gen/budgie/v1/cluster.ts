@@ -118,6 +118,11 @@ export interface NodesResponse {
 }
 
 export interface LeaveRequest {
+  /**
+   * Leave even when this node holds the cluster CA key and other members remain: afterwards no
+   * node can join the cluster any more.
+   */
+  force: boolean;
 }
 
 export interface LeaveResponse {
@@ -945,11 +950,14 @@ export const NodesResponse: MessageFns<NodesResponse> = {
 };
 
 function createBaseLeaveRequest(): LeaveRequest {
-  return {};
+  return { force: false };
 }
 
 export const LeaveRequest: MessageFns<LeaveRequest> = {
-  encode(_: LeaveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: LeaveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.force !== false) {
+      writer.uint32(8).bool(message.force);
+    }
     return writer;
   },
 
@@ -966,6 +974,14 @@ export const LeaveRequest: MessageFns<LeaveRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -978,20 +994,24 @@ export const LeaveRequest: MessageFns<LeaveRequest> = {
     }
   },
 
-  fromJSON(_: any): LeaveRequest {
-    return {};
+  fromJSON(object: any): LeaveRequest {
+    return { force: isSet(object.force) ? globalThis.Boolean(object.force) : false };
   },
 
-  toJSON(_: LeaveRequest): unknown {
+  toJSON(message: LeaveRequest): unknown {
     const obj: any = {};
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<LeaveRequest>): LeaveRequest {
     return LeaveRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<LeaveRequest>): LeaveRequest {
+  fromPartial(object: DeepPartial<LeaveRequest>): LeaveRequest {
     const message = createBaseLeaveRequest();
+    message.force = object.force ?? false;
     return message;
   },
 };
