@@ -146,6 +146,12 @@ it('A back: the stand-in is given back, down to the desired 3 + 1 + 1', async ()
   await settleAt([3, 1, 1], 'the stand-in to go');
   await pause(3000);
   expect(await counts()).toEqual([3, 1, 1]);
+  // Running the .bun itself on C would add min (3) more: past max, refused in one line.
+  const again = await budgie(2, 'run', join(dir!, 'keep.bun'));
+  expect(again).toMatchObject({ code: 1, stdout: '' });
+  expect(again.stderr).toContain(
+    'budgie: replicas.max: members already run 4 of keep; 3 here would make 7, past its replicas.max of 5 (join with one replica: budgie chirp keep)',
+  );
   // max is the cluster's: B's share may not take the cluster past it.
   const scale = await budgie(1, 'scale', 'keep', '2');
   expect(scale).toMatchObject({ code: 1, stdout: '' });

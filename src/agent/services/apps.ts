@@ -1,4 +1,5 @@
 import { validateApp } from '../../bundle';
+import type { App } from '../../bundle/types';
 import type { ClusterStopOutcome } from '../../chirp';
 import { InvalidInputError, NotFoundError } from '../../errors';
 import {
@@ -54,6 +55,7 @@ export function appService(
   const implementation: AppServiceServer = {
     runApp: serverStream(log, 'RunApp', async (req, send, signal) => {
       const app = validateApp(parseJson(req.appJson));
+      refusePastClusterMax(app, orchestrator, elsewhere?.(app.name) ?? 0);
       const progress = new ProgressSampler((ev) => send(toPullEvent(ev)));
       const result = await orchestrator.run(app, {
         detach: req.detach,
@@ -120,6 +122,22 @@ export function appService(
     }),
   };
   return { definition: AppServiceService, implementation };
+}
+
+/**
+ * replicas.max is the cluster's: running an app here that members already run must leave this
+ * node's share (its current scale, or min for a new app) within it.
+ */
+function refusePastClusterMax(app: App, orchestrator: Orchestrator, others: number): void {
+  if (others === 0) return;
+  const { min, max } = app.replicas;
+  const current = orchestrator.counts().find((c) => c.app === app.name)?.scale ?? min;
+  const mine = Math.min(max, Math.max(min, current));
+  if (mine + others > max) {
+    throw new InvalidInputError(
+      `replicas.max: members already run ${others} of ${app.name}; ${mine} here would make ${mine + others}, past its replicas.max of ${max} (join with one replica: budgie chirp ${app.name})`,
+    );
+  }
 }
 
 function parseJson(text: string): unknown {
