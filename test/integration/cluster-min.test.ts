@@ -81,7 +81,7 @@ image:
 ports:
   - container_port: 8080
     host_port: 8080
-command: ["sh", "-c", "exec httpd -f -p 8080 -h /www"]
+command: ["sh", "-c", "echo started on $(hostname); exec httpd -f -p 8080 -h /www"]
 replicas:
   min: 3
   max: 5
@@ -113,6 +113,12 @@ stop_timeout: 1s
   const chirp = await budgie(2, 'chirp', '--format', 'json');
   const listed = (JSON.parse(chirp.stdout) as { replicas: { replicas: unknown }[] }).replicas;
   expect(listed.map((r) => r.replicas)).toEqual(Array(5).fill({ running: 5, min: 3, max: 5 }));
+  // An app's logs on any member are all its replicas', wherever they run.
+  const logs = await budgie(1, 'logs', 'keep');
+  expect(logs).toMatchObject({ code: 0, stderr: '' });
+  const started = logs.stdout.trim().split('\n');
+  expect(started).toHaveLength(5);
+  for (const line of started) expect(line).toMatch(/^([0-9a-f]{12}) \| started on \1$/);
   // `cluster nodes` on any member counts every member's containers.
   const nodes = await budgie(1, 'cluster', 'nodes', '--format', 'json');
   const rows = JSON.parse(nodes.stdout) as { name: string; containers: number | null }[];

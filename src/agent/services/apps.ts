@@ -118,7 +118,21 @@ export function appService(
         await remoteLogs(req, send, signal);
         return;
       }
-      await streamReplicaLogs(here, req, send, signal);
+      const local = streamReplicaLogs(here, req, send, signal);
+      // A replica is here alone; an app also runs on members: all of it, as a Swarm service's logs.
+      if (remoteLogs === undefined || orchestrator.replicaLimits(req.target) === undefined) {
+        await local;
+        return;
+      }
+      const members = (): Promise<void> =>
+        remoteLogs(req, send, signal).catch((err: unknown) => {
+          if (!(err instanceof NotFoundError)) throw err;
+        });
+      if (req.follow) await Promise.all([local, members()]);
+      else {
+        await local;
+        await members();
+      }
     }),
   };
   return { definition: AppServiceService, implementation };

@@ -68,10 +68,14 @@ export function logsCommand(deps: CliDeps): CommandModule<GlobalArgs, LogsArgs> 
 }
 
 /**
- * Whether the target names an app with several replicas, so that lines are prefixed from the
- * first one; a replica that appears later switches prefixes on then (LogLineWriter).
+ * Whether the target names an app with several replicas, here or (in a cluster, whose members'
+ * replicas of the app are in its logs too) across the members, so that lines are prefixed from
+ * the first one; a replica that appears later switches prefixes on then (LogLineWriter).
  */
 async function severalReplicas(client: AgentClient, target: string): Promise<boolean> {
   const replicas = await client.listReplicas({ all: true, app: target });
-  return replicas.length > 1;
+  if (replicas.length !== 1) return replicas.length > 1;
+  // Only for the prefixes: an agent that cannot chirp still streams its logs.
+  const cluster = await client.chirp({ timeoutMs: 0, all: true }).catch(() => undefined);
+  return (cluster?.replicas.filter((r) => r.replica?.app === target).length ?? 0) > 1;
 }
