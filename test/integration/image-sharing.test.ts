@@ -83,25 +83,15 @@ healthcheck:
   interval: 500ms
   timeout: 400ms
   retries: 2
+# One replica on each of the three nodes: max is the cluster's.
+replicas:
+  min: 1
+  max: 3
 stop_timeout: 1s
 `,
   );
 
-  const init = await budgie(0, 'cluster', 'init');
-  expect(init.code).toBe(0);
-  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)![0];
-  for (const i of [1, 2]) {
-    const joined = await budgie(
-      i,
-      'cluster',
-      'join',
-      token,
-      '--peer',
-      `${lab().host(0).address}:7447`,
-    );
-    expect(joined).toMatchObject({ code: 0, stderr: '' });
-  }
-  for (const i of [0, 1, 2]) await lab().allAlive(i, 3);
+  await lab().form();
 });
 
 afterAll(async () => {
