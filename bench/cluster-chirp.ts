@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startClusterLab, type ClusterLab } from '../test/support/cluster-lab';
 import { testImages } from '../test/support/images';
-import { DEFAULT_HEARTBEAT, formCluster, MAIN, median, must, pause, timed } from './cluster-common';
+import { DEFAULT_HEARTBEAT, MAIN, median, must, pause, timed } from './cluster-common';
 
 const exec = promisify(execFile);
 const NODES = Number(process.env.BENCH_NODES ?? '5');
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       heartbeat: DEFAULT_HEARTBEAT,
       main: MAIN,
     });
-    await formCluster(lab, NODES);
+    await lab.form();
     for (let i = 0; i < NODES; i++) {
       const file = join(dir, `${appName(i)}.bun`);
       await writeFile(

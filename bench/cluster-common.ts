@@ -29,25 +29,6 @@ export const DEFAULT_HEARTBEAT = [
   '10s',
 ];
 
-/** `cluster init` on node 0, every other node joins through it; waits until all see all alive. */
-export async function formCluster(lab: ClusterLab, nodes: number): Promise<void> {
-  const init = await lab.budgie(0, 'cluster', 'init');
-  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)?.[0];
-  if (token === undefined) throw new Error(`cluster init printed no token: ${init.stderr}`);
-  for (let i = 1; i < nodes; i++) {
-    const joined = await lab.budgie(
-      i,
-      'cluster',
-      'join',
-      token,
-      '--peer',
-      `${lab.host(0).address}:7447`,
-    );
-    if (joined.code !== 0) throw new Error(`node ${i} could not join: ${joined.stderr}`);
-  }
-  for (let i = 0; i < nodes; i++) await lab.allAlive(i, nodes);
-}
-
 /** Runs `budgie ARGS` on node i through the lab's CLI; throws with its stderr when it fails. */
 export async function must(lab: ClusterLab, i: number, ...argv: string[]): Promise<string> {
   const r = await lab.budgie(i, ...argv);

@@ -20,7 +20,7 @@ import { setLinkUp } from '../test/support/bridge-lab';
 import { startClusterLab, type ClusterLab } from '../test/support/cluster-lab';
 import { testImages } from '../test/support/images';
 import { failedInFlight, outcome, startLoad, type LoadRun } from '../test/support/load-client';
-import { formCluster, listeningPorts, MAIN, median, must, pause } from './cluster-common';
+import { listeningPorts, MAIN, median, must, pause } from './cluster-common';
 import { startHaproxy, type Haproxy } from './cluster-haproxy';
 
 const HEARTBEAT_MS = Number(process.env.BENCH_HEARTBEAT_MS ?? '1000');
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       ],
       main: MAIN,
     });
-    await formCluster(lab, 2);
+    await lab.form();
     const file = join(dir, 'web.bun');
     await writeFile(
       file,

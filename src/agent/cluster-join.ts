@@ -58,7 +58,6 @@ export function joinSources(
   chirpSources: ChirpSources,
   stateDir: string,
 ): JoinSources {
-  const selfNodeId = (): string | undefined => cluster.nodes()?.rows.find((r) => r.self)?.nodeId;
   const dial = (peer: JoinPeer): PeerClient => cluster.dial(peer.address, peer.nodeId);
   return {
     chirp: (signal) =>
@@ -67,8 +66,8 @@ export function joinSources(
         timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS,
         signal,
       }),
-    selfNodeId,
-    addressOf: (nodeId) => cluster.nodes()?.rows.find((r) => r.nodeId === nodeId)?.address,
+    selfNodeId: () => cluster.selfNodeId(),
+    addressOf: (nodeId) => cluster.addressOf(nodeId),
     runsHere: (app) => orchestrator.replicaLimits(app) !== undefined,
     getApp: async (peer, target, signal) =>
       peerApp(await dial(peer).getApp(target, { signal }), peer),

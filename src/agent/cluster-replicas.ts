@@ -56,7 +56,7 @@ export function chirpSources(
 ): ChirpSources {
   return {
     self: (all): NodeListing => {
-      const nodeId = cluster.nodes()?.rows.find((r) => r.self)?.nodeId ?? '';
+      const nodeId = cluster.selfNodeId() ?? '';
       return {
         nodeId,
         nodeName: host.nodeName,
@@ -83,10 +83,10 @@ export function stopSources(
   return {
     chirp: (signal) =>
       chirp(sources, systemClock, { all: true, timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS, signal }),
-    selfNodeId: () => cluster.nodes()?.rows.find((r) => r.self)?.nodeId,
+    selfNodeId: () => cluster.selfNodeId(),
     runsHere: (app) => orchestrator.replicaLimits(app) !== undefined,
     stopHere: (target) => orchestrator.stop(target),
-    addressOf: (nodeId) => cluster.nodes()?.rows.find((r) => r.nodeId === nodeId)?.address,
+    addressOf: (nodeId) => cluster.addressOf(nodeId),
     stopOn: async (nodeId, address, target, signal) => {
       const res = await cluster.dial(address, nodeId).stop(target, { signal, timeoutMs: 60_000 });
       return { ...(res.app === '' ? {} : { app: res.app }), stoppedIds: res.stoppedIds };
@@ -117,8 +117,8 @@ export function remoteLogSources(
   const sources = chirpSources(orchestrator, cluster, host);
   return {
     chirp: () => chirp(sources, systemClock, { all: true, timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS }),
-    selfNodeId: () => cluster.nodes()?.rows.find((r) => r.self)?.nodeId,
-    addressOf: (nodeId) => cluster.nodes()?.rows.find((r) => r.nodeId === nodeId)?.address,
+    selfNodeId: () => cluster.selfNodeId(),
+    addressOf: (nodeId) => cluster.addressOf(nodeId),
     open: (address, nodeId, req, signal) => peerLogs(cluster, address, nodeId, req, signal),
   };
 }

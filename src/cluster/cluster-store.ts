@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import { hasCode } from '../errno';
 import { join } from 'node:path';
 import { FailedPreconditionError, InternalError, messageOf } from '../errors';
 import { writeFileAtomic, type StateFs } from '../state';
@@ -111,7 +112,7 @@ export class ClusterStore {
     try {
       return await this.fs.readFile(this.path(file), 'utf8');
     } catch (err) {
-      if (isMissing(err)) return undefined;
+      if (hasCode(err, 'ENOENT')) return undefined;
       throw new InternalError(`cluster state: reading ${this.path(file)}: ${messageOf(err)}`, {
         cause: err,
       });
@@ -149,9 +150,4 @@ export class ClusterStore {
       `cluster state in ${this.dir} is damaged (${why}); run 'budgie cluster leave' and join again`,
     );
   }
-}
-
-// Structural, not `instanceof Error`: errors from node:fs may come from another realm (jest).
-function isMissing(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT';
 }

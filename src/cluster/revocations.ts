@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import { hasCode } from '../errno';
 import { join } from 'node:path';
 import { InternalError, messageOf } from '../errors';
 import { writeFileAtomic, type StateFs } from '../state';
@@ -29,7 +30,7 @@ export class Revocations {
       const value: unknown = JSON.parse(await fs.readFile(path, 'utf8'));
       if (Array.isArray(value)) ids = value.filter((v): v is string => isNodeId(v));
     } catch (err) {
-      if (!isMissing(err)) {
+      if (!hasCode(err, 'ENOENT')) {
         throw new InternalError(`cluster state: reading ${path}: ${messageOf(err)}`, {
           cause: err,
         });
@@ -64,9 +65,4 @@ export class Revocations {
 
 function isNodeId(value: unknown): value is string {
   return typeof value === 'string' && NODE_ID.test(value);
-}
-
-// Structural, not `instanceof Error`: errors from node:fs may come from another realm (jest).
-function isMissing(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT';
 }

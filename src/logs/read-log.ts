@@ -1,4 +1,5 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { hasCode } from '../errno';
 import { NotFoundError } from '../errors';
 import { ChangeWatch } from './change-watch';
 import { lineStart, readAt, tailStart } from './tail';
@@ -94,7 +95,7 @@ async function openIfExists(path: string): Promise<FileHandle | undefined> {
   try {
     return await open(path, 'r');
   } catch (err) {
-    if (isMissing(err)) return undefined;
+    if (hasCode(err, 'ENOENT')) return undefined;
     throw err;
   }
 }
@@ -103,11 +104,7 @@ async function statIfExists(path: string): Promise<{ ino: number; dev: number } 
   try {
     return await stat(path);
   } catch (err) {
-    if (isMissing(err)) return undefined;
+    if (hasCode(err, 'ENOENT')) return undefined;
     throw err;
   }
-}
-
-function isMissing(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT';
 }

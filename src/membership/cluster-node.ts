@@ -183,6 +183,16 @@ export class ClusterNode {
     return { clusterId: self.clusterId, rows };
   }
 
+  /** This node's id while it is a member. */
+  selfNodeId(): string | undefined {
+    return this.member?.nodeId;
+  }
+
+  /** HOST:PORT of a member's peer API; undefined when it is not (or no longer) known. */
+  addressOf(nodeId: string): string | undefined {
+    return this.table?.members().find((m) => m.nodeId === nodeId)?.address;
+  }
+
   requireMember(): NodeIdentity {
     return this.identity.current();
   }
@@ -326,7 +336,7 @@ export class ClusterNode {
       identity.nodeId,
       this.log.child({ component: 'membership' }),
       (nodeId) => {
-        const address = this.table?.members().find((m) => m.nodeId === nodeId)?.address;
+        const address = this.addressOf(nodeId);
         this.table?.forget(nodeId);
         if (address !== undefined) this.forgetClients(address);
       },

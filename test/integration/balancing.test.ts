@@ -42,8 +42,6 @@ afterAll(async () => {
   expect(problems).toEqual([]);
 });
 
-const bothAlive = (i: number): Promise<void> => lab().allAlive(i, 2);
-
 async function replicaOf(i: number): Promise<string> {
   const rows = await until(`a healthy replica on node ${i}`, 20_000, async () => {
     const ps = await budgie(i, 'ps', '--format', 'json');
@@ -102,13 +100,7 @@ replicas:
 stop_timeout: 1s
 `,
   );
-  const init = await budgie(0, 'cluster', 'init');
-  expect(init.code).toBe(0);
-  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)![0];
-  const joined = await budgie(1, 'cluster', 'join', token, '--peer', `${host(0).address}:7447`);
-  expect(joined).toMatchObject({ code: 0, stderr: '' });
-  await bothAlive(0);
-  await bothAlive(1);
+  await lab().form();
   for (const i of [0, 1]) {
     const ran = await budgie(i, 'run', file);
     expect(ran.stderr).not.toMatch(/budgie: /);

@@ -18,7 +18,7 @@ import type { LabHost } from '../support/bridge-lab';
 import { startClusterLab, type ClusterLab } from '../support/cluster-lab';
 import { until } from '../support/http-get';
 import { testImages, type TestImages } from '../support/images';
-import { inNetns } from '../support/netns';
+import { httpGetIn, inNetns } from '../support/netns';
 
 /**
  * `budgie chirp ID` copies the app's rw volumes: two real agents, each in its own network
@@ -70,15 +70,9 @@ async function chirpRows(i: number): Promise<ChirpRow[]> {
   return (JSON.parse(r.stdout) as { replicas: ChirpRow[] }).replicas;
 }
 
-const bothAlive = (i: number): Promise<void> => lab().allAlive(i, 2);
-
 /** GET from the stranger's namespace: the port as any LAN client reaches it. */
 function httpGet(address: string, path: string): Promise<string> {
-  return inNetns(host(2).netnsPath, [
-    process.execPath,
-    '-e',
-    `require('http').get('http://${address}:${APP_PORT}${path}', (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => process.stdout.write(res.statusCode + ' ' + b)); }).on('error', (e) => process.stdout.write('0 ' + e.message));`,
-  ]);
+  return httpGetIn(host(2).netnsPath, `http://${address}:${APP_PORT}${path}`);
 }
 
 const MTIME_S = 1_700_000_000;
@@ -132,13 +126,7 @@ stop_timeout: 1s
   expect(ran.stderr).not.toMatch(/budgie: /);
   expect(ran.code).toBe(0);
 
-  const init = await budgie(0, 'cluster', 'init');
-  expect(init.code).toBe(0);
-  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)![0];
-  const joined = await budgie(1, 'cluster', 'join', token, '--peer', `${host(0).address}:7447`);
-  expect(joined).toMatchObject({ code: 0, stderr: '' });
-  await bothAlive(0);
-  await bothAlive(1);
+  await lab().form();
 
   const onA = (await chirpRows(1)).find((r) => r.node === nodeName(0))!;
   const r = await budgie(1, 'chirp', onA.id.slice(0, 12));

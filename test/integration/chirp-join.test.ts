@@ -10,7 +10,7 @@ import { startClusterLab, type ClusterLab } from '../support/cluster-lab';
 import type { PrivateContainerd } from '../support/containerd';
 import { until } from '../support/http-get';
 import { testImages, type TestImages } from '../support/images';
-import { inNetns } from '../support/netns';
+import { httpGetIn, inNetns } from '../support/netns';
 
 /**
  * `budgie chirp ID` with two real agents, each in its own network namespace with its own
@@ -89,8 +89,6 @@ async function chirpRows(i: number): Promise<ChirpRow[]> {
   return (JSON.parse(r.stdout) as { replicas: ChirpRow[] }).replicas;
 }
 
-const bothAlive = (i: number): Promise<void> => lab().allAlive(i, 2);
-
 /** The failure of a command: one "budgie: " line, the last, after any progress lines. */
 function failureLine(stderr: string): string {
   const lines = stderr.trimEnd().split('\n');
@@ -100,11 +98,7 @@ function failureLine(stderr: string): string {
 
 /** GET from the stranger's namespace: the port as any LAN client reaches it. */
 function httpGet(address: string, path: string): Promise<string> {
-  return inNetns(host(2).netnsPath, [
-    process.execPath,
-    '-e',
-    `require('http').get('http://${address}:${APP_PORT}${path}', (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => process.stdout.write(res.statusCode + ' ' + b)); }).on('error', (e) => process.stdout.write('0 ' + e.message));`,
-  ]);
+  return httpGetIn(host(2).netnsPath, `http://${address}:${APP_PORT}${path}`);
 }
 
 it("B joins A's app as a replica, with the image from A's containerd and no registry", async () => {
@@ -134,13 +128,7 @@ stop_timeout: 1s
   expect(ran.stderr).not.toMatch(/budgie: /);
   expect(ran.code).toBe(0);
 
-  const init = await budgie(0, 'cluster', 'init');
-  expect(init.code).toBe(0);
-  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)![0];
-  const joined = await budgie(1, 'cluster', 'join', token, '--peer', `${host(0).address}:7447`);
-  expect(joined).toMatchObject({ code: 0, stderr: '' });
-  await bothAlive(0);
-  await bothAlive(1);
+  await lab().form();
 
   // B's containerd starts empty: whatever it ends up holding came from A.
   expect(await contentDigests(1)).toEqual([]);

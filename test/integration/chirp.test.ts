@@ -94,8 +94,6 @@ async function chirpJson(i: number): Promise<ChirpJson> {
   return JSON.parse(r.stdout) as ChirpJson;
 }
 
-const bothAlive = (i: number): Promise<void> => lab().allAlive(i, 2);
-
 it('outside a cluster, chirp lists this node only and says so', async () => {
   await Promise.all([runHello(0), runHello(1)]);
   const alone = await chirpJson(0);
@@ -106,13 +104,7 @@ it('outside a cluster, chirp lists this node only and says so', async () => {
 });
 
 it("chirp, ps --all-nodes and logs see both nodes' replicas", async () => {
-  const init = await budgie(0, 'cluster', 'init');
-  expect(init.code).toBe(0);
-  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)![0];
-  const join = await budgie(1, 'cluster', 'join', token, '--peer', `${host(0).address}:7447`);
-  expect(join).toMatchObject({ code: 0, stderr: '' });
-  await bothAlive(0);
-  await bothAlive(1);
+  await lab().form();
 
   for (const i of [0, 1]) {
     const started = Date.now();

@@ -121,13 +121,7 @@ replicas:
 stop_timeout: 1s
 `,
   );
-  const init = await budgie(0, 'cluster', 'init');
-  expect(init.code).toBe(0);
-  const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)![0];
-  const joined = await budgie(1, 'cluster', 'join', token, '--peer', `${host(0).address}:7447`);
-  expect(joined).toMatchObject({ code: 0, stderr: '' });
-  await lab().allAlive(0, 2);
-  await lab().allAlive(1, 2);
+  await lab().form();
   const ran = await budgie(0, 'run', file);
   expect(ran.code).toBe(0);
   const ps = JSON.parse((await budgie(0, 'ps', '--format', 'json')).stdout) as { id: string }[];

@@ -49,6 +49,11 @@ export interface ClusterLab {
   budgie(i: number, ...argv: string[]): Promise<CliRun>;
   /** Kills agent i (SIGKILL) and starts it again on the same state; resolves once it serves. */
   restart(i: number): Promise<AgentProcess>;
+  /**
+   * `cluster init` on agent 0, agents 1.. join through it; waits until every agent sees all alive.
+   * Throws with the CLI's output when a step fails. Returns the join token.
+   */
+  form(): Promise<string>;
   /** Waits until agent i sees `count` members alive. */
   allAlive(i: number, count: number): Promise<void>;
   /** Stops `apps` on every agent, then the agents, containerds and lab; returns what failed. */
@@ -118,6 +123,15 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
   }
   const budgie = (i: number, ...argv: string[]): Promise<CliRun> =>
     cli([...argv, '--socket', nth(agents, i, 'agent').socket]);
+  const allAlive = async (i: number, count: number): Promise<void> => {
+    for (let tries = 0; tries < 100; tries++) {
+      const r = await budgie(i, 'cluster', 'nodes', '--format', 'json');
+      const rows = JSON.parse(r.stdout || '[]') as { state: string }[];
+      if (rows.length === count && rows.every((row) => row.state === 'alive')) return;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    throw new Error(`node ${i} did not see ${count} members alive`);
+  };
   return {
     lab,
     nodeName,
@@ -125,21 +139,29 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
     agent: (i) => nth(agents, i, 'agent'),
     containerd: (i) => nth(containerds, i, 'containerd'),
     budgie,
+    form: async () => {
+      const init = await budgie(0, 'cluster', 'init');
+      const token = /BGT1\.[a-z2-7.]+/.exec(init.stdout)?.[0];
+      if (init.code !== 0 || token === undefined) {
+        throw new Error(`cluster init failed: ${init.stderr}`);
+      }
+      const via = `${nth(lab.hosts, 0, 'lab host').address}:7447`;
+      for (const i of indexes.slice(1)) {
+        const joined = await budgie(i, 'cluster', 'join', token, '--peer', via);
+        if (joined.code !== 0 || joined.stderr !== '') {
+          throw new Error(`node ${i} could not join: ${joined.stderr}`);
+        }
+      }
+      for (const i of indexes) await allAlive(i, indexes.length);
+      return token;
+    },
     restart: async (i) => {
       await nth(agents, i, 'agent').crash();
       const again = await nth(starts, i, 'agent')();
       agents[i] = again;
       return again;
     },
-    allAlive: async (i, count) => {
-      for (let tries = 0; tries < 100; tries++) {
-        const r = await budgie(i, 'cluster', 'nodes', '--format', 'json');
-        const rows = JSON.parse(r.stdout || '[]') as { state: string }[];
-        if (rows.length === count && rows.every((row) => row.state === 'alive')) return;
-        await new Promise((done) => setTimeout(done, 100));
-      }
-      throw new Error(`node ${i} did not see ${count} members alive`);
-    },
+    allAlive,
     remove,
   };
 }

@@ -37,6 +37,18 @@ export async function inNetns(netnsPath: string, command: string[]): Promise<str
   return stdout;
 }
 
+/**
+ * GET `url` from inside the namespace, as a client on that host would: "STATUS BODY", or "0 why"
+ * when the request fails.
+ */
+export function httpGetIn(netnsPath: string, url: string): Promise<string> {
+  return inNetns(netnsPath, [
+    process.execPath,
+    '-e',
+    `require('http').get(${JSON.stringify(url)}, (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => process.stdout.write(res.statusCode + ' ' + b)); }).on('error', (e) => process.stdout.write('0 ' + e.message));`,
+  ]);
+}
+
 /** The IPv4 addresses per interface in the namespace, as "eth0 10.199.4.2/24". */
 export async function ipv4Addresses(netnsPath: string): Promise<string[]> {
   const out = await inNetns(netnsPath, ['ip', '-4', '-o', 'addr', 'show']);
