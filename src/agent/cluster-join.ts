@@ -8,8 +8,8 @@ import {
   type JoinPeer,
   type JoinSources,
   type PeerApp,
-} from '../chirp';
-import type { PeerClient } from '../cluster';
+} from '../fleet';
+import type { PeerClient } from '../peer';
 import { systemClock } from '../discovery';
 import {
   FailedPreconditionError,

@@ -1,5 +1,5 @@
-import type { PeerClient } from '../cluster';
-import { BLOB_DIGEST } from '../cluster/blob-service';
+import type { PeerClient } from '../peer';
+import { BLOB_DIGEST } from '../images/blob-service';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import type { ClusterNode } from '../membership';

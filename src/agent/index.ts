@@ -13,8 +13,9 @@ import { Orchestrator, storeEnsurer } from '../orchestrator';
 import type { ReplicaView } from '../orchestrator/types';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
-import { stopInCluster, streamRemoteLogs } from '../chirp';
-import { blobService, imageCacheService, replicaService, volumeService } from '../cluster';
+import { replicaService, stopInCluster, streamRemoteLogs } from '../fleet';
+import { blobService, imageCacheService } from '../images';
+import { volumeService } from '../volumes';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
 import { balancing } from './balancing';
@@ -26,7 +27,7 @@ import {
   localReplicaSource,
   remoteLogSources,
   stopSources,
-} from './cluster-replicas';
+} from '../fleet/sources';
 import { ReplicaKeeper } from '../placement';
 import { appService } from './services/apps';
 import { chirpService } from './services/chirp';

@@ -34,7 +34,7 @@ import {
   type JoinAppResponse,
 } from '../gen/budgie/v1/chirp';
 import { NodeServiceClient, type GetInfoResponse } from '../gen/budgie/v1/node';
-import { errorMapper, streamOf, unary, type ErrorMapper } from './calls';
+import { errorMapper, streamOf, unary, type ErrorMapper } from '../rpc/calls';
 
 export const DEFAULT_SOCKET = '/run/budgie/budgie.sock';
 

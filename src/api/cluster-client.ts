@@ -8,7 +8,7 @@ import {
   type NodesResponse,
   type TokenResponse,
 } from '../gen/budgie/v1/cluster';
-import { errorMapper, unary, type ErrorMapper } from './calls';
+import { errorMapper, unary, type ErrorMapper } from '../rpc/calls';
 
 /** A join may first wait for mDNS (seconds), then prove the token over TLS to the member. */
 const DEADLINE_MS = { local: 10_000, join: 60_000 };

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  ClusterIdentity,
-  parseToken,
-  PeerClient,
-  PeerServer,
-  type Joined,
-  type ServiceBinding,
-  type NodeIdentity,
-} from '../cluster';
+import { ClusterIdentity, parseToken, type Joined, type NodeIdentity } from '../trust';
+import { PeerClient, PeerServer, type ServiceBinding } from '../peer';
 import type { ClusterConfig } from '../config/cluster-config';
 import {
   MdnsAdvertiser,

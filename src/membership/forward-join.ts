@@ -1,4 +1,4 @@
-import type { PeerClient } from '../cluster';
+import type { PeerClient } from '../peer';
 import { FailedPreconditionError, messageOf, PermissionDeniedError } from '../errors';
 import type { JoinRequest, JoinResponse } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';

@@ -14,3 +14,4 @@ export type {
   Timings,
 } from './types';
 export { askWithin } from './ask-within';
+export type { HelloCaller, LeaveHandling } from './membership-service';

@@ -1,4 +1,6 @@
-import { Revocations, type LeaveHandling, type PeerClient } from '../cluster';
+import type { PeerClient } from '../peer';
+import { Revocations } from '../trust';
+import type { LeaveHandling } from './membership-service';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import type { MemberView } from './types';

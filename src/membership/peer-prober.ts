@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
-import { PeerClient, type NodeIdentity } from '../cluster';
+import { PeerClient } from '../peer';
+import type { NodeIdentity } from '../trust';
 import { UnavailableError } from '../errors';
 import { parseHostPort } from '../host-port';
 import type { Dial, HelloAnswer, Prober } from './types';

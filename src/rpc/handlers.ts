@@ -8,7 +8,7 @@ import type {
   ServerWritableStream,
   ServiceError,
 } from '@grpc/grpc-js';
-import { toStatus } from '../api/status';
+import { toStatus } from './status';
 import { BudgieError, messageOf } from '../errors';
 import type { Logger } from '../log';
 

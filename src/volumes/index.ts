@@ -5,3 +5,4 @@
 export { checkEntryPath, linkStaysInside } from './paths';
 export { CHUNK_BYTES, readSnapshot } from './snapshot-reader';
 export { SnapshotWriter, type SnapshotStats } from './snapshot-writer';
+export { volumeService, type RwVolumeSource } from './volume-service';

@@ -10,23 +10,18 @@ import {
   type ChannelCredentials,
   type ServiceError,
 } from '@grpc/grpc-js';
-import {
-  ClusterIdentity,
-  PeerClient,
-  PeerServer,
-  parseToken,
-  type NodeIdentity,
-} from '../../src/cluster';
-import { fetchPinnedCa } from '../../src/cluster/fetch-ca';
-import { nodeIdOf, nodeUri } from '../../src/cluster/ids';
-import { signProof } from '../../src/cluster/join-proof';
-import { createCsr, createNodeKey } from '../../src/cluster/node-cert';
+import { PeerClient, PeerServer } from '../../src/peer';
+import { ClusterIdentity, parseToken, type NodeIdentity } from '../../src/trust';
+import { fetchPinnedCa } from '../../src/trust/fetch-ca';
+import { nodeIdOf, nodeUri } from '../../src/trust/ids';
+import { signProof } from '../../src/trust/join-proof';
+import { createCsr, createNodeKey } from '../../src/trust/node-cert';
 import {
   joinClientCredentials,
   PEER_CHANNEL_OPTIONS,
   peerServerCredentials,
-} from '../../src/cluster/tls';
-import { generateKeyPair, privateKeyPem, SIGNING_ALGORITHM, x509 } from '../../src/cluster/x509';
+} from '../../src/trust/tls';
+import { generateKeyPair, privateKeyPem, SIGNING_ALGORITHM, x509 } from '../../src/trust/x509';
 import { FailedPreconditionError, PermissionDeniedError, UnavailableError } from '../../src/errors';
 import {
   JoinServiceClient,

@@ -2,15 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, status, type ChannelCredentials } from '@grpc/grpc-js';
-import {
-  ClusterIdentity,
-  imageCacheService,
-  PeerClient,
-  PeerServer,
-  type ImageCache,
-  type NodeIdentity,
-} from '../../src/cluster';
-import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from '../../src/cluster/tls';
+import { imageCacheService, type ImageCache } from '../../src/images';
+import { PeerClient, PeerServer } from '../../src/peer';
+import { ClusterIdentity, type NodeIdentity } from '../../src/trust';
+import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from '../../src/trust/tls';
 import { InvalidInputError, NotFoundError } from '../../src/errors';
 import { ImageCacheServiceClient } from '../../src/gen/budgie/peer/v1/images';
 import { silentLogger } from '../../src/log';

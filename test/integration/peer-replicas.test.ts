@@ -2,15 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, status, type ChannelCredentials } from '@grpc/grpc-js';
-import {
-  ClusterIdentity,
-  PeerClient,
-  PeerServer,
-  replicaService,
-  type NodeIdentity,
-  type ReplicaSource,
-} from '../../src/cluster';
-import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from '../../src/cluster/tls';
+import { replicaService, type ReplicaSource } from '../../src/fleet';
+import { PeerClient, PeerServer } from '../../src/peer';
+import { ClusterIdentity, type NodeIdentity } from '../../src/trust';
+import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from '../../src/trust/tls';
 import { NotFoundError } from '../../src/errors';
 import {
   ReplicaServiceClient,

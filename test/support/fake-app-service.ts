@@ -5,7 +5,7 @@ import {
   type ServerUnaryCall,
   type ServerWritableStream,
 } from '@grpc/grpc-js';
-import { toStatus } from '../../src/api/status';
+import { toStatus } from '../../src/rpc/status';
 import type { BudgieError } from '../../src/errors';
 import {
   AppServiceService,

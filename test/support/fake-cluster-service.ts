@@ -1,5 +1,5 @@
 import { Server, type sendUnaryData } from '@grpc/grpc-js';
-import { toStatus } from '../../src/api/status';
+import { toStatus } from '../../src/rpc/status';
 import type { BudgieError } from '../../src/errors';
 import {
   ClusterServiceService,

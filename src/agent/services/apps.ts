@@ -1,6 +1,6 @@
 import { validateApp } from '../../bundle';
 import type { App } from '../../bundle/types';
-import type { ClusterStopOutcome } from '../../chirp';
+import type { ClusterStopOutcome } from '../../fleet';
 import { InvalidInputError, NotFoundError } from '../../errors';
 import {
   AppServiceService,
@@ -32,10 +32,10 @@ const HEALTH: Record<ReplicaView['health'], Health> = {
   unhealthy: Health.HEALTH_UNHEALTHY,
 };
 
-/** Logs of a target that is not on this node, from the member that runs it (see src/chirp). */
+/** Logs of a target that is not on this node, from the member that runs it (see src/fleet). */
 export type RemoteLogs = (req: LogsQuery, send: LogSend, signal: AbortSignal) => Promise<void>;
 
-/** A stop that reaches the members too (see src/chirp/stop.ts). */
+/** A stop that reaches the members too (see src/fleet/stop.ts). */
 export type ClusterStop = (target: string, signal: AbortSignal) => Promise<ClusterStopOutcome>;
 
 /** What the AppService adds to the orchestrator in a cluster; absent in tests of one node. */

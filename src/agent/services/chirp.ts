@@ -5,7 +5,7 @@ import {
   type ChirpSources,
   type JoinEvent,
   type JoinSources,
-} from '../../chirp';
+} from '../../fleet';
 import type { Clock } from '../../discovery/clock';
 import { InvalidInputError } from '../../errors';
 import {

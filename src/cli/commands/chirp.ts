@@ -5,7 +5,7 @@ import {
   replicaCounts,
   replicasOf,
   unreachableLine,
-} from '../cluster-replicas';
+} from '../chirp-listing';
 import { withClient } from '../connect';
 import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
 import type { AgentClient } from '../../api/client';

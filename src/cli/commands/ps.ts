@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { AgentClient } from '../../api/client';
 import type { Replica } from '../../gen/budgie/v1/apps';
-import { replicasOf, unreachableLine } from '../cluster-replicas';
+import { replicasOf, unreachableLine } from '../chirp-listing';
 import { withClient } from '../connect';
 import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
 import { formatHealth, formatPorts, formatStatus, replicaJson, shortId } from '../replicas';

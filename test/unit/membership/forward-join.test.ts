@@ -1,4 +1,4 @@
-import type { PeerClient } from '../../../src/cluster';
+import type { PeerClient } from '../../../src/peer';
 import {
   FailedPreconditionError,
   PermissionDeniedError,

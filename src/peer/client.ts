@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import { streamOf } from '../api/calls';
+import { streamOf } from '../rpc/calls';
 import {
   BlobServiceClient,
   MembershipServiceClient,
@@ -21,9 +21,9 @@ import {
   type LookupImageResponse,
 } from '../gen/budgie/peer/v1/images';
 import { formatHostPort, type HostPort } from '../host-port';
-import type { NodeIdentity } from './identity';
-import { mapPeerError, peerCall, type CallOptions } from './peer-call';
-import { PEER_CHANNEL_OPTIONS, peerClientCredentials } from './tls';
+import type { NodeIdentity } from '../trust/identity';
+import { mapPeerError, peerCall, type CallOptions } from './call';
+import { PEER_CHANNEL_OPTIONS, peerClientCredentials } from '../trust/tls';
 
 /**
  * A member's connection to another member: mutual TLS with this node's certificate, the server

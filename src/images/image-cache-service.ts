@@ -6,8 +6,8 @@ import {
 import type { Logger } from '../log';
 import { unary, type ServiceBinding } from '../rpc/handlers';
 import { BLOB_DIGEST } from './blob-service';
-import type { NodeIdentity } from './identity';
-import { callerOf } from './peer-auth';
+import type { NodeIdentity } from '../trust/identity';
+import { callerOf } from '../peer/auth';
 
 /** This node's images as members see them; the agent's image store provides it. */
 export interface ImageCache {

@@ -1,10 +1,10 @@
 import { InvalidInputError } from '../errors';
 import { VolumeServiceService, type VolumeServiceServer } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
-import { readSnapshot } from '../volumes';
+import { readSnapshot } from './index';
 import { serverStream, type ServiceBinding } from '../rpc/handlers';
-import type { NodeIdentity } from './identity';
-import { callerOf } from './peer-auth';
+import type { NodeIdentity } from '../trust/identity';
+import { callerOf } from '../peer/auth';
 
 /**
  * The source directory of an rw volume that an app running here declares at `target`;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../../../src/errors';
-import { base32Decode, base32Encode } from '../../../src/cluster/base32';
-import { formatToken, parseToken } from '../../../src/cluster/token';
+import { base32Decode, base32Encode } from '../../../src/trust/base32';
+import { formatToken, parseToken } from '../../../src/trust/token';
 
 const token = {
   caFingerprint: randomBytes(32),

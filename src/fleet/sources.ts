@@ -5,9 +5,9 @@ import type {
   PlacedReplica,
   RemoteLogSources,
   StopSources,
-} from '../chirp';
-import { chirp, DEFAULT_CHIRP_TIMEOUT_MS } from '../chirp';
-import type { ReplicaSource } from '../cluster';
+} from './index';
+import { chirp, DEFAULT_CHIRP_TIMEOUT_MS } from './index';
+import type { ReplicaSource } from './replica-service';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
 import type { ListReplicasResponse } from '../gen/budgie/peer/v1/peer';
@@ -16,9 +16,9 @@ import type { Orchestrator } from '../orchestrator';
 import type { ReplicaView } from '../orchestrator/types';
 import type { KeeperSources } from '../placement';
 import type { ImageStore } from '../runtime/images';
-import { localApp } from './cluster-join';
-import { toReplica } from './services/apps';
-import { streamLocalLogs } from './services/log-stream';
+import { localApp } from '../agent/cluster-join';
+import { toReplica } from '../agent/services/apps';
+import { streamLocalLogs } from '../agent/services/log-stream';
 
 /** Where peers reach this node's published ports: the publish address, or when that is every
  * interface, the address this node advertises to the cluster. */

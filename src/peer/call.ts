@@ -1,5 +1,5 @@
 import type { ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
-import { fromStatus, isServiceError } from '../api/status';
+import { fromStatus, isServiceError } from '../rpc/status';
 import { UnavailableError } from '../errors';
 
 /** Every peer call has a deadline: a member that vanished mid-call must not hang its caller. */

@@ -8,8 +8,8 @@ import {
 } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
 import { unary, type ServiceBinding } from '../rpc/handlers';
-import type { NodeIdentity } from './identity';
-import { callerOf } from './peer-auth';
+import type { NodeIdentity } from '../trust/identity';
+import { callerOf } from '../peer/auth';
 
 /** A member that said Hello: its node id (from its certificate) and the address it gave. */
 export interface HelloCaller {

@@ -1,19 +1,14 @@
 import { X509Certificate } from 'node:crypto';
 import { InvalidInputError } from '../../../src/errors';
-import { createCa, isCaCertificate } from '../../../src/cluster/ca';
-import { clusterIdOf, nodeIdOfCertificate, nodeUri, shortId } from '../../../src/cluster/ids';
-import {
-  generateKeyPair,
-  keyPairFromPem,
-  SIGNING_ALGORITHM,
-  x509,
-} from '../../../src/cluster/x509';
+import { createCa, isCaCertificate } from '../../../src/trust/ca';
+import { clusterIdOf, nodeIdOfCertificate, nodeUri, shortId } from '../../../src/trust/ids';
+import { generateKeyPair, keyPairFromPem, SIGNING_ALGORITHM, x509 } from '../../../src/trust/x509';
 import {
   createCsr,
   createNodeKey,
   nodeIdOfKey,
   signNodeCertificate,
-} from '../../../src/cluster/node-cert';
+} from '../../../src/trust/node-cert';
 
 const NOW = Date.UTC(2025, 0, 1);
 

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createCa } from '../../../src/cluster/ca';
-import { ChallengeStore } from '../../../src/cluster/challenges';
+import { createCa } from '../../../src/trust/ca';
+import { ChallengeStore } from '../../../src/trust/challenges';
 import {
   deriveTokenSecret,
   signProof,
   verifierOf,
   verifyProof,
   type JoinTranscript,
-} from '../../../src/cluster/join-proof';
+} from '../../../src/trust/join-proof';
 
 describe('join proof', () => {
   const secret = randomBytes(32);

@@ -2,13 +2,17 @@ import { Server } from '@grpc/grpc-js';
 import type { JoinRequest, JoinResponse, Member } from '../gen/budgie/peer/v1/peer';
 import { UnavailableError } from '../errors';
 import type { Logger } from '../log';
-import { ChallengeStore } from './challenges';
+import { ChallengeStore } from '../trust/challenges';
 import type { ServiceBinding } from '../rpc/handlers';
-import type { NodeIdentity } from './identity';
-import { admitter, JOIN_SERVICE_NAME, joinService } from './join-service';
-import { membershipService, type HelloCaller, type LeaveHandling } from './membership-service';
-import { membersOnly } from './peer-auth';
-import { peerServerCredentials } from './tls';
+import type { NodeIdentity } from '../trust/identity';
+import { admitter, JOIN_SERVICE_NAME, joinService } from '../trust/join-service';
+import {
+  membershipService,
+  type HelloCaller,
+  type LeaveHandling,
+} from '../membership/membership-service';
+import { membersOnly } from './auth';
+import { peerServerCredentials } from '../trust/tls';
 
 export interface PeerServerOptions {
   /** The node's identity when the server starts; its TLS certificate comes from it. */

@@ -2,7 +2,7 @@
  * Chirp: the cluster's replicas as one list (this node's and every member's, asked in parallel)
  * and logs of replicas that run on other members.
  */
-export { chirp, DEFAULT_CHIRP_TIMEOUT_MS, type ChirpOptions } from './aggregate';
+export { chirp, DEFAULT_CHIRP_TIMEOUT_MS, type ChirpOptions } from './chirp';
 export {
   streamRemoteLogs,
   type LogChunk,
@@ -23,3 +23,4 @@ export {
   type PeerApp,
 } from './join';
 export { stopInCluster, type ClusterStopOutcome, type StopOutcome, type StopSources } from './stop';
+export { replicaService, type ReplicaSource } from './replica-service';

@@ -1,5 +1,5 @@
 import { Health, ReplicaState, type Replica } from '../../../src/gen/budgie/v1/apps';
-import type { NodeListing, PlacedReplica } from '../../../src/chirp';
+import type { NodeListing, PlacedReplica } from '../../../src/fleet';
 import type { MemberState, MemberView } from '../../../src/membership';
 
 export function replica(id: string, app: string, node: string, running = true): Replica {

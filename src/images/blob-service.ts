@@ -2,8 +2,8 @@ import { BlobServiceService, type BlobServiceServer } from '../gen/budgie/peer/v
 import { InvalidInputError } from '../errors';
 import type { Logger } from '../log';
 import { serverStream, type ServiceBinding } from '../rpc/handlers';
-import type { NodeIdentity } from './identity';
-import { callerOf } from './peer-auth';
+import type { NodeIdentity } from '../trust/identity';
+import { callerOf } from '../peer/auth';
 
 /** A stored blob's bytes from `offset`; NotFoundError when this node does not hold it. */
 export type BlobReader = (

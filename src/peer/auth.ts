@@ -6,9 +6,9 @@ import {
   status,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
-import { toStatus } from '../api/status';
+import { toStatus } from '../rpc/status';
 import { PermissionDeniedError } from '../errors';
-import { nodeIdOfCertificate } from './ids';
+import { nodeIdOfCertificate } from '../trust/ids';
 
 /** The caller of an authorised call, as proved by its client certificate. */
 export interface PeerCaller {

@@ -1,4 +1,4 @@
-import { chirp, type ChirpSources, type NodeListing } from '../../../src/chirp';
+import { chirp, type ChirpSources, type NodeListing } from '../../../src/fleet';
 import { UnavailableError } from '../../../src/errors';
 import type { MemberView } from '../../../src/membership';
 import { ManualClock, settle } from '../../support/fakes/mdns';

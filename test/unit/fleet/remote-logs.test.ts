@@ -4,7 +4,7 @@ import {
   type LogChunk,
   type LogsQuery,
   type RemoteLogSources,
-} from '../../../src/chirp';
+} from '../../../src/fleet';
 import { ConflictError, NotFoundError } from '../../../src/errors';
 import { placed } from './fixtures';
 

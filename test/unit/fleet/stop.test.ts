@@ -3,7 +3,7 @@ import {
   type ChirpResult,
   type StopOutcome,
   type StopSources,
-} from '../../../src/chirp';
+} from '../../../src/fleet';
 import { ConflictError, NotFoundError, UnavailableError } from '../../../src/errors';
 import { placed } from './fixtures';
 

@@ -11,8 +11,8 @@ import {
 import { InvalidInputError } from '../errors';
 import type { Logger } from '../log';
 import { serverStream, unary, type ServiceBinding } from '../rpc/handlers';
-import type { NodeIdentity } from './identity';
-import { callerOf } from './peer-auth';
+import type { NodeIdentity } from '../trust/identity';
+import { callerOf } from '../peer/auth';
 
 /** What this node's replicas look like to members; the agent builds it from the orchestrator. */
 export interface ReplicaSource {

@@ -5,7 +5,7 @@ import {
   type JoinEvent,
   type JoinSources,
   type PeerApp,
-} from '../../../src/chirp';
+} from '../../../src/fleet';
 import type { App } from '../../../src/bundle/types';
 import { FailedPreconditionError, NotFoundError } from '../../../src/errors';
 import type { ImageEvent } from '../../../src/runtime/images';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Revocations } from '../../../src/cluster';
+import { Revocations } from '../../../src/trust';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);

@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterIdentity, parseToken } from '../../../src/cluster';
-import { sha256 } from '../../../src/cluster/ids';
-import { createCa } from '../../../src/cluster/ca';
+import { ClusterIdentity, parseToken } from '../../../src/trust';
+import { sha256 } from '../../../src/trust/ids';
+import { createCa } from '../../../src/trust/ca';
 import { ConflictError, FailedPreconditionError, InvalidInputError } from '../../../src/errors';
 
 describe('ClusterIdentity', () => {
