@@ -1,8 +1,6 @@
-import { DirectEndpoints, RemoteBalancer, type RemoteReplica } from '../balancing';
-import { systemClock } from '../discovery';
+import { DirectEndpoints, RemoteBalancer } from '../balancing';
 import { messageOf } from '../errors';
-import { Health, ReplicaState } from '../gen/budgie/v1/apps';
-import type { NodeReplica } from '../gen/budgie/peer/v1/peer';
+import type { Fleet } from '../fleet';
 import type { Logger } from '../log';
 import type { ClusterNode } from '../membership';
 import { PortProxy, type ProxyTable } from '../proxy';
@@ -12,8 +10,8 @@ const DIRECT_SYNC_MS = 1000;
 
 export interface Balancing {
   direct: DirectEndpoints;
-  /** Starts syncing the direct endpoints and reading members; call once the peer API is up. */
-  start(cluster: ClusterNode): void;
+  /** Starts syncing the direct endpoints and following the fleet; call once the peer API is up. */
+  start(cluster: ClusterNode, fleet: Fleet): void;
   close(): Promise<void>;
 }
 
@@ -45,7 +43,7 @@ export function balancing(
   let remote: RemoteBalancer | undefined;
   return {
     direct,
-    start(cluster) {
+    start(cluster, fleet) {
       const sync = (): void => {
         // Outside a cluster nobody would use them: no listeners beyond the published ports.
         const clustered = exposable && cluster.nodes() !== undefined;
@@ -59,20 +57,7 @@ export function balancing(
         timer = setTimeout(tick, DIRECT_SYNC_MS);
       };
       tick();
-      remote = new RemoteBalancer({
-        clock: systemClock,
-        log,
-        sink: proxies,
-        sources: {
-          members: () => cluster.nodes()?.rows.filter((r) => !r.self),
-          ask: async (member, signal) => {
-            const client = cluster.dial(member.address, member.nodeId);
-            // The balancer's own timer bounds the call; this deadline only backs it up.
-            const res = await client.listReplicas({ all: false, signal, timeoutMs: 10_000 });
-            return res.replicas.map(remoteReplica);
-          },
-        },
-      });
+      remote = new RemoteBalancer({ fleet, sink: proxies });
       remote.start();
     },
     async close() {
@@ -82,20 +67,5 @@ export function balancing(
       await syncing;
       await direct.close();
     },
-  };
-}
-
-function remoteReplica(r: NodeReplica): RemoteReplica {
-  const replica = r.replica;
-  const serving =
-    replica !== undefined &&
-    replica.state === ReplicaState.REPLICA_STATE_RUNNING &&
-    (replica.health === Health.HEALTH_HEALTHY || replica.health === Health.HEALTH_NONE);
-  return {
-    id: replica?.id ?? '',
-    app: replica?.app ?? '',
-    serving,
-    ports: replica?.ports ?? [],
-    direct: r.direct,
   };
 }

@@ -13,7 +13,7 @@ import { Orchestrator, storeEnsurer } from '../orchestrator';
 import type { ReplicaView } from '../orchestrator/types';
 import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
-import { replicaService, stopInCluster, streamRemoteLogs } from '../fleet';
+import { Fleet, replicaService, stopInCluster, streamRemoteLogs } from '../fleet';
 import { blobService, imageCacheService } from '../images';
 import { volumeService } from '../volumes';
 import { systemClock } from '../discovery';
@@ -23,11 +23,12 @@ import { joinSources, rwVolumeSource } from './cluster-join';
 import { clusterBlobPeers } from './image-peers';
 import {
   chirpSources,
+  fleetSources,
   keeperSources,
   localReplicaSource,
   remoteLogSources,
   stopSources,
-} from '../fleet/sources';
+} from './fleet-wiring';
 import { ReplicaKeeper } from '../placement';
 import { appService } from './services/apps';
 import { chirpService } from './services/chirp';
@@ -58,6 +59,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   const proxies = new ProxyTable({ log: log.child({ component: 'proxy' }) });
   let orchestrator: Orchestrator | undefined;
   let keeper: ReplicaKeeper | undefined;
+  let fleet: Fleet | undefined;
   const logDir = join(config.stateDir, 'containers');
   const logClock = new LogClock(logDir, log.child({ component: 'logs' }));
   const balancer = balancing(
@@ -137,16 +139,23 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     logClock.start();
     // Peering serves this node's replicas to members; the orchestrator itself does not use it yet.
     await cluster.start();
-    balancer.start(cluster);
+    fleet = new Fleet({
+      sources: fleetSources(cluster),
+      clock: systemClock,
+      log: log.child({ component: 'fleet' }),
+    });
+    fleet.start();
+    balancer.start(cluster, fleet);
     keeper = new ReplicaKeeper({
-      sources: keeperSources(orchestrator, cluster),
+      sources: keeperSources(orchestrator, fleet),
       clock: systemClock,
       log: log.child({ component: 'placement' }),
       settleMs: config.cluster.deadAfterMs,
     });
     keeper.start();
-    const remoteLogs = remoteLogSources(orchestrator, cluster, replicaHost);
-    const stops = stopSources(orchestrator, cluster, replicaHost);
+    const chirps = chirpSources(orchestrator, cluster, fleet, replicaHost);
+    const remoteLogs = remoteLogSources(cluster, chirps);
+    const stops = stopSources(orchestrator, cluster, chirps);
     const apiLog = log.child({ component: 'api' });
     const api = new ApiServer(config.socket, [
       nodeService(
@@ -163,24 +172,18 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       appService(orchestrator, apiLog, {
         remoteLogs: (req, send, signal) => streamRemoteLogs(remoteLogs, req, send, signal),
         stop: (target, signal) => stopInCluster(stops, target, signal),
-        elsewhere: (app) => keeper?.elsewhere(app) ?? 0,
+        elsewhere: (app) => fleet?.wantedElsewhere(app) ?? 0,
       }),
       clusterService(cluster, apiLog, (row) =>
         row.self
           ? orchestrator?.counts().reduce((n, app) => n + app.live, 0)
-          : keeper?.liveOn(row.nodeId),
+          : fleet?.liveOn(row.nodeId),
       ),
       chirpService(
-        chirpSources(orchestrator, cluster, replicaHost),
+        chirps,
         systemClock,
         apiLog,
-        joinSources(
-          orchestrator,
-          containerd.images,
-          cluster,
-          chirpSources(orchestrator, cluster, replicaHost),
-          config.stateDir,
-        ),
+        joinSources(orchestrator, containerd.images, cluster, chirps, config.stateDir),
       ),
     ]);
     await api.start();
@@ -197,6 +200,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   } finally {
     await keeper?.close();
     await balancer.close();
+    await fleet?.close();
     await cluster.close();
     orchestrator?.close();
     await logClock.close();

@@ -16,7 +16,6 @@ export {
 } from './direct-endpoints';
 export {
   RemoteBalancer,
-  type BalancerSources,
   type RemoteBackendSink,
   type RemoteBalancerOptions,
 } from './remote-backends';

@@ -1,7 +1,6 @@
 import type { Clock } from '../discovery/clock';
-import { messageOf } from '../errors';
-import type { MemberView } from '../membership';
-import type { ChirpResult, ChirpSources, NodeListing, PlacedReplica, Unreachable } from './types';
+import type { Fleet, FreshAnswer } from './fleet';
+import type { ChirpResult, FleetMember, NodeListing, PlacedReplica, Unreachable } from './types';
 
 /** How long a chirp waits for members when the request does not say: a quiet LAN answers in ms. */
 export const DEFAULT_CHIRP_TIMEOUT_MS = 1000;
@@ -12,9 +11,17 @@ export interface ChirpOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** What a chirp reads: this node's own listing, and the fleet for the members'. */
+export interface ChirpSources {
+  /** This node's replicas, stopped ones too. */
+  self(): NodeListing;
+  fleet: Pick<Fleet, 'members' | 'fresh'>;
+}
+
 /**
- * Lists the replicas of the whole cluster: this node's, and every alive member's asked in
- * parallel with one deadline for all. A member that fails or does not answer in time is listed as
+ * Lists the replicas of the whole cluster: this node's, and every alive member's from a fresh
+ * answer of the fleet (asked in parallel, one deadline for all), so that a chirp right after a
+ * change on a member shows it. A member that fails or does not answer in time is listed as
  * unreachable rather than dropped, so that a partial answer never looks complete. Members that
  * heartbeats already see as suspect or dead are not asked: they are unreachable by definition.
  */
@@ -23,24 +30,28 @@ export async function chirp(
   clock: Clock,
   options: ChirpOptions,
 ): Promise<ChirpResult> {
-  const self = sources.self(options.all);
-  const members = sources.members();
-  if (members === undefined) {
-    return { clustered: false, replicas: sorted(self.replicas), unreachable: [] };
-  }
+  const shown = (r: PlacedReplica): boolean => options.all || r.replica.state !== 'exited';
+  const self = sources.self().replicas.filter(shown);
+  const rows = sources.fleet.members();
+  if (rows === undefined) return { clustered: false, replicas: sorted(self), unreachable: [] };
   const unreachable: Unreachable[] = [];
-  const alive: MemberView[] = [];
-  for (const m of members) {
+  const alive: FleetMember[] = [];
+  for (const m of rows) {
+    if (m.self) continue;
     if (m.state === 'alive') alive.push(m);
     else unreachable.push(unreachableOf(m, m.state));
   }
-  const answers = await Promise.all(alive.map((m) => askInTime(sources, clock, m, options)));
-  const replicas = [...self.replicas];
+  const answers = await withinDeadline(
+    sources.fleet.fresh(alive, options.timeoutMs),
+    clock,
+    options,
+  );
+  const replicas = [...self];
   answers.forEach((answer, i) => {
     const member = alive[i];
     if (member === undefined) return;
     if ('reason' in answer) unreachable.push(unreachableOf(member, answer.reason));
-    else replicas.push(...answer.replicas);
+    else replicas.push(...answer.listing.replicas.filter(shown));
   });
   return {
     clustered: true,
@@ -49,38 +60,35 @@ export async function chirp(
   };
 }
 
-/** The member's listing, or why there is none; never rejects. */
-async function askInTime(
-  sources: ChirpSources,
+/** The answers as they stand at the chirp's deadline (or when its caller gives up). */
+async function withinDeadline(
+  pending: Promise<FreshAnswer>[],
   clock: Clock,
-  member: MemberView,
   options: ChirpOptions,
-): Promise<NodeListing | { reason: string }> {
-  const controller = new AbortController();
-  const onAbort = (): void => {
-    controller.abort();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  let cancelTimer = (): void => undefined;
-  const timedOut = new Promise<{ reason: string }>((resolve) => {
-    cancelTimer = clock.schedule(() => {
-      controller.abort();
-      resolve({ reason: `no answer within ${options.timeoutMs} ms` });
+): Promise<FreshAnswer[]> {
+  let stop = (): void => undefined;
+  const late: FreshAnswer = { reason: `no answer within ${options.timeoutMs} ms` };
+  const deadline = new Promise<FreshAnswer>((resolve) => {
+    const cancelTimer = clock.schedule(() => {
+      resolve(late);
     }, options.timeoutMs);
+    const onAbort = (): void => {
+      resolve({ reason: 'the chirp was cancelled' });
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    stop = () => {
+      cancelTimer();
+      options.signal?.removeEventListener('abort', onAbort);
+    };
   });
-  const asked = sources.ask(member, options.all, controller.signal).then(
-    (listing) => listing,
-    (err: unknown) => ({ reason: messageOf(err) }),
-  );
   try {
-    return await Promise.race([asked, timedOut]);
+    return await Promise.all(pending.map((p) => Promise.race([p, deadline])));
   } finally {
-    cancelTimer();
-    options.signal?.removeEventListener('abort', onAbort);
+    stop();
   }
 }
 
-function unreachableOf(member: MemberView, reason: string): Unreachable {
+function unreachableOf(member: FleetMember, reason: string): Unreachable {
   return { nodeId: member.nodeId, name: member.name, address: member.address, reason };
 }
 
@@ -90,6 +98,6 @@ function sorted(replicas: PlacedReplica[]): PlacedReplica[] {
     (a, b) =>
       a.replica.app.localeCompare(b.replica.app) ||
       a.replica.node.localeCompare(b.replica.node) ||
-      a.replica.createdUnixMs - b.replica.createdUnixMs,
+      a.replica.createdMs - b.replica.createdMs,
   );
 }

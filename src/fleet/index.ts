@@ -1,15 +1,34 @@
 /**
- * Chirp: the cluster's replicas as one list (this node's and every member's, asked in parallel)
- * and logs of replicas that run on other members.
+ * The fleet: the cluster's one view of apps and replicas. One poll per member feeds it (the
+ * `Fleet`); chirp, logs and stop routing, joins ("join an app from a member"), the cluster-wide
+ * replicas.max policy, the replica keeper and the balancer read from it. The peer
+ * ReplicaService and its client translate the wire messages at the edge.
  */
-export { chirp, DEFAULT_CHIRP_TIMEOUT_MS, type ChirpOptions } from './chirp';
+export { askWithin } from './ask-within';
+export { chirp, DEFAULT_CHIRP_TIMEOUT_MS, type ChirpOptions, type ChirpSources } from './chirp';
+export {
+  Fleet,
+  type FleetOptions,
+  type FleetSources,
+  type FreshAnswer,
+  type MemberReplicas,
+} from './fleet';
 export {
   streamRemoteLogs,
   type LogChunk,
   type LogsQuery,
   type RemoteLogSources,
 } from './remote-logs';
-export type { ChirpResult, ChirpSources, NodeListing, PlacedReplica, Unreachable } from './types';
+export { askListing } from './replica-client';
+export { fromReplica, toReplica } from './replica-message';
+export type {
+  ChirpResult,
+  ClusterReplica,
+  FleetMember,
+  NodeListing,
+  PlacedReplica,
+  Unreachable,
+} from './types';
 export {
   countRunning,
   joinApp,
@@ -24,3 +43,4 @@ export {
 } from './join';
 export { stopInCluster, type ClusterStopOutcome, type StopOutcome, type StopSources } from './stop';
 export { replicaService, type ReplicaSource } from './replica-service';
+export { refusePastClusterMax, refuseScalePastMax, routeLogs, type LogRoutes } from './app-policy';

@@ -1,6 +1,5 @@
 import type { App } from '../bundle/types';
 import { FailedPreconditionError } from '../errors';
-import { ReplicaState } from '../gen/budgie/v1/apps';
 import type { ImageEvent, ImageTarget } from '../runtime/images';
 import { pick } from './remote-logs';
 import type { ChirpResult, PlacedReplica } from './types';
@@ -210,15 +209,12 @@ function refuseAtMax(app: string, running: number, max: number): void {
 
 /** Replicas of `app` that run or start anywhere: exited ones do not count against max. */
 export function countRunning(replicas: readonly PlacedReplica[], app: string): number {
-  return replicas.filter(
-    (r) => r.replica.app === app && r.replica.state !== ReplicaState.REPLICA_STATE_EXITED,
-  ).length;
+  return replicas.filter((r) => r.replica.app === app && r.replica.state !== 'exited').length;
 }
 
 /** Running replicas first: the member that runs one well is the best to copy from. */
 function preferHealthy(replicas: PlacedReplica[]): PlacedReplica[] {
-  const rank = (r: PlacedReplica): number =>
-    r.replica.state === ReplicaState.REPLICA_STATE_RUNNING ? 0 : 1;
+  const rank = (r: PlacedReplica): number => (r.replica.state === 'running' ? 0 : 1);
   return [...replicas].sort((a, b) => rank(a) - rank(b));
 }
 

@@ -1,10 +1,8 @@
 import {
   ReplicaServiceService,
-  type AppCount,
   type GetAppResponse,
   type LogsRequest,
   type LogsResponse,
-  type NodeReplica,
   type ReplicaServiceServer,
   type StopResponse,
 } from '../gen/budgie/peer/v1/peer';
@@ -13,12 +11,15 @@ import type { Logger } from '../log';
 import { serverStream, unary, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from '../trust/identity';
 import { callerOf } from '../peer/auth';
+import type { AppCounts } from '../orchestrator/types';
+import { toReplica } from './replica-message';
+import type { PlacedReplica } from './types';
 
 /** What this node's replicas look like to members; the agent builds it from the orchestrator. */
 export interface ReplicaSource {
-  list(all: boolean): NodeReplica[];
+  list(all: boolean): PlacedReplica[];
   /** Every app here with its counts, for the cluster-wide replicas.min. */
-  counts(): AppCount[];
+  counts(): AppCounts[];
   /** Stops an app (name) or one replica (ID or prefix) here; NotFoundError when not here. */
   stop(target: string): Promise<StopResponse>;
   /** Streams logs as the local Logs RPC does; NotFoundError when the target is not here. */
@@ -48,7 +49,13 @@ export function replicaService(
       return Promise.resolve({
         nodeId: self.nodeId,
         nodeName: self.nodeName,
-        replicas: source.list(req.all),
+        replicas: source.list(req.all).map((r) => ({
+          replica: toReplica(r.replica),
+          addresses: r.addresses,
+          replicasMin: r.replicasMin,
+          replicasMax: r.replicasMax,
+          direct: r.direct,
+        })),
         apps: source.counts(),
       });
     }),

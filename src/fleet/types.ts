@@ -1,24 +1,28 @@
-import type { Replica } from '../gen/budgie/v1/apps';
 import type { MemberView } from '../membership';
+import type { AppCounts, ReplicaView } from '../orchestrator/types';
+
+/** A replica as the cluster sees it: what `ps` shows, without this node's own log path. */
+export type ClusterReplica = Omit<ReplicaView, 'logPath'>;
 
 /** A replica with the node that runs it and what the cluster needs to know of its app. */
 export interface PlacedReplica {
-  /** budgie.v1's Replica; `node` is the name of the node that runs it. */
-  replica: Replica;
+  /** `node` is the name of the node that runs it. */
+  replica: ClusterReplica;
   nodeId: string;
   /** HOST:PORT (with "/udp" for UDP) where peers reach each published port. */
   addresses: string[];
   replicasMin: number;
   replicasMax: number;
-  /** The direct endpoint per published port (see NodeReplica.direct); absent from older data. */
-  direct?: string[];
+  /** The direct endpoint per published port, in the order of `replica.ports`; may be empty. */
+  direct: string[];
 }
 
-/** One node's answer: who it is and what it runs. */
+/** One node's answer: who it is, what it runs (stopped replicas too), and its apps' counts. */
 export interface NodeListing {
   nodeId: string;
   nodeName: string;
   replicas: PlacedReplica[];
+  apps: AppCounts[];
 }
 
 /** A member whose replicas are missing from a chirp, and why. */
@@ -36,11 +40,7 @@ export interface ChirpResult {
   unreachable: Unreachable[];
 }
 
-/** How a chirp reaches its own node and its members: the agent wires the real ones. */
-export interface ChirpSources {
-  self(all: boolean): NodeListing;
-  /** The members this node knows (itself excluded); undefined when it is in no cluster. */
-  members(): MemberView[] | undefined;
-  /** Asks a member for its replicas; rejects when the call fails or `signal` aborts. */
-  ask(member: MemberView, all: boolean, signal: AbortSignal): Promise<NodeListing>;
+/** A row of the membership table as the fleet sees it, this node's own included. */
+export interface FleetMember extends MemberView {
+  self: boolean;
 }

@@ -13,5 +13,4 @@ export type {
   Prober,
   Timings,
 } from './types';
-export { askWithin } from './ask-within';
 export type { HelloCaller, LeaveHandling } from './membership-service';

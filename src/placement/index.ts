@@ -3,9 +3,4 @@
  * choice every member computes alike (no leader), and giving the extra replicas back on return.
  */
 export { standInTargets, type MemberCounts } from './decide';
-export {
-  ReplicaKeeper,
-  type KeeperMember,
-  type KeeperSources,
-  type ReplicaKeeperOptions,
-} from './keeper';
+export { ReplicaKeeper, type KeeperSources, type ReplicaKeeperOptions } from './keeper';

@@ -1,20 +1,13 @@
 import type { Clock } from '../discovery/clock';
 import { messageOf } from '../errors';
+import type { Fleet } from '../fleet';
 import type { Logger } from '../log';
-import { askWithin, type MemberView } from '../membership';
 import type { AppCounts } from '../orchestrator/types';
 import { standInTargets, type MemberCounts } from './decide';
 
-/** A member as the keeper sees it: a row of the membership table, this node's own included. */
-export interface KeeperMember extends MemberView {
-  self: boolean;
-}
-
 export interface KeeperSources {
-  /** Every member, this node included; undefined outside a cluster. */
-  members(): readonly KeeperMember[] | undefined;
-  /** A member's apps and counts; rejects when the call fails or `signal` aborts. */
-  ask(member: MemberView, signal: AbortSignal): Promise<AppCounts[]>;
+  /** The members and their last answers: the keeper asks nobody itself. */
+  fleet: Pick<Fleet, 'members' | 'listingOf'>;
   /** This node's apps and counts. */
   local(): AppCounts[];
   /** Sets this node's stand-ins of an app; resolves to the number set. */
@@ -25,10 +18,8 @@ export interface ReplicaKeeperOptions {
   sources: KeeperSources;
   clock: Clock;
   log: Logger;
-  /** How often the members' counts are read and acted on. Default 1 s. */
+  /** How often the members' counts are looked at and acted on. Default 1 s. */
   intervalMs?: number;
-  /** How long one member may take to answer; its last answer stands meanwhile. Default 1 s. */
-  timeoutMs?: number;
   /**
    * After start, how long to only listen: a node that just started cannot yet tell a dead member
    * from one it has not heard. The membership's dead-after time is the natural value.
@@ -37,14 +28,12 @@ export interface ReplicaKeeperOptions {
 }
 
 /**
- * Keeps replicas.min cluster-wide: every round it reads each member's app counts (keeping a
- * member's last answer while it is alive or suspect, forgetting it once dead) and sets this
- * node's stand-in replicas to what `standInTargets` decides. It acts only once every member that
- * is not dead has answered at least once, so a partial view never starts a replica.
+ * Keeps replicas.min cluster-wide: every round it reads each member's app counts from the fleet
+ * (which keeps a member's last answer while it is alive or suspect and forgets it once dead) and
+ * sets this node's stand-in replicas to what `standInTargets` decides. It acts only once every
+ * member that is not dead has answered at least once, so a partial view never starts a replica.
  */
 export class ReplicaKeeper {
-  private readonly known = new Map<string, readonly AppCounts[]>();
-  private readonly abort = new AbortController();
   private cancel: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private startedMs = 0;
@@ -57,67 +46,26 @@ export class ReplicaKeeper {
     this.schedule(0);
   }
 
-  /** One round now: read the members, then act if the view is complete. */
+  /** One round now: read the fleet, then act if the view is complete. */
   async refresh(): Promise<void> {
-    const { sources, clock, log } = this.options;
-    const rows = sources.members();
+    const { sources, clock } = this.options;
+    const rows = sources.fleet.members();
     const self = rows?.find((r) => r.self);
-    if (rows === undefined || self === undefined) {
-      this.known.clear();
-      return;
-    }
-    const others = rows.filter((r) => !r.self);
-    const present = new Set(others.filter((r) => r.state !== 'dead').map((r) => r.nodeId));
-    for (const nodeId of this.known.keys()) if (!present.has(nodeId)) this.known.delete(nodeId);
-    await Promise.all(
-      others
-        .filter((m) => present.has(m.nodeId))
-        .map(async (m) => {
-          try {
-            const apps = await askWithin(
-              clock,
-              this.options.timeoutMs ?? 1000,
-              this.abort.signal,
-              (signal) => sources.ask(m, signal),
-            );
-            this.known.set(m.nodeId, apps);
-          } catch (err) {
-            log.debug('no app counts from member', { member: m.name, err: messageOf(err) });
-          }
-        }),
-    );
+    if (rows === undefined || self === undefined) return;
     if (this.stopped || clock.now() - this.startedMs < this.options.settleMs) return;
     const views: MemberCounts[] = [];
-    for (const nodeId of present) {
-      const apps = this.known.get(nodeId);
-      if (apps === undefined) return;
-      views.push({ nodeId, apps });
+    for (const m of rows) {
+      if (m.self || m.state === 'dead') continue;
+      const listing = sources.fleet.listingOf(m.nodeId);
+      if (listing === undefined) return;
+      views.push({ nodeId: m.nodeId, apps: listing.apps });
     }
     await this.apply({ nodeId: self.nodeId, apps: sources.local() }, views);
-  }
-
-  /**
-   * The replicas other members that are not dead want of an app (their scales and stand-ins), as
-   * their last answers said: what a scale here must leave room for under max.
-   */
-  elsewhere(app: string): number {
-    let n = 0;
-    for (const apps of this.known.values()) {
-      const counts = apps.find((a) => a.app === app);
-      if (counts !== undefined) n += counts.scale + counts.standIns;
-    }
-    return n;
-  }
-
-  /** Replicas starting or running on a member, as its last answer said; undefined if none yet. */
-  liveOn(nodeId: string): number | undefined {
-    return this.known.get(nodeId)?.reduce((n, app) => n + app.live, 0);
   }
 
   async close(): Promise<void> {
     this.stopped = true;
     this.cancel?.();
-    this.abort.abort();
     await this.running;
   }
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, status, type ChannelCredentials } from '@grpc/grpc-js';
-import { replicaService, type ReplicaSource } from '../../src/fleet';
+import { fromReplica, replicaService, type ReplicaSource } from '../../src/fleet';
 import { PeerClient, PeerServer } from '../../src/peer';
 import { ClusterIdentity, type NodeIdentity } from '../../src/trust';
 import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from '../../src/trust/tls';
@@ -42,7 +42,18 @@ const COUNTS: AppCount[] = [{ app: 'web', scale: 1, standIns: 0, clusterMin: 1, 
 const stopped: string[] = [];
 
 const source: ReplicaSource = {
-  list: (all) => (all ? REPLICAS : []),
+  // Domain replicas in, the same wire messages out: the service translates at the edge.
+  list: (all) =>
+    all
+      ? REPLICAS.map((r) => ({
+          replica: fromReplica(r.replica!, 'a', 'test'),
+          nodeId: '',
+          addresses: r.addresses,
+          replicasMin: r.replicasMin,
+          replicasMax: r.replicasMax,
+          direct: r.direct,
+        }))
+      : [],
   counts: () => COUNTS,
   stop: (target) => {
     stopped.push(target);

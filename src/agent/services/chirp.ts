@@ -2,6 +2,7 @@ import {
   chirp,
   DEFAULT_CHIRP_TIMEOUT_MS,
   joinApp,
+  toReplica,
   type ChirpSources,
   type JoinEvent,
   type JoinSources,
@@ -38,7 +39,13 @@ export function chirpService(
       const result = await chirp(sources, clock, { all: req.all, timeoutMs, signal });
       return {
         clustered: result.clustered,
-        replicas: result.replicas,
+        replicas: result.replicas.map((r) => ({
+          replica: toReplica(r.replica),
+          nodeId: r.nodeId,
+          addresses: r.addresses,
+          replicasMin: r.replicasMin,
+          replicasMax: r.replicasMax,
+        })),
         unreachable: result.unreachable,
       };
     }),

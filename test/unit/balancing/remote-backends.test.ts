@@ -5,6 +5,7 @@ import {
   type RemoteBackendSet,
   type RemoteReplica,
 } from '../../../src/balancing';
+import { Fleet, type FleetOptions, type NodeListing } from '../../../src/fleet';
 import { silentLogger } from '../../../src/log';
 import type { MemberView } from '../../../src/membership';
 import { ManualClock, settle } from '../../support/fakes/mdns';
@@ -75,6 +76,66 @@ describe('backendSets', () => {
   });
 });
 
+/** A member's replica listing, as the fleet would have it from the member's answer. */
+function listingOf(m: MemberView, replicas: RemoteReplica[]): NodeListing {
+  return {
+    nodeId: m.nodeId,
+    nodeName: m.name,
+    apps: [],
+    replicas: replicas.map((r) => ({
+      replica: {
+        id: r.id,
+        app: r.app,
+        image: 'localhost/web:latest',
+        state: r.serving ? 'running' : 'exited',
+        createdMs: 1,
+        health: 'none',
+        healthDetail: '',
+        ports: r.ports.map((p) => ({
+          hostPort: p.hostPort,
+          containerPort: p.hostPort,
+          protocol: p.protocol === 'udp' ? 'udp' : 'tcp',
+        })),
+        node: m.name,
+      },
+      nodeId: m.nodeId,
+      addresses: [],
+      replicasMin: 1,
+      replicasMax: 3,
+      direct: [...r.direct],
+    })),
+  };
+}
+
+/** A balancer over a fleet that asks the members as `ask` says; started and closed together. */
+function balancerOver(
+  options: Omit<FleetOptions, 'sources' | 'log'> & {
+    members: () => MemberView[];
+    ask: (m: MemberView) => Promise<RemoteReplica[]>;
+    setRemote: (sets: readonly RemoteBackendSet[]) => void;
+  },
+) {
+  const fleet = new Fleet({
+    ...options,
+    log: silentLogger(),
+    sources: {
+      members: () => options.members().map((m) => ({ ...m, self: false })),
+      ask: async (m) => listingOf(m, await options.ask(m)),
+    },
+  });
+  const balancer = new RemoteBalancer({ fleet, sink: { setRemote: options.setRemote } });
+  return {
+    start: () => {
+      balancer.start();
+      fleet.start();
+    },
+    close: async () => {
+      await balancer.close();
+      await fleet.close();
+    },
+  };
+}
+
 describe('RemoteBalancer', () => {
   it('asks alive members every round and drops silent, failed and suspect ones', async () => {
     const clock = new ManualClock();
@@ -83,23 +144,21 @@ describe('RemoteBalancer', () => {
     const asked: string[] = [];
     let answer: (m: MemberView) => Promise<RemoteReplica[]> = () =>
       Promise.resolve([replica('r1')]);
-    const balancer = new RemoteBalancer({
+    const balancer = balancerOver({
       clock,
-      log: silentLogger(),
       intervalMs: 2000,
       timeoutMs: 1000,
-      sink: { setRemote: (sets) => given.push(sets) },
-      sources: {
-        members: () => members,
-        ask: (m) => {
-          asked.push(m.name);
-          return answer(m);
-        },
+      setRemote: (sets) => given.push(sets),
+      members: () => members,
+      ask: (m) => {
+        asked.push(m.name);
+        return answer(m);
       },
     });
     balancer.start();
     await clock.advance(0);
-    expect(asked).toEqual(['b']);
+    // The fleet asks every member that is not dead (the keeper needs suspect ones' counts).
+    expect(asked).toEqual(['b', 'c']);
     expect(given.at(-1)?.[0]?.backends.map((b) => b.id)).toEqual(['remote/id-b/r1']);
 
     // A member that does not answer in time counts as having nothing.
@@ -134,20 +193,17 @@ describe('RemoteBalancer', () => {
     const given: (readonly RemoteBackendSet[])[] = [];
     const asked: string[] = [];
     const state = { members: [member('b'), member('c')] };
-    const balancer = new RemoteBalancer({
+    const balancer = balancerOver({
       clock,
-      log: silentLogger(),
       intervalMs,
       timeoutMs: 1000,
       watchMs: 250,
-      sink: { setRemote: (sets) => given.push(sets) },
-      sources: {
-        members: () => state.members,
-        ask: (m) => {
-          asked.push(m.name);
-          const direct = [m.name === 'b' ? '10.0.0.2:41000' : '10.0.0.3:42000'];
-          return Promise.resolve([replica(`r-${m.name}`, { direct })]);
-        },
+      setRemote: (sets) => given.push(sets),
+      members: () => state.members,
+      ask: (m) => {
+        asked.push(m.name);
+        const direct = [m.name === 'b' ? '10.0.0.2:41000' : '10.0.0.3:42000'];
+        return Promise.resolve([replica(`r-${m.name}`, { direct })]);
       },
     });
     const ids = () => (given.at(-1)?.[0]?.backends ?? []).map((b) => b.id);
@@ -175,18 +231,19 @@ describe('RemoteBalancer', () => {
     state.members = [member('b', 'suspect'), member('c')];
     balancer.start();
     await clock.advance(0);
-    expect(asked).toEqual(['c']);
+    // Suspect b is asked too (its counts matter to the keeper), but it serves nothing.
+    expect(asked).toEqual(['b', 'c']);
     expect(ids()).toEqual(['remote/id-c/r-c']);
     state.members = [member('b'), member('c')];
     await clock.advance(250);
-    expect(asked).toEqual(['c', 'b', 'c']);
+    expect(asked).toEqual(['b', 'c', 'b']);
     expect(ids()).toEqual(['remote/id-b/r-b', 'remote/id-c/r-c']);
     // Gone and back between two rounds: asked again, not left out until the next round.
     state.members = [member('b', 'suspect'), member('c')];
     await clock.advance(250);
     state.members = [member('b'), member('c')];
     await clock.advance(250);
-    expect(asked.filter((n) => n === 'b')).toHaveLength(2);
+    expect(asked.filter((n) => n === 'b')).toHaveLength(3);
     expect(ids()).toEqual(['remote/id-b/r-b', 'remote/id-c/r-c']);
     await balancer.close();
   });
@@ -196,18 +253,15 @@ describe('RemoteBalancer', () => {
     const given: (readonly RemoteBackendSet[])[] = [];
     let members = [member('b'), member('c')];
     let answerC: (r: RemoteReplica[]) => void = () => undefined;
-    const balancer = new RemoteBalancer({
+    const balancer = balancerOver({
       clock,
-      log: silentLogger(),
       intervalMs: 60_000,
-      sink: { setRemote: (sets) => given.push(sets) },
-      sources: {
-        members: () => members,
-        ask: (m) =>
-          m.name === 'b'
-            ? Promise.resolve([replica('r-b')])
-            : new Promise((resolve) => (answerC = resolve)),
-      },
+      setRemote: (sets) => given.push(sets),
+      members: () => members,
+      ask: (m) =>
+        m.name === 'b'
+          ? Promise.resolve([replica('r-b')])
+          : new Promise((resolve) => (answerC = resolve)),
     });
     balancer.start();
     await clock.advance(0);

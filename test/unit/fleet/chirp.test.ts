@@ -1,28 +1,37 @@
-import { chirp, type ChirpSources, type NodeListing } from '../../../src/fleet';
+import { chirp, Fleet, type ChirpSources, type NodeListing } from '../../../src/fleet';
 import { UnavailableError } from '../../../src/errors';
+import { silentLogger } from '../../../src/log';
 import type { MemberView } from '../../../src/membership';
 import { ManualClock, settle } from '../../support/fakes/mdns';
 import { listing, member, placed } from './fixtures';
 
-/** Sources whose members answer as the test says: a listing, a failure, or never. */
+/**
+ * Sources whose members answer as the test says: a listing, a failure, or never. The fleet is
+ * not started: only the chirp's fresh asks reach the members.
+ */
 function sources(
   self: NodeListing,
   members: MemberView[] | undefined,
   answers: Record<string, NodeListing | Error | 'never'>,
+  clock = new ManualClock(),
 ) {
   const asked: string[] = [];
   const aborted: string[] = [];
-  const s: ChirpSources = {
-    self: () => self,
-    members: () => members,
-    ask: (m, _all, signal) => {
-      asked.push(m.name);
-      signal.addEventListener('abort', () => aborted.push(m.name));
-      const answer = answers[m.name];
-      if (answer === 'never' || answer === undefined) return new Promise(() => undefined);
-      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  const fleet = new Fleet({
+    clock,
+    log: silentLogger(),
+    sources: {
+      members: () => members?.map((m) => ({ ...m, self: false })),
+      ask: (m, signal) => {
+        asked.push(m.name);
+        signal.addEventListener('abort', () => aborted.push(m.name));
+        const answer = answers[m.name];
+        if (answer === 'never' || answer === undefined) return new Promise(() => undefined);
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+      },
     },
-  };
+  });
+  const s: ChirpSources = { self: () => self, fleet };
   return { s, asked, aborted };
 }
 
@@ -66,6 +75,7 @@ describe('chirp', () => {
         b: 'never',
         c: listing('c', placed('c1', 'web', 'c')),
       },
+      clock,
     );
     let done = false;
     const pending = chirp(s, clock, { all: false, timeoutMs: 1000 }).finally(() => {
@@ -89,11 +99,12 @@ describe('chirp', () => {
 
   it('asks members in parallel: one deadline for all, not one after another', async () => {
     const clock = new ManualClock();
-    const { s, asked } = sources(listing('a'), [member('b'), member('c'), member('d')], {
-      b: 'never',
-      c: 'never',
-      d: 'never',
-    });
+    const { s, asked } = sources(
+      listing('a'),
+      [member('b'), member('c'), member('d')],
+      { b: 'never', c: 'never', d: 'never' },
+      clock,
+    );
     const pending = chirp(s, clock, { all: false, timeoutMs: 500 });
     await settle();
     expect(asked).toEqual(['b', 'c', 'd']);
@@ -126,20 +137,14 @@ describe('chirp', () => {
     expect(res.replicas.map((r) => r.replica.node)).toEqual(['d']);
   });
 
-  it('passes `all` to this node and to every member', async () => {
-    const seen: boolean[] = [];
-    const s: ChirpSources = {
-      self: (all) => {
-        seen.push(all);
-        return listing('a');
-      },
-      members: () => [member('b')],
-      ask: (_m, all) => {
-        seen.push(all);
-        return Promise.resolve(listing('b'));
-      },
-    };
-    await chirp(s, new ManualClock(), { all: true, timeoutMs: 1000 });
-    expect(seen).toEqual([true, true]);
+  it('lists stopped replicas, here and on members, only with `all`', async () => {
+    const { s } = sources(listing('a', placed('a1', 'web', 'a', false)), [member('b')], {
+      b: listing('b', placed('b1', 'web', 'b', false), placed('b2', 'web', 'b')),
+    });
+    const clock = new ManualClock();
+    const all = await chirp(s, clock, { all: true, timeoutMs: 1000 });
+    expect(all.replicas.map((r) => r.replica.id.slice(0, 2))).toEqual(['a1', 'b1', 'b2']);
+    const running = await chirp(s, clock, { all: false, timeoutMs: 1000 });
+    expect(running.replicas.map((r) => r.replica.id.slice(0, 2))).toEqual(['b2']);
   });
 });

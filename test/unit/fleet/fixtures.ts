@@ -1,18 +1,16 @@
-import { Health, ReplicaState, type Replica } from '../../../src/gen/budgie/v1/apps';
-import type { NodeListing, PlacedReplica } from '../../../src/fleet';
+import type { ClusterReplica, NodeListing, PlacedReplica } from '../../../src/fleet';
 import type { MemberState, MemberView } from '../../../src/membership';
 
-export function replica(id: string, app: string, node: string, running = true): Replica {
+export function replica(id: string, app: string, node: string, running = true): ClusterReplica {
   return {
     id: id.padEnd(64, '0'),
     app,
     image: `localhost/${app}:latest`,
-    state: running ? ReplicaState.REPLICA_STATE_RUNNING : ReplicaState.REPLICA_STATE_EXITED,
+    state: running ? 'running' : 'exited',
     exitCode: 0,
-    createdUnixMs: 1,
-    startedUnixMs: 1,
-    finishedUnixMs: 0,
-    health: Health.HEALTH_HEALTHY,
+    createdMs: 1,
+    startedMs: 1,
+    health: 'healthy',
     healthDetail: '',
     ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
     node,
@@ -27,11 +25,12 @@ export function placed(id: string, app: string, node: string, running = true): P
     addresses: [`192.0.2.1:8080`],
     replicasMin: 1,
     replicasMax: 3,
+    direct: [],
   };
 }
 
 export function listing(node: string, ...replicas: PlacedReplica[]): NodeListing {
-  return { nodeId: `id-${node}`, nodeName: node, replicas };
+  return { nodeId: `id-${node}`, nodeName: node, replicas, apps: [] };
 }
 
 export function member(name: string, state: MemberState = 'alive'): MemberView {

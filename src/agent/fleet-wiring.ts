@@ -1,24 +1,26 @@
-import type {
-  ChirpSources,
-  LogChunk,
-  NodeListing,
-  PlacedReplica,
-  RemoteLogSources,
-  StopSources,
-} from './index';
-import { chirp, DEFAULT_CHIRP_TIMEOUT_MS } from './index';
-import type { ReplicaSource } from './replica-service';
 import { systemClock } from '../discovery';
-import { UnavailableError } from '../errors';
-import type { ListReplicasResponse } from '../gen/budgie/peer/v1/peer';
+import {
+  askListing,
+  chirp,
+  DEFAULT_CHIRP_TIMEOUT_MS,
+  type ChirpSources,
+  type ClusterReplica,
+  type Fleet,
+  type FleetSources,
+  type LogChunk,
+  type NodeListing,
+  type PlacedReplica,
+  type RemoteLogSources,
+  type ReplicaSource,
+  type StopSources,
+} from '../fleet';
 import type { ClusterNode } from '../membership';
 import type { Orchestrator } from '../orchestrator';
 import type { ReplicaView } from '../orchestrator/types';
 import type { KeeperSources } from '../placement';
 import type { ImageStore } from '../runtime/images';
-import { localApp } from '../agent/cluster-join';
-import { toReplica } from '../agent/services/apps';
-import { streamLocalLogs } from '../agent/services/log-stream';
+import { localApp } from './cluster-join';
+import { streamLocalLogs } from './services/log-stream';
 
 /** Where peers reach this node's published ports: the publish address, or when that is every
  * interface, the address this node advertises to the cluster. */
@@ -28,6 +30,15 @@ export interface ReplicaHost {
   advertise: string;
   /** The replica's direct endpoints for members' balancing; none when not given. */
   direct?: (view: ReplicaView) => string[];
+}
+
+/** How the fleet reaches the members: the membership table, and each member's ReplicaService. */
+export function fleetSources(cluster: ClusterNode): FleetSources {
+  return {
+    members: () => cluster.nodes()?.rows,
+    ask: (member, signal) =>
+      askListing(cluster.dial(member.address, member.nodeId), member, signal),
+  };
 }
 
 /** This node's replicas as the cluster sees them (the peer ReplicaService's source). */
@@ -48,28 +59,24 @@ export function localReplicaSource(
   };
 }
 
-/** A chirp's view of this node and its members over the peer API. */
+/** A chirp's view: this node's own replicas, and the fleet for the members'. */
 export function chirpSources(
   orchestrator: Orchestrator,
   cluster: ClusterNode,
+  fleet: Fleet,
   host: ReplicaHost,
 ): ChirpSources {
   return {
-    self: (all): NodeListing => {
+    self: (): NodeListing => {
       const nodeId = cluster.selfNodeId() ?? '';
       return {
         nodeId,
         nodeName: host.nodeName,
-        replicas: placedHere(orchestrator, host, all, nodeId),
+        replicas: placedHere(orchestrator, host, true, nodeId),
+        apps: orchestrator.counts(),
       };
     },
-    members: () => cluster.nodes()?.rows.filter((r) => !r.self),
-    ask: async (member, all, signal) => {
-      const client = cluster.dial(member.address, member.nodeId);
-      // The chirp's own timer bounds the call; this deadline only backs it up.
-      const res = await client.listReplicas({ all, signal, timeoutMs: 60_000 });
-      return fromPeer(res, member.nodeId, member.address);
-    },
+    fleet,
   };
 }
 
@@ -77,12 +84,11 @@ export function chirpSources(
 export function stopSources(
   orchestrator: Orchestrator,
   cluster: ClusterNode,
-  host: ReplicaHost,
+  chirps: ChirpSources,
 ): StopSources {
-  const sources = chirpSources(orchestrator, cluster, host);
   return {
     chirp: (signal) =>
-      chirp(sources, systemClock, { all: true, timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS, signal }),
+      chirp(chirps, systemClock, { all: true, timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS, signal }),
     selfNodeId: () => cluster.selfNodeId(),
     runsHere: (app) => orchestrator.replicaLimits(app) !== undefined,
     stopHere: (target) => orchestrator.stop(target),
@@ -94,29 +100,19 @@ export function stopSources(
   };
 }
 
-/** What the replica keeper reads and changes: members' app counts and this node's stand-ins. */
-export function keeperSources(orchestrator: Orchestrator, cluster: ClusterNode): KeeperSources {
+/** What the replica keeper reads and changes: the fleet, and this node's counts and stand-ins. */
+export function keeperSources(orchestrator: Orchestrator, fleet: Fleet): KeeperSources {
   return {
-    members: () => cluster.nodes()?.rows,
-    ask: async (member, signal) => {
-      const client = cluster.dial(member.address, member.nodeId);
-      // The keeper's own timer bounds the call; this deadline only backs it up.
-      return (await client.listReplicas({ all: false, signal, timeoutMs: 10_000 })).apps;
-    },
+    fleet,
     local: () => orchestrator.counts(),
     setStandIns: (app, n) => orchestrator.setStandIns(app, n),
   };
 }
 
 /** Logs of replicas on other members, found by a chirp and read over the peer API. */
-export function remoteLogSources(
-  orchestrator: Orchestrator,
-  cluster: ClusterNode,
-  host: ReplicaHost,
-): RemoteLogSources {
-  const sources = chirpSources(orchestrator, cluster, host);
+export function remoteLogSources(cluster: ClusterNode, chirps: ChirpSources): RemoteLogSources {
   return {
-    chirp: () => chirp(sources, systemClock, { all: true, timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS }),
+    chirp: () => chirp(chirps, systemClock, { all: true, timeoutMs: DEFAULT_CHIRP_TIMEOUT_MS }),
     selfNodeId: () => cluster.selfNodeId(),
     addressOf: (nodeId) => cluster.addressOf(nodeId),
     open: (address, nodeId, req, signal) => peerLogs(cluster, address, nodeId, req, signal),
@@ -138,14 +134,14 @@ function placedHere(
   host: ReplicaHost,
   all: boolean,
   nodeId: string,
-): (PlacedReplica & { direct: string[] })[] {
+): PlacedReplica[] {
   const reachAt = host.publishAddress === '0.0.0.0' ? host.advertise : host.publishAddress;
   // The cluster's min, not this node's own floor (1 on a node that joined the app).
   const counts = new Map(orchestrator.counts().map((c) => [c.app, c]));
   return orchestrator.list(all).map((view: ReplicaView) => {
     const limits = counts.get(view.app);
     return {
-      replica: toReplica(view),
+      replica: clusterReplica(view),
       nodeId,
       addresses: view.ports.map(
         (p) => `${reachAt}:${p.hostPort}${p.protocol === 'udp' ? '/udp' : ''}`,
@@ -157,20 +153,8 @@ function placedHere(
   });
 }
 
-/** A member's answer, checked at the edge: every replica must carry its fields. */
-function fromPeer(res: ListReplicasResponse, nodeId: string, address: string): NodeListing {
-  const replicas = res.replicas.map((r): PlacedReplica => {
-    if (r.replica === undefined) {
-      throw new UnavailableError(`peer ${address}: sent a replica without its fields`);
-    }
-    return {
-      replica: { ...r.replica, node: res.nodeName },
-      nodeId,
-      addresses: r.addresses,
-      replicasMin: r.replicasMin,
-      replicasMax: r.replicasMax,
-      direct: r.direct,
-    };
-  });
-  return { nodeId, nodeName: res.nodeName, replicas };
+/** What members see of a replica: everything but this node's own log path. */
+function clusterReplica(view: ReplicaView): ClusterReplica {
+  const { logPath, ...shown } = view;
+  return shown;
 }
