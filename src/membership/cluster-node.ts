@@ -15,7 +15,7 @@ import {
   type MdnsTransport,
 } from '../discovery';
 import { ConflictError, FailedPreconditionError, messageOf } from '../errors';
-import type { Member } from '../gen/budgie/peer/v1/peer';
+import type { KnownMember } from '../trust';
 import type { Logger } from '../log';
 import { formatHostPort, parseHostPort } from '../host-port';
 import { findMembers } from './find-member';
@@ -391,7 +391,7 @@ export class ClusterNode {
   }
 
   /** What a joiner is told to dial next: this node and the members alive now. */
-  private joinMembers(): Member[] {
+  private joinMembers(): KnownMember[] {
     const rows = this.nodes()?.rows ?? [];
     return rows
       .filter((r) => r.state === 'alive')

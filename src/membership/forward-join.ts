@@ -1,6 +1,4 @@
-import type { PeerClient } from '../peer';
 import { FailedPreconditionError, messageOf, PermissionDeniedError } from '../errors';
-import type { JoinRequest, JoinResponse } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
 import type { MemberView } from './types';
 
@@ -8,14 +6,15 @@ import type { MemberView } from './types';
  * Hands a join this node received (its nonce already taken here) to the member that holds the
  * cluster CA key. Members do not know which one that is; clusters are small, so each alive member
  * is asked in turn, and any but the holder says FAILED_PRECONDITION. A refused proof is final.
+ * The join is passed on as it came: only the key holder reads it.
  */
-export async function forwardJoin(
+export async function forwardJoin<Req, Res>(
   members: readonly MemberView[],
-  dial: (member: MemberView) => Pick<PeerClient, 'admit'>,
-  req: JoinRequest,
+  dial: (member: MemberView) => { admit(req: Req, options: { timeoutMs: number }): Promise<Res> },
+  req: Req,
   timeoutMs: number,
   log: Logger,
-): Promise<JoinResponse> {
+): Promise<Res> {
   for (const member of members.filter((m) => m.state === 'alive')) {
     try {
       return await dial(member).admit(req, { timeoutMs });

@@ -1,6 +1,5 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { join as joinPath } from 'node:path';
-import type { Member } from '../gen/budgie/peer/v1/peer';
 import { ConflictError, FailedPreconditionError } from '../errors';
 import { parseHostPort } from '../host-port';
 import { base32Encode } from './base32';
@@ -8,7 +7,7 @@ import { createCa } from './ca';
 import { ClusterStore, type ClusterFs, type StoredCluster } from './cluster-store';
 import { identityOf, type NodeIdentity, type Signer } from './identity';
 import { sha256 } from './ids';
-import { requestJoin } from './join-client';
+import { requestJoin, type KnownMember } from './join-client';
 import { deriveTokenSecret, verifierOf } from './join-proof';
 import { checkAddresses, checkNodeName } from './names';
 import { createCsr, createNodeKey, signNodeCertificate } from './node-cert';
@@ -32,7 +31,7 @@ export interface NodeFacts {
 export interface Joined {
   identity: NodeIdentity;
   /** Members named by the admitting node, to dial next. */
-  members: Member[];
+  members: KnownMember[];
 }
 
 /**

@@ -13,3 +13,4 @@ export type { NodeIdentity } from './identity';
 export { shortId } from './ids';
 export { Revocations } from './revocations';
 export { parseToken, formatToken, type JoinToken } from './token';
+export type { KnownMember } from './join-client';

@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
-import { JoinServiceClient, type JoinResponse, type Member } from '../gen/budgie/peer/v1/peer';
+import { JoinServiceClient, type JoinResponse } from '../gen/budgie/peer/v1/peer';
 import { PermissionDeniedError } from '../errors';
 import { formatHostPort, type HostPort } from '../host-port';
 import { fetchPinnedCa } from './fetch-ca';
@@ -20,10 +20,21 @@ export interface JoinAsk extends CallOptions {
   addresses: readonly string[];
 }
 
+/** A member the admitting node named, to dial next. */
+export interface KnownMember {
+  nodeId: string;
+  nodeName: string;
+  /** HOST:PORT of its peer API; empty when unknown. */
+  address: string;
+}
+
+/** Far past a LAN cluster: a longer list is broken or hostile, and is cut here. */
+const MAX_MEMBERS = 1000;
+
 export interface Admission {
   caCertPem: string;
   nodeCertPem: string;
-  members: Member[];
+  members: KnownMember[];
 }
 
 /**
@@ -78,7 +89,10 @@ export async function requestJoin(ask: JoinAsk): Promise<Admission> {
         `join: peer ${target} answered with a certificate that is not ours or not from the cluster CA`,
       );
     }
-    return { caCertPem, nodeCertPem: nodeCert.toString(), members: response.members };
+    return { caCertPem, nodeCertPem: nodeCert.toString(), members: response.members
+        .slice(0, MAX_MEMBERS)
+        .map((m) => ({ nodeId: m.nodeId, nodeName: m.nodeName, address: m.address })),
+    };
   } finally {
     client.close();
   }
