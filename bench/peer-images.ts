@@ -19,7 +19,8 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { memberBlobPeers, type ImageMember } from '../src/agent/image-peers';
-import { PeerClient } from '../src/peer';
+import { BlobClient, ImageCacheClient } from '../src/images';
+import { PeerChannel } from '../src/peer';
 import { ClusterIdentity } from '../src/trust';
 import { ContainerdClient } from '../src/containerd/client';
 import { ContainerdImageStore } from '../src/containerd/image-store';
@@ -61,7 +62,7 @@ function repoRoot(): string {
 const MAIN = join(repoRoot(), 'dist', 'main.js');
 
 interface Member extends ImageMember {
-  client: PeerClient;
+  channel: PeerChannel;
 }
 
 interface Bench {
@@ -126,9 +127,17 @@ async function main(): Promise<void> {
       { nodeName: 'bench-puller', addresses: ['127.0.0.1'] },
     );
     for (const [i, port] of ports.entries()) {
+      const channel = new PeerChannel(self.identity, { host: '127.0.0.1', port });
+      const blobs = new BlobClient(channel);
+      const cache = new ImageCacheClient(channel);
       members.push({
         name: `member-${'ab'[i] ?? i}`,
-        client: new PeerClient(self.identity, { host: '127.0.0.1', port }),
+        channel,
+        client: {
+          readBlob: blobs.readBlob.bind(blobs),
+          hasBlobs: cache.hasBlobs.bind(cache),
+          lookupImage: cache.lookupImage.bind(cache),
+        },
       });
     }
     const version = (await exec('containerd', ['--version'])).stdout.trim();
@@ -143,7 +152,7 @@ async function main(): Promise<void> {
     }
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    for (const m of members) m.client.close();
+    for (const m of members) m.channel.close();
     await Promise.all(agents.map((a) => a.stop()));
     await Promise.all(containerds.map((c) => c.stop()));
     await registry?.stop();

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { validateApp } from '../bundle';
 import type { App } from '../bundle/types';
 import {
   chirp,
@@ -8,20 +7,15 @@ import {
   type JoinPeer,
   type JoinSources,
   type PeerApp,
+  ReplicaClient,
 } from '../fleet';
-import type { PeerClient } from '../peer';
 import { systemClock } from '../discovery';
-import {
-  FailedPreconditionError,
-  InvalidInputError,
-  NotFoundError,
-  UnavailableError,
-} from '../errors';
-import type { GetAppResponse } from '../gen/budgie/peer/v1/peer';
+import { FailedPreconditionError, NotFoundError } from '../errors';
+import { BlobClient } from '../images';
 import type { ClusterNode } from '../membership';
 import type { Orchestrator } from '../orchestrator';
 import type { BlobProvider, ImageStore } from '../runtime/images';
-import { SnapshotWriter } from '../volumes';
+import { SnapshotWriter, VolumeClient } from '../volumes';
 
 /** GetApp for members: the app a target names here, and the image record its replicas run. */
 export async function localApp(
@@ -29,10 +23,9 @@ export async function localApp(
   images: ImageStore,
   target: string,
   signal: AbortSignal,
-): Promise<GetAppResponse> {
+): Promise<PeerApp> {
   const { app, imageName } = orchestrator.appOf(target);
-  const image = await images.target(imageName, signal);
-  return { appJson: JSON.stringify(app), image };
+  return { app, image: await images.target(imageName, signal) };
 }
 
 /**
@@ -58,7 +51,7 @@ export function joinSources(
   chirpSources: ChirpSources,
   stateDir: string,
 ): JoinSources {
-  const dial = (peer: JoinPeer): PeerClient => cluster.dial(peer.address, peer.nodeId);
+  const dial = (peer: JoinPeer) => cluster.dial(peer.address, peer.nodeId);
   return {
     chirp: (signal) =>
       chirp(chirpSources, systemClock, {
@@ -69,10 +62,9 @@ export function joinSources(
     selfNodeId: () => cluster.selfNodeId(),
     addressOf: (nodeId) => cluster.addressOf(nodeId),
     runsHere: (app) => orchestrator.replicaLimits(app) !== undefined,
-    getApp: async (peer, target, signal) =>
-      peerApp(await dial(peer).getApp(target, { signal }), peer),
+    getApp: (peer, target, signal) => new ReplicaClient(dial(peer)).getApp(target, { signal }),
     fetchImage: async (peer, image, signal, onEvent) => {
-      const client = dial(peer);
+      const client = new BlobClient(dial(peer));
       const provider: BlobProvider = {
         open: (digest, offset, readSignal) => client.readBlob(digest, offset, readSignal),
       };
@@ -83,7 +75,7 @@ export function joinSources(
       const { writer, hadData } = await SnapshotWriter.open(dest);
       onEvent({ type: 'opened', hadData });
       try {
-        for await (const message of dial(peer).snapshotVolume(app, target, signal)) {
+        for await (const message of new VolumeClient(dial(peer)).snapshot(app, target, signal)) {
           await writer.write(message);
           if (message.item?.$case === 'data' || message.item?.value.size === 0) {
             onEvent({ type: 'progress', stats: writer.stats });
@@ -104,19 +96,4 @@ export function joinSources(
       return result.replicaIds;
     },
   };
-}
-
-/** A member's GetApp answer, checked at the edge as any app from outside is. */
-function peerApp(res: GetAppResponse, peer: JoinPeer): PeerApp {
-  const image = res.image;
-  if (image === undefined || image.name === '' || image.digest === '') {
-    throw new UnavailableError(`peer ${peer.nodeName}: sent an app without its image`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(res.appJson);
-  } catch {
-    throw new InvalidInputError(`peer ${peer.nodeName}: app_json is not JSON`);
-  }
-  return { app: validateApp(json), image };
 }

@@ -1,7 +1,7 @@
 import { systemClock } from '../discovery';
 import {
-  askListing,
   chirp,
+  ReplicaClient,
   DEFAULT_CHIRP_TIMEOUT_MS,
   type ChirpSources,
   type ClusterReplica,
@@ -36,8 +36,12 @@ export interface ReplicaHost {
 export function fleetSources(cluster: ClusterNode): FleetSources {
   return {
     members: () => cluster.nodes()?.rows,
+    // The fleet's own timer bounds the call; this deadline only backs it up.
     ask: (member, signal) =>
-      askListing(cluster.dial(member.address, member.nodeId), member, signal),
+      new ReplicaClient(cluster.dial(member.address, member.nodeId)).listing(member, {
+        signal,
+        timeoutMs: 60_000,
+      }),
   };
 }
 
@@ -50,10 +54,7 @@ export function localReplicaSource(
   return {
     list: (all) => placedHere(orchestrator(), host, all, ''),
     counts: () => orchestrator().counts(),
-    stop: async (target) => {
-      const result = await orchestrator().stop(target);
-      return { stoppedIds: result.stoppedIds, app: result.app ?? '' };
-    },
+    stop: (target) => orchestrator().stop(target),
     logs: (req, send, signal) => streamLocalLogs(orchestrator(), req, send, signal),
     getApp: (target, signal) => localApp(orchestrator(), images(), target, signal),
   };
@@ -93,10 +94,8 @@ export function stopSources(
     runsHere: (app) => orchestrator.replicaLimits(app) !== undefined,
     stopHere: (target) => orchestrator.stop(target),
     addressOf: (nodeId) => cluster.addressOf(nodeId),
-    stopOn: async (nodeId, address, target, signal) => {
-      const res = await cluster.dial(address, nodeId).stop(target, { signal, timeoutMs: 60_000 });
-      return { ...(res.app === '' ? {} : { app: res.app }), stoppedIds: res.stoppedIds };
-    },
+    stopOn: (nodeId, address, target, signal) =>
+      new ReplicaClient(cluster.dial(address, nodeId)).stop(target, { signal, timeoutMs: 60_000 }),
   };
 }
 
@@ -126,7 +125,7 @@ async function* peerLogs(
   req: { target: string; follow: boolean; tail: number; sinceUnixMs: number },
   signal: AbortSignal,
 ): AsyncGenerator<LogChunk> {
-  yield* cluster.dial(address, nodeId).logs(req, signal);
+  yield* new ReplicaClient(cluster.dial(address, nodeId)).logs(req, signal);
 }
 
 function placedHere(

@@ -1,4 +1,4 @@
-import type { PeerClient } from '../peer';
+import { BlobClient, ImageCacheClient } from '../images';
 import { BLOB_DIGEST } from '../images/blob-service';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
@@ -11,7 +11,7 @@ const ASK_TIMEOUT_MS = 1000;
 /** A member to ask, and the part of its peer client that image sharing uses. */
 export interface ImageMember {
   name: string;
-  client: Pick<PeerClient, 'hasBlobs' | 'lookupImage' | 'readBlob'>;
+  client: Pick<BlobClient, 'readBlob'> & Pick<ImageCacheClient, 'hasBlobs' | 'lookupImage'>;
 }
 
 /** The image store's view of the cluster: its alive members (none outside a cluster). */
@@ -20,10 +20,19 @@ export function clusterBlobPeers(cluster: () => ClusterNode, log: Logger): BlobP
     () =>
       (cluster().nodes()?.rows ?? [])
         .filter((r) => !r.self && r.state === 'alive' && r.address !== '')
-        .map((r) => ({
-          name: r.name || r.nodeId.slice(0, 12),
-          client: cluster().dial(r.address, r.nodeId),
-        })),
+        .map((r) => {
+          const channel = cluster().dial(r.address, r.nodeId);
+          const blobs = new BlobClient(channel);
+          const cache = new ImageCacheClient(channel);
+          return {
+            name: r.name || r.nodeId.slice(0, 12),
+            client: {
+              readBlob: blobs.readBlob.bind(blobs),
+              hasBlobs: cache.hasBlobs.bind(cache),
+              lookupImage: cache.lookupImage.bind(cache),
+            },
+          };
+        }),
     log,
   );
 }

@@ -19,7 +19,7 @@ export {
   type LogsQuery,
   type RemoteLogSources,
 } from './remote-logs';
-export { askListing } from './replica-client';
+export { ReplicaClient } from './replica-client';
 export { fromReplica, toReplica } from './replica-message';
 export type {
   ChirpResult,

@@ -1,9 +1,20 @@
-import { UnavailableError } from '../errors';
-import type { ListReplicasResponse, NodeReplica } from '../gen/budgie/peer/v1/peer';
+import { Metadata } from '@grpc/grpc-js';
+import { validateApp } from '../bundle';
+import { InvalidInputError, UnavailableError } from '../errors';
+import {
+  ReplicaServiceClient,
+  type GetAppResponse,
+  type ListReplicasResponse,
+  type NodeReplica,
+  type StopResponse,
+} from '../gen/budgie/peer/v1/peer';
 import type { MemberView } from '../membership';
 import type { AppCounts } from '../orchestrator/types';
-import type { PeerClient } from '../peer';
+import { peerCall, peerStream, type CallOptions, type PeerChannel } from '../peer';
+import type { PeerApp } from './join';
+import type { LogChunk, LogsQuery } from './remote-logs';
 import { fromReplica } from './replica-message';
+import type { StopOutcome } from './stop';
 import type { NodeListing, PlacedReplica } from './types';
 
 /**
@@ -13,15 +24,50 @@ import type { NodeListing, PlacedReplica } from './types';
 const MAX_REPLICAS = 10_000;
 const MAX_APPS = 1_000;
 
-/** A member's replica listing (stopped replicas too), checked and in the fleet's own types. */
-export async function askListing(
-  client: PeerClient,
-  member: MemberView,
-  signal: AbortSignal,
-): Promise<NodeListing> {
-  // The fleet's own timer bounds the call; this deadline only backs it up.
-  const res = await client.listReplicas({ all: true, signal, timeoutMs: 60_000 });
-  return listingOf(res, member);
+/** budgie.peer.v1.ReplicaService of one member, in the fleet's own types. */
+export class ReplicaClient {
+  private readonly client: ReplicaServiceClient;
+  private readonly target: string;
+
+  constructor(channel: PeerChannel) {
+    this.client = channel.client(ReplicaServiceClient);
+    this.target = channel.target;
+  }
+
+  /** The member's replica listing (stopped replicas too), checked. */
+  async listing(member: MemberView, options: CallOptions = {}): Promise<NodeListing> {
+    const res = await peerCall<ListReplicasResponse>(this.target, options, (deadline, done) =>
+      this.client.listReplicas({ all: true }, new Metadata(), { deadline }, done),
+    );
+    return listingOf(res, member);
+  }
+
+  /** The member's logs of a replica or app; ends when it ends, or when `signal` aborts. */
+  async *logs(query: LogsQuery, signal?: AbortSignal): AsyncGenerator<LogChunk> {
+    for await (const res of peerStream(
+      this.target,
+      this.client.logs(query, new Metadata()),
+      signal,
+    )) {
+      yield { replicaId: res.replicaId, data: res.data };
+    }
+  }
+
+  /** The app a target (app name, replica ID or prefix) names on the member, with its image. */
+  async getApp(target: string, options: CallOptions = {}): Promise<PeerApp> {
+    const res = await peerCall<GetAppResponse>(this.target, options, (deadline, done) =>
+      this.client.getApp({ target }, new Metadata(), { deadline }, done),
+    );
+    return peerApp(res, this.target);
+  }
+
+  /** Stops an app (name) or one replica (ID or prefix) on the member. */
+  async stop(target: string, options: CallOptions = {}): Promise<StopOutcome> {
+    const res = await peerCall<StopResponse>(this.target, options, (deadline, done) =>
+      this.client.stop({ target }, new Metadata(), { deadline }, done),
+    );
+    return { ...(res.app === '' ? {} : { app: res.app }), stoppedIds: res.stoppedIds };
+  }
 }
 
 /** The wire answer checked at the edge: bounded, every replica with its fields. */
@@ -56,4 +102,19 @@ function placedOf(r: NodeReplica, node: string, nodeId: string, from: string): P
     replicasMax: r.replicasMax,
     direct: r.direct,
   };
+}
+
+/** A member's GetApp answer, checked at the edge as any app from outside is. */
+function peerApp(res: GetAppResponse, from: string): PeerApp {
+  const image = res.image;
+  if (image === undefined || image.name === '' || image.digest === '') {
+    throw new UnavailableError(`peer ${from}: sent an app without its image`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(res.appJson);
+  } catch {
+    throw new InvalidInputError(`peer ${from}: app_json is not JSON`);
+  }
+  return { app: validateApp(json), image };
 }

@@ -1,11 +1,4 @@
-import {
-  ReplicaServiceService,
-  type GetAppResponse,
-  type LogsRequest,
-  type LogsResponse,
-  type ReplicaServiceServer,
-  type StopResponse,
-} from '../gen/budgie/peer/v1/peer';
+import { ReplicaServiceService, type ReplicaServiceServer } from '../gen/budgie/peer/v1/peer';
 import { InvalidInputError } from '../errors';
 import type { Logger } from '../log';
 import { serverStream, unary, type ServiceBinding } from '../rpc/handlers';
@@ -13,6 +6,9 @@ import type { NodeIdentity } from '../trust/identity';
 import { callerOf } from '../peer/auth';
 import type { AppCounts } from '../orchestrator/types';
 import { toReplica } from './replica-message';
+import type { PeerApp } from './join';
+import type { LogChunk, LogsQuery } from './remote-logs';
+import type { StopOutcome } from './stop';
 import type { PlacedReplica } from './types';
 
 /** What this node's replicas look like to members; the agent builds it from the orchestrator. */
@@ -21,15 +17,15 @@ export interface ReplicaSource {
   /** Every app here with its counts, for the cluster-wide replicas.min. */
   counts(): AppCounts[];
   /** Stops an app (name) or one replica (ID or prefix) here; NotFoundError when not here. */
-  stop(target: string): Promise<StopResponse>;
+  stop(target: string): Promise<StopOutcome>;
   /** Streams logs as the local Logs RPC does; NotFoundError when the target is not here. */
   logs(
-    req: LogsRequest,
-    send: (res: LogsResponse) => Promise<void>,
+    req: LogsQuery,
+    send: (chunk: LogChunk) => Promise<void>,
     signal: AbortSignal,
   ): Promise<void>;
   /** The app a target names, with the image it runs here; NotFoundError when not here. */
-  getApp(target: string, signal: AbortSignal): Promise<GetAppResponse>;
+  getApp(target: string, signal: AbortSignal): Promise<PeerApp>;
 }
 
 /**
@@ -59,25 +55,27 @@ export function replicaService(
         apps: source.counts(),
       });
     }),
-    stop: unary(log, 'Stop', (req, _signal, call) => {
+    stop: unary(log, 'Stop', async (req, _signal, call) => {
       const caller = callerOf(call, identity().caCertPem);
       if (req.target === '') {
         throw new InvalidInputError('target: expected an app name or replica ID');
       }
       log.info('stop asked by a member', { target: req.target, member: caller.nodeId });
-      return source.stop(req.target);
+      const outcome = await source.stop(req.target);
+      return { stoppedIds: outcome.stoppedIds, app: outcome.app ?? '' };
     }),
     logs: serverStream(log, 'Logs', async (req, send, signal, call) => {
       callerOf(call, identity().caCertPem);
       await source.logs(req, send, signal);
     }),
-    getApp: unary(log, 'GetApp', (req, _signal, call) => {
+    getApp: unary(log, 'GetApp', async (req, _signal, call) => {
       callerOf(call, identity().caCertPem);
       if (req.target === '') {
         throw new InvalidInputError('target: expected an app name or replica ID');
       }
       // A unary call has no cancel signal worth wiring: the lookup is local and short.
-      return source.getApp(req.target, new AbortController().signal);
+      const { app, image } = await source.getApp(req.target, new AbortController().signal);
+      return { appJson: JSON.stringify(app), image };
     }),
   };
   return { definition: ReplicaServiceService, implementation };

@@ -4,3 +4,5 @@
  */
 export { blobService, type BlobReader } from './blob-service';
 export { imageCacheService, type ImageCache } from './image-cache-service';
+export { BlobClient } from './blob-client';
+export { ImageCacheClient } from './image-cache-client';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ClusterIdentity, parseToken, type Joined, type NodeIdentity } from '../trust';
-import { PeerClient, PeerServer, type ServiceBinding } from '../peer';
+import { PeerChannel, PeerServer, type ServiceBinding } from '../peer';
 import type { ClusterConfig } from '../config/cluster-config';
 import {
   MdnsAdvertiser,
@@ -20,6 +20,7 @@ import type { Logger } from '../log';
 import { formatHostPort, parseHostPort } from '../host-port';
 import { findMembers } from './find-member';
 import { forwardJoin } from './forward-join';
+import { MembershipClient } from './membership-client';
 import { announceLeave, LeftMembers } from './left-members';
 import { MemberTable } from './member-table';
 import { peerDialer } from './peer-prober';
@@ -68,7 +69,7 @@ export class ClusterNode {
   private browser: MdnsBrowser | undefined;
   private server: PeerServer | undefined;
   private table: MemberTable | undefined;
-  private readonly clients = new Map<string, PeerClient>();
+  private readonly channels = new Map<string, PeerChannel>();
   private member: NodeIdentity | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -146,7 +147,7 @@ export class ClusterNode {
       }
       const told = await announceLeave(
         this.table?.members() ?? [],
-        (m) => this.dial(m.address, m.nodeId),
+        (m) => new MembershipClient(this.dial(m.address, m.nodeId)),
         LEAVE_NOTICE_MS,
         this.log,
       );
@@ -191,31 +192,32 @@ export class ClusterNode {
   }
 
   /**
-   * A peer API client to a member, with this node's certificate. One per member, kept until the
-   * membership stops: chirps, logs, joins and the balancer's rounds share its TLS connection
-   * instead of paying a handshake per call. Callers do not close it.
+   * The peer channel to a member, with this node's certificate; every service's client rides on
+   * it. One per member, kept until the membership stops: the fleet's polls, chirps, logs, joins
+   * and image pulls share its TLS connection instead of paying a handshake per call. Callers do
+   * not close it.
    */
-  dial(address: string, expectedNodeId?: string): PeerClient {
+  dial(address: string, expectedNodeId?: string): PeerChannel {
     const key = `${expectedNodeId ?? ''}@${address}`;
-    let client = this.clients.get(key);
-    if (client === undefined) {
-      client = new PeerClient(this.identity.current(), parseHostPort(address), expectedNodeId);
-      this.clients.set(key, client);
+    let channel = this.channels.get(key);
+    if (channel === undefined) {
+      channel = new PeerChannel(this.identity.current(), parseHostPort(address), expectedNodeId);
+      this.channels.set(key, channel);
     }
-    return client;
+    return channel;
   }
 
   /**
-   * Closes the pooled clients of a member that answers again after a silence: their connection
+   * Closes the pooled channels of a member that answers again after a silence: their connection
    * may still hang on TCP's resend timer (see reconnectingProber), and a new one reaches the
    * member at once. Done once it is back rather than when it went silent, so that the close
    * itself reaches it and leaves nothing half-open on its side.
    */
-  private forgetClients(address: string): void {
-    for (const [key, client] of this.clients) {
+  private forgetChannels(address: string): void {
+    for (const [key, channel] of this.channels) {
       if (!key.endsWith(`@${address}`)) continue;
-      client.close();
-      this.clients.delete(key);
+      channel.close();
+      this.channels.delete(key);
     }
   }
 
@@ -331,7 +333,7 @@ export class ClusterNode {
       (nodeId) => {
         const address = this.addressOf(nodeId);
         this.table?.forget(nodeId);
-        if (address !== undefined) this.forgetClients(address);
+        if (address !== undefined) this.forgetChannels(address);
       },
     );
     const server = new PeerServer({
@@ -339,7 +341,7 @@ export class ClusterNode {
       forwardJoin: (req) =>
         forwardJoin(
           this.table?.members() ?? [],
-          (m) => this.dial(m.address, m.nodeId),
+          (m) => new MembershipClient(this.dial(m.address, m.nodeId)),
           req,
           FORWARD_JOIN_MS,
           log,
@@ -366,7 +368,7 @@ export class ClusterNode {
       clock: this.clock,
       log: this.log.child({ component: 'membership' }),
       onState: (address, state, was) => {
-        if (state === 'alive' && was !== undefined) this.forgetClients(address);
+        if (state === 'alive' && was !== undefined) this.forgetChannels(address);
       },
       isRevoked: (nodeId) => left.has(nodeId),
       onRevoked: (nodeIds) => {
@@ -383,9 +385,9 @@ export class ClusterNode {
     this.table?.close();
     this.table = undefined;
     this.member = undefined;
-    // The clients carry the old certificate: a later membership dials afresh.
-    for (const client of this.clients.values()) client.close();
-    this.clients.clear();
+    // The channels carry the old certificate: a later membership dials afresh.
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
     await this.server?.stop(SERVER_GRACE_MS);
     this.server = undefined;
   }

@@ -14,3 +14,4 @@ export type {
   Timings,
 } from './types';
 export type { HelloCaller, LeaveHandling } from './membership-service';
+export { MembershipClient } from './membership-client';

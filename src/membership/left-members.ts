@@ -1,5 +1,5 @@
-import type { PeerClient } from '../peer';
 import { Revocations } from '../trust';
+import type { MembershipClient } from './membership-client';
 import type { LeaveHandling } from './membership-service';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
@@ -64,7 +64,7 @@ export class LeftMembers implements LeaveHandling {
  */
 export async function announceLeave(
   members: readonly MemberView[],
-  dial: (member: MemberView) => PeerClient,
+  dial: (member: MemberView) => Pick<MembershipClient, 'leave'>,
   timeoutMs: number,
   log: Logger,
 ): Promise<number> {

@@ -1,11 +1,12 @@
 import { connect } from 'node:net';
-import { PeerClient } from '../peer';
+import { PeerChannel } from '../peer';
 import type { NodeIdentity } from '../trust';
 import { UnavailableError } from '../errors';
 import { parseHostPort } from '../host-port';
+import { MembershipClient } from './membership-client';
 import type { Dial, HelloAnswer, Prober } from './types';
 
-/** One connection to a peer that can say Hello; a PeerClient in the agent. */
+/** One connection to a peer that can say Hello; a peer channel in the agent. */
 export interface HelloChannel {
   hello(timeoutMs: number): Promise<HelloAnswer>;
   close(): void;
@@ -23,11 +24,12 @@ export function peerDialer(identity: NodeIdentity, selfAddress: string): Dial {
     const target = parseHostPort(address);
     return reconnectingProber(
       () => {
-        const client = new PeerClient(identity, target, expectedNodeId);
+        const channel = new PeerChannel(identity, target, expectedNodeId);
+        const client = new MembershipClient(channel);
         return {
           hello: (timeoutMs) => client.hello({ timeoutMs, address: selfAddress }),
           close: () => {
-            client.close();
+            channel.close();
           },
         };
       },

@@ -1,4 +1,5 @@
-import type { ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
+import type { ClientReadableStream, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
+import { streamOf } from '../rpc/calls';
 import { fromStatus, isServiceError } from '../rpc/status';
 import { UnavailableError } from '../errors';
 
@@ -44,4 +45,25 @@ export function mapPeerError(target: string, err: unknown): Error {
     err,
     () => new UnavailableError(`peer ${target}: ${err.details || err.message}`),
   );
+}
+
+/**
+ * Iterates a server stream with cancellation, mapping its failure. No deadline: a blob or a
+ * volume takes as long as the link needs, and the caller can cancel.
+ */
+export async function* peerStream<T>(
+  target: string,
+  call: ClientReadableStream<T>,
+  signal?: AbortSignal,
+): AsyncGenerator<T> {
+  const onAbort = (): void => {
+    call.cancel();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    // streamOf cancels the call itself when its reader stops early.
+    yield* streamOf((err) => mapPeerError(target, err), call);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
 }

@@ -89,7 +89,10 @@ export async function requestJoin(ask: JoinAsk): Promise<Admission> {
         `join: peer ${target} answered with a certificate that is not ours or not from the cluster CA`,
       );
     }
-    return { caCertPem, nodeCertPem: nodeCert.toString(), members: response.members
+    return {
+      caCertPem,
+      nodeCertPem: nodeCert.toString(),
+      members: response.members
         .slice(0, MAX_MEMBERS)
         .map((m) => ({ nodeId: m.nodeId, nodeName: m.nodeName, address: m.address })),
     };

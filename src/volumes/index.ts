@@ -6,3 +6,4 @@ export { checkEntryPath, linkStaysInside } from './paths';
 export { CHUNK_BYTES, readSnapshot } from './snapshot-reader';
 export { SnapshotWriter, type SnapshotStats } from './snapshot-writer';
 export { volumeService, type RwVolumeSource } from './volume-service';
+export { VolumeClient } from './volume-client';

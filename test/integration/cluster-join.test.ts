@@ -10,7 +10,9 @@ import {
   type ChannelCredentials,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { PeerClient, PeerServer } from '../../src/peer';
+import { MembershipClient } from '../../src/membership';
+import { PeerChannel, PeerServer } from '../../src/peer';
+import type { HostPort } from '../../src/host-port';
 import { ClusterIdentity, parseToken, type NodeIdentity } from '../../src/trust';
 import { fetchPinnedCa } from '../../src/trust/fetch-ca';
 import { nodeIdOf, nodeUri } from '../../src/trust/ids';
@@ -139,7 +141,11 @@ describe('joining a cluster', () => {
     expect(await node('joiner').load()).toEqual(identity);
 
     const [host, port] = a.address.split(':');
-    const client = new PeerClient(identity, { host: host!, port: Number(port) }, a.identity.nodeId);
+    const client = membershipClient(
+      identity,
+      { host: host!, port: Number(port) },
+      a.identity.nodeId,
+    );
     await expect(client.hello()).resolves.toEqual({
       nodeId: a.identity.nodeId,
       nodeName: 'main-a',
@@ -153,14 +159,22 @@ describe('joining a cluster', () => {
     // And the other way round: the joined node serves, the first node dials it by node id.
     const bAddress = await serve(b);
     const [bHost, bPort] = bAddress.split(':');
-    const back = new PeerClient(a.identity, { host: bHost!, port: Number(bPort) }, identity.nodeId);
+    const back = membershipClient(
+      a.identity,
+      { host: bHost!, port: Number(bPort) },
+      identity.nodeId,
+    );
     await expect(back.hello()).resolves.toMatchObject({ callerNodeId: a.identity.nodeId });
     back.close();
   });
 
   it('refuses a dial pinned to another node id', async () => {
     const [host, port] = a.address.split(':');
-    const client = new PeerClient(a.identity, { host: host!, port: Number(port) }, 'f'.repeat(64));
+    const client = membershipClient(
+      a.identity,
+      { host: host!, port: Number(port) },
+      'f'.repeat(64),
+    );
     await expect(client.hello()).rejects.toThrow(/expected node ffffffffffff, found node/);
     client.close();
   });
@@ -319,7 +333,7 @@ describe('joining a cluster', () => {
     const b = node('forwarder');
     const { identity } = await b.join(a.token, a.address, { nodeName: 'forwarder' });
     const port = Number(a.address.split(':')[1]);
-    const toA = new PeerClient(identity, { host: '127.0.0.1', port }, a.identity.nodeId);
+    const toA = membershipClient(identity, { host: '127.0.0.1', port }, a.identity.nodeId);
     const forwarded: string[] = [];
     const server = new PeerServer({
       identity: () => b.current(),
@@ -442,3 +456,13 @@ describe('the members-only peer API', () => {
     });
   });
 });
+
+/** A MembershipService client on a channel of its own; `close` closes the channel. */
+function membershipClient(identity: NodeIdentity, peer: HostPort, expectedNodeId?: string) {
+  const channel = new PeerChannel(identity, peer, expectedNodeId);
+  return Object.assign(new MembershipClient(channel), {
+    close: () => {
+      channel.close();
+    },
+  });
+}

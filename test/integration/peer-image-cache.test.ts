@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, status, type ChannelCredentials } from '@grpc/grpc-js';
-import { imageCacheService, type ImageCache } from '../../src/images';
-import { PeerClient, PeerServer } from '../../src/peer';
+import { ImageCacheClient, imageCacheService, type ImageCache } from '../../src/images';
+import { PeerChannel, PeerServer } from '../../src/peer';
 import { ClusterIdentity, type NodeIdentity } from '../../src/trust';
 import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from '../../src/trust/tls';
 import { InvalidInputError, NotFoundError } from '../../src/errors';
@@ -64,7 +64,12 @@ afterAll(async () => {
 });
 
 const dial = () =>
-  new PeerClient(member, { host: '127.0.0.1', port: Number(address.split(':')[1]) });
+  ((channel) =>
+    Object.assign(new ImageCacheClient(channel), {
+      close: () => {
+        channel.close();
+      },
+    }))(new PeerChannel(member, { host: '127.0.0.1', port: Number(address.split(':')[1]) }));
 
 it('tells a member which blobs it holds, and refuses what is not a digest', async () => {
   const client = dial();

@@ -1,4 +1,4 @@
-import type { PeerClient } from '../../../src/peer';
+import type { MembershipClient } from '../../../src/membership';
 import {
   FailedPreconditionError,
   PermissionDeniedError,
@@ -33,7 +33,7 @@ const member = (name: string, state: MemberView['state'] = 'alive'): MemberView 
 /** Members answering Admit as `answers` says; records who was asked. */
 function dialer(answers: Record<string, Error | JoinResponse>) {
   const asked: string[] = [];
-  const dial = (m: MemberView): Pick<PeerClient, 'admit'> => ({
+  const dial = (m: MemberView): Pick<MembershipClient, 'admit'> => ({
     admit: () => {
       asked.push(m.name);
       const answer = answers[m.name];
@@ -45,7 +45,7 @@ function dialer(answers: Record<string, Error | JoinResponse>) {
   return { dial, asked };
 }
 
-const forward = (members: MemberView[], dial: (m: MemberView) => Pick<PeerClient, 'admit'>) =>
+const forward = (members: MemberView[], dial: (m: MemberView) => Pick<MembershipClient, 'admit'>) =>
   forwardJoin(members, dial, REQ, 1000, silentLogger());
 
 describe('forwardJoin', () => {
