@@ -2,13 +2,8 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
-/** Layers point one way (see README, Architecture): these rules keep them so. */
-const noCli = { group: ['**/cli/**', '../cli', './cli'], message: 'Nothing imports the CLI.' };
-const noContainerdGen = {
-  group: ['**/gen/containerd/**'],
-  message: 'Only src/containerd may use generated containerd messages.',
-};
-const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+/** Layers point one way (see README, Architecture): eslint.fences.js keeps them so. */
+const fences = require('./eslint.fences');
 
 module.exports = tseslint.config(
   { ignores: ['dist/', 'src/gen/', 'node_modules/', 'coverage/', '.tmp/'] },
@@ -30,23 +25,9 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
     },
   },
-  {
-    files: ['src/**/*.ts'],
-    // main.ts is the composition root: the one place that wires the CLI to the agent.
-    ignores: ['src/cli/**', 'src/containerd/**', 'src/main.ts'],
-    rules: restrict(noCli, noContainerdGen),
-  },
-  { files: ['src/containerd/**/*.ts'], rules: restrict(noCli) },
-  {
-    files: ['src/cli/**/*.ts'],
-    rules: {
-      ...restrict(noContainerdGen, {
-        group: ['**/agent/**', '**/containerd/**'],
-        message: 'The CLI talks to the agent only through the API client.',
-      }),
-      'no-console': 'off',
-    },
-  },
+  ...fences,
+  // The CLI prints: it is the one exit point (src/cli/failure.ts).
+  { files: ['src/cli/**/*.ts'], rules: { 'no-console': 'off' } },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

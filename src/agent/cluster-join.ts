@@ -75,9 +75,9 @@ export function joinSources(
       const { writer, hadData } = await SnapshotWriter.open(dest);
       onEvent({ type: 'opened', hadData });
       try {
-        for await (const message of new VolumeClient(dial(peer)).snapshot(app, target, signal)) {
-          await writer.write(message);
-          if (message.item?.$case === 'data' || message.item?.value.size === 0) {
+        for await (const item of new VolumeClient(dial(peer)).snapshot(app, target, signal)) {
+          await writer.write(item);
+          if ('data' in item || item.entry.size === 0) {
             onEvent({ type: 'progress', stats: writer.stats });
           }
         }

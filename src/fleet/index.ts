@@ -20,7 +20,7 @@ export {
   type RemoteLogSources,
 } from './remote-logs';
 export { ReplicaClient } from './replica-client';
-export { fromReplica, toReplica } from './replica-message';
+export { fromReplica, toReplica } from './replica-wire';
 export type {
   ChirpResult,
   ClusterReplica,

@@ -13,7 +13,7 @@ import type { AppCounts } from '../orchestrator/types';
 import { peerCall, peerStream, type CallOptions, type PeerChannel } from '../peer';
 import type { PeerApp } from './join';
 import type { LogChunk, LogsQuery } from './remote-logs';
-import { fromReplica } from './replica-message';
+import { fromReplica } from './replica-wire';
 import type { StopOutcome } from './stop';
 import type { NodeListing, PlacedReplica } from './types';
 

@@ -5,7 +5,7 @@ import { serverStream, unary, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from '../trust/identity';
 import { callerOf } from '../peer/auth';
 import type { AppCounts } from '../orchestrator/types';
-import { toReplica } from './replica-message';
+import { toReplica } from './replica-wire';
 import type { PeerApp } from './join';
 import type { LogChunk, LogsQuery } from './remote-logs';
 import type { StopOutcome } from './stop';

@@ -5,5 +5,7 @@
 export { checkEntryPath, linkStaysInside } from './paths';
 export { CHUNK_BYTES, readSnapshot } from './snapshot-reader';
 export { SnapshotWriter, type SnapshotStats } from './snapshot-writer';
+export type { SnapshotItem, VolumeEntry, VolumeEntryKind } from './snapshot-types';
+export { fromSnapshotResponse, toSnapshotResponse } from './snapshot-wire';
 export { volumeService, type RwVolumeSource } from './volume-service';
 export { VolumeClient } from './volume-client';

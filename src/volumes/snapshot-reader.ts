@@ -2,12 +2,8 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '../errors';
-import {
-  VolumeEntryType,
-  type SnapshotResponse,
-  type VolumeEntry,
-} from '../gen/budgie/peer/v1/peer';
 import { linkStaysInside } from './paths';
+import type { SnapshotItem, VolumeEntry } from './snapshot-types';
 
 /** Small enough for a gRPC message with room to spare, large enough to keep the link busy. */
 export const CHUNK_BYTES = 256 * 1024;
@@ -21,7 +17,7 @@ export const CHUNK_BYTES = 256 * 1024;
 export async function* readSnapshot(
   source: string,
   signal: AbortSignal,
-): AsyncGenerator<SnapshotResponse> {
+): AsyncGenerator<SnapshotItem> {
   let root: string;
   try {
     // The root itself is the app's declared path, which the bind mount follows too.
@@ -36,11 +32,7 @@ export async function* readSnapshot(
   yield* walk(root, '', signal);
 }
 
-async function* walk(
-  root: string,
-  dir: string,
-  signal: AbortSignal,
-): AsyncGenerator<SnapshotResponse> {
+async function* walk(root: string, dir: string, signal: AbortSignal): AsyncGenerator<SnapshotItem> {
   const names = (await readdir(join(root, dir))).sort();
   for (const name of names) {
     if (signal.aborted) return;
@@ -54,24 +46,14 @@ async function* walk(
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw err;
     }
-    const base = { path, mode: st.mode & 0o7777, mtimeUnixMs: Math.floor(st.mtimeMs) };
+    const base = { path, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs) };
     if (st.isDirectory()) {
-      yield entry({
-        ...base,
-        type: VolumeEntryType.VOLUME_ENTRY_TYPE_DIR,
-        size: 0,
-        linkTarget: '',
-      });
+      yield { entry: { ...base, kind: 'dir', size: 0, linkTarget: '' } };
       yield* walk(root, path, signal);
     } else if (st.isSymbolicLink()) {
       const target = await readlink(abs);
       if (!linkStaysInside(path, target)) continue;
-      yield entry({
-        ...base,
-        type: VolumeEntryType.VOLUME_ENTRY_TYPE_SYMLINK,
-        size: 0,
-        linkTarget: target,
-      });
+      yield { entry: { ...base, kind: 'symlink', size: 0, linkTarget: target } };
     } else if (st.isFile()) {
       yield* file(abs, path, base, signal);
     }
@@ -81,15 +63,15 @@ async function* walk(
 async function* file(
   abs: string,
   path: string,
-  base: Pick<VolumeEntry, 'path' | 'mode' | 'mtimeUnixMs'>,
+  base: Pick<VolumeEntry, 'path' | 'mode' | 'mtimeMs'>,
   signal: AbortSignal,
-): AsyncGenerator<SnapshotResponse> {
+): AsyncGenerator<SnapshotItem> {
   // O_NOFOLLOW: a file swapped for a symlink since lstat must not be read through.
   const fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     // The size of the open file, not of the earlier lstat, is what the receiver is promised.
     const size = (await fh.stat()).size;
-    yield entry({ ...base, type: VolumeEntryType.VOLUME_ENTRY_TYPE_FILE, size, linkTarget: '' });
+    yield { entry: { ...base, kind: 'file', size, linkTarget: '' } };
     let sent = 0;
     while (sent < size) {
       if (signal.aborted) return;
@@ -100,13 +82,9 @@ async function* file(
         throw new UnavailableError(`volume file ${path} shrank while it was copied; try again`);
       }
       sent += bytesRead;
-      yield { item: { $case: 'data', value: buffer.subarray(0, bytesRead) } };
+      yield { data: buffer.subarray(0, bytesRead) };
     }
   } finally {
     await fh.close();
   }
-}
-
-function entry(value: VolumeEntry): SnapshotResponse {
-  return { item: { $case: 'entry', value } };
 }

@@ -14,12 +14,8 @@ import {
 } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidInputError } from '../errors';
-import {
-  VolumeEntryType,
-  type SnapshotResponse,
-  type VolumeEntry,
-} from '../gen/budgie/peer/v1/peer';
 import { checkEntryPath, linkStaysInside } from './paths';
+import type { SnapshotItem, VolumeEntry } from './snapshot-types';
 
 export interface SnapshotStats {
   files: number;
@@ -62,11 +58,9 @@ export class SnapshotWriter {
     return { writer, hadData };
   }
 
-  async write(message: SnapshotResponse): Promise<void> {
-    const item = message.item;
-    if (item === undefined) return;
-    if (item.$case === 'data') {
-      await this.data(item.value);
+  async write(item: SnapshotItem): Promise<void> {
+    if ('data' in item) {
+      await this.data(item.data);
       return;
     }
     if (this.pending !== undefined) {
@@ -74,7 +68,7 @@ export class SnapshotWriter {
         `volume snapshot: ${this.pending.entry.path} ended after ${this.pending.written} of ${this.pending.entry.size} bytes`,
       );
     }
-    await this.entry(item.value);
+    await this.entry(item.entry);
   }
 
   /** Checks that nothing is left half-sent and sets the directories' modes and mtimes. */
@@ -88,7 +82,7 @@ export class SnapshotWriter {
     for (const dir of [...this.dirs].reverse()) {
       const abs = join(this.root, dir.path);
       await chmod(abs, dir.mode);
-      await utimes(abs, dir.mtimeUnixMs / 1000, dir.mtimeUnixMs / 1000);
+      await utimes(abs, dir.mtimeMs / 1000, dir.mtimeMs / 1000);
     }
     await this.close();
     return this.stats;
@@ -108,8 +102,8 @@ export class SnapshotWriter {
     await this.checkParents(segments);
     const dest = join(this.root, ...segments);
     const mode = entry.mode & 0o7777;
-    switch (entry.type) {
-      case VolumeEntryType.VOLUME_ENTRY_TYPE_DIR: {
+    switch (entry.kind) {
+      case 'dir': {
         const existing = await lstatOrUndefined(dest);
         if (existing !== undefined && !existing.isDirectory()) await rm(dest, { force: true });
         if (existing === undefined || !existing.isDirectory()) await mkdir(dest, { mode: 0o700 });
@@ -117,7 +111,7 @@ export class SnapshotWriter {
         this.stats.dirs++;
         return;
       }
-      case VolumeEntryType.VOLUME_ENTRY_TYPE_SYMLINK: {
+      case 'symlink': {
         if (!linkStaysInside(entry.path, entry.linkTarget)) {
           throw new InvalidInputError(
             `volume snapshot: symlink ${entry.path} points outside the volume (${entry.linkTarget})`,
@@ -125,12 +119,12 @@ export class SnapshotWriter {
         }
         const temp = this.tempName();
         await symlink(entry.linkTarget, temp);
-        await lutimes(temp, entry.mtimeUnixMs / 1000, entry.mtimeUnixMs / 1000);
+        await lutimes(temp, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
         await this.place(temp, dest);
         this.stats.symlinks++;
         return;
       }
-      case VolumeEntryType.VOLUME_ENTRY_TYPE_FILE: {
+      case 'file': {
         if (!Number.isSafeInteger(entry.size) || entry.size < 0) {
           throw new InvalidInputError(`volume snapshot: ${entry.path} has size ${entry.size}`);
         }
@@ -140,8 +134,6 @@ export class SnapshotWriter {
         if (entry.size === 0) await this.complete();
         return;
       }
-      default:
-        throw new InvalidInputError(`volume snapshot: ${entry.path} has an unknown type`);
     }
   }
 
@@ -168,7 +160,7 @@ export class SnapshotWriter {
     const { entry } = pending;
     try {
       await pending.fh.chmod(entry.mode);
-      await pending.fh.utimes(entry.mtimeUnixMs / 1000, entry.mtimeUnixMs / 1000);
+      await pending.fh.utimes(entry.mtimeMs / 1000, entry.mtimeMs / 1000);
       await pending.fh.sync();
     } finally {
       await pending.fh.close();

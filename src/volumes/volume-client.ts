@@ -1,6 +1,8 @@
 import { Metadata } from '@grpc/grpc-js';
-import { VolumeServiceClient, type SnapshotResponse } from '../gen/budgie/peer/v1/peer';
+import { VolumeServiceClient } from '../gen/budgie/peer/v1/peer';
 import { peerStream, type PeerChannel } from '../peer';
+import type { SnapshotItem } from './snapshot-types';
+import { fromSnapshotResponse } from './snapshot-wire';
 
 /** budgie.peer.v1.VolumeService of one member: snapshots of its rw volumes. */
 export class VolumeClient {
@@ -13,7 +15,11 @@ export class VolumeClient {
   }
 
   /** A snapshot of the member's rw volume at `target` of `app`; ends at its end or on abort. */
-  snapshot(app: string, target: string, signal?: AbortSignal): AsyncGenerator<SnapshotResponse> {
-    return peerStream(this.target, this.client.snapshot({ app, target }, new Metadata()), signal);
+  async *snapshot(app: string, target: string, signal?: AbortSignal): AsyncGenerator<SnapshotItem> {
+    const call = this.client.snapshot({ app, target }, new Metadata());
+    for await (const message of peerStream(this.target, call, signal)) {
+      const item = fromSnapshotResponse(message);
+      if (item !== undefined) yield item;
+    }
   }
 }

@@ -1,7 +1,8 @@
 import { InvalidInputError } from '../errors';
 import { VolumeServiceService, type VolumeServiceServer } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
-import { readSnapshot } from './index';
+import { readSnapshot } from './snapshot-reader';
+import { toSnapshotResponse } from './snapshot-wire';
 import { serverStream, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from '../trust/identity';
 import { callerOf } from '../peer/auth';
@@ -32,9 +33,9 @@ export function volumeService(
       if (req.target.split('/').includes('..')) {
         throw new InvalidInputError(`target: ${JSON.stringify(req.target)} has a '..' segment`);
       }
-      for await (const message of readSnapshot(source(req.app, req.target), signal)) {
+      for await (const item of readSnapshot(source(req.app, req.target), signal)) {
         if (signal.aborted) return;
-        await send(message);
+        await send(toSnapshotResponse(item));
       }
     }),
   };

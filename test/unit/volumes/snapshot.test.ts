@@ -20,7 +20,13 @@ import {
   type SnapshotResponse,
   type VolumeEntry,
 } from '../../../src/gen/budgie/peer/v1/peer';
-import { CHUNK_BYTES, readSnapshot, SnapshotWriter } from '../../../src/volumes';
+import {
+  CHUNK_BYTES,
+  fromSnapshotResponse,
+  readSnapshot,
+  SnapshotWriter,
+  toSnapshotResponse,
+} from '../../../src/volumes';
 
 let dir: string;
 beforeEach(async () => {
@@ -34,16 +40,21 @@ afterEach(async () => {
 const T = 1_700_000_000_000;
 const signal = new AbortController().signal;
 
+/** The snapshot as a member sends it: the reader's items as wire messages. */
 async function collect(source: string): Promise<SnapshotResponse[]> {
   const out: SnapshotResponse[] = [];
-  for await (const m of readSnapshot(source, signal)) out.push(m);
+  for await (const item of readSnapshot(source, signal)) out.push(toSnapshotResponse(item));
   return out;
 }
 
 async function copy(messages: SnapshotResponse[], root: string) {
   const { writer, hadData } = await SnapshotWriter.open(root);
   try {
-    for (const m of messages) await writer.write(m);
+    // As the joining member takes them: checked at the wire edge, then written.
+    for (const m of messages) {
+      const item = fromSnapshotResponse(m);
+      if (item !== undefined) await writer.write(item);
+    }
     return { stats: await writer.finish(), hadData };
   } finally {
     await writer.close();

@@ -1,0 +1,57 @@
+// @ts-check
+/**
+ * The fences between Budgie's rooms (see README, Architecture), as ESLint import restrictions.
+ * Kept apart from eslint.config.js so that a unit test can lint imports against them alone.
+ * ESLint keeps only the last matching setting of a rule, so each group lists every fence that
+ * holds for it.
+ */
+
+/**
+ * An import of a top-level room of src/ from another room: its index ('../agent') or its files
+ * ('../../agent/x'), never a file of the importer's own room that bears the name.
+ */
+const room = (...names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
+const noCli = { regex: room('cli'), message: 'Nothing imports the CLI.' };
+const noContainerdGen = {
+  group: ['**/gen/containerd/**'],
+  message: 'Only src/containerd may use generated containerd messages.',
+};
+const noPeerGen = {
+  group: ['**/gen/budgie/peer/**'],
+  message:
+    'Generated peer messages stay at the edge: src/peer, peer services and clients (*-service.ts, *-client.ts) and wire translators (*-wire.ts).',
+};
+const noApiGen = {
+  group: ['**/gen/budgie/v1/**'],
+  message:
+    'Generated budgie.v1 messages stay at the edge: src/api, src/cli, src/agent/services and wire translators (*-wire.ts).',
+};
+const noAgentFromCli = {
+  regex: room('agent', 'containerd'),
+  message: 'The CLI talks to the agent only through the API client.',
+};
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+/** Files at the peer edge: the transport, each peer service and client, and the translators. */
+const PEER_EDGE = [
+  'src/peer/**/*.ts',
+  'src/**/*-service.ts',
+  'src/**/*-client.ts',
+  'src/**/*-wire.ts',
+];
+/** Files at the local API edge: its client and the agent's handlers. */
+const API_EDGE = ['src/api/**/*.ts', 'src/agent/services/**/*.ts'];
+
+module.exports = [
+  {
+    files: ['src/**/*.ts'],
+    // main.ts is the composition root: the one place that wires the CLI to the agent.
+    ignores: ['src/cli/**', 'src/containerd/**', 'src/main.ts'],
+    rules: restrict(noCli, noContainerdGen, noPeerGen, noApiGen),
+  },
+  { files: PEER_EDGE, rules: restrict(noCli, noContainerdGen) },
+  // After the peer edge: src/api/cluster-client.ts is a local API client, not a peer one.
+  { files: API_EDGE, rules: restrict(noCli, noContainerdGen, noPeerGen) },
+  { files: ['src/containerd/**/*.ts'], rules: restrict(noCli, noPeerGen, noApiGen) },
+  { files: ['src/cli/**/*.ts'], rules: restrict(noContainerdGen, noPeerGen, noAgentFromCli) },
+];
