@@ -4,7 +4,6 @@
  * replicas.max policy, the replica keeper and the balancer read from it. The peer
  * ReplicaService and its client translate the wire messages at the edge.
  */
-export { askWithin } from './ask-within';
 export { chirp, DEFAULT_CHIRP_TIMEOUT_MS, type ChirpOptions, type ChirpSources } from './chirp';
 export {
   Fleet,
