@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ClusterIdentity, parseToken, type Joined, type NodeIdentity } from '../trust';
-import { PeerChannel, PeerServer, type ServiceBinding } from '../peer';
+import { PeerChannel, type PeerServer, type ServiceBinding } from '../peer';
 import type { ClusterConfig } from '../config/cluster-config';
 import {
   MdnsAdvertiser,
@@ -21,6 +21,7 @@ import { formatHostPort, parseHostPort } from '../host-port';
 import { findMembers } from './find-member';
 import { forwardJoin } from './forward-join';
 import { MembershipClient } from './membership-client';
+import { memberServer } from './member-server';
 import { announceLeave, LeftMembers } from './left-members';
 import { MemberTable } from './member-table';
 import { peerDialer } from './peer-prober';
@@ -336,7 +337,7 @@ export class ClusterNode {
         if (address !== undefined) this.forgetChannels(address);
       },
     );
-    const server = new PeerServer({
+    const server = memberServer({
       leaving: left,
       forwardJoin: (req) =>
         forwardJoin(

@@ -15,3 +15,4 @@ export type {
 } from './types';
 export type { HelloCaller, LeaveHandling } from './membership-service';
 export { MembershipClient } from './membership-client';
+export { memberServer, type MemberServerOptions } from './member-server';

@@ -1,38 +1,25 @@
 import { Server } from '@grpc/grpc-js';
-import type { JoinRequest, JoinResponse, Member } from '../gen/budgie/peer/v1/peer';
 import { UnavailableError } from '../errors';
-import type { Logger } from '../log';
-import { ChallengeStore } from '../trust/challenges';
 import type { ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from '../trust/identity';
-import { admitter, JOIN_SERVICE_NAME, joinService } from '../trust/join-service';
-import {
-  membershipService,
-  type HelloCaller,
-  type LeaveHandling,
-} from '../membership/membership-service';
-import { membersOnly } from './auth';
 import { peerServerCredentials } from '../trust/tls';
+import { membersOnly } from './auth';
 
 export interface PeerServerOptions {
   /** The node's identity when the server starts; its TLS certificate comes from it. */
   identity: () => NodeIdentity;
-  log: Logger;
-  now?: () => number;
-  members?: () => Member[];
-  /** Called on every Hello from a member, with who it is and where it says it listens. */
-  onHello?: (caller: HelloCaller) => void;
-  /** More members-only services (replicas, blobs, ...) as other rooms add them. */
-  services?: readonly ServiceBinding[];
-  /** On a member without the CA key: hands a join to the member that holds it. */
-  forwardJoin?: (req: JoinRequest) => Promise<JoinResponse>;
-  /** Members that left: refused by the interceptor, told to members in Hello answers. */
-  leaving?: LeaveHandling & { has(nodeId: string): boolean };
+  /** Every service the server offers; each room brings its own. */
+  services: readonly ServiceBinding[];
+  /** Fully qualified names of the services open to callers without a cluster certificate. */
+  openServices?: readonly string[];
+  /** Whether a member's certificate is revoked (it left): refused like a stranger's. */
+  isRevoked?: (nodeId: string) => boolean;
 }
 
 /**
- * The peer API on TCP with TLS. JoinService is open; every other service, including any added
- * later, needs a client certificate signed by the cluster CA (the `membersOnly` interceptor).
+ * The peer API on TCP with TLS. Only the services named open take callers without a cluster
+ * certificate; every other one, including any added later, needs a client certificate signed by
+ * the cluster CA (the `membersOnly` interceptor).
  */
 export class PeerServer {
   private readonly server: Server;
@@ -42,36 +29,10 @@ export class PeerServer {
     this.identity = options.identity();
     this.server = new Server({
       interceptors: [
-        membersOnly(this.identity.caCertPem, [JOIN_SERVICE_NAME], (nodeId) =>
-          options.leaving === undefined ? false : options.leaving.has(nodeId),
-        ),
+        membersOnly(this.identity.caCertPem, options.openServices ?? [], options.isRevoked),
       ],
     });
-    const now = options.now ?? Date.now;
-    const log = options.log;
-    const admission = {
-      identity: options.identity,
-      now,
-      ...(options.members && { members: options.members }),
-      log,
-    };
-    const bindings = [
-      joinService({
-        ...admission,
-        challenges: new ChallengeStore({ now }),
-        ...(options.forwardJoin && { forward: options.forwardJoin }),
-      }),
-      membershipService({
-        identity: options.identity,
-        log,
-        ...(options.onHello && { onHello: options.onHello }),
-        ...(options.leaving && { leaving: options.leaving }),
-        ...(options.members && { members: options.members }),
-        admit: admitter(admission),
-      }),
-      ...(options.services ?? []),
-    ];
-    for (const b of bindings) this.server.addService(b.definition, b.implementation);
+    for (const b of options.services) this.server.addService(b.definition, b.implementation);
   }
 
   /** Listens on `HOST:PORT` (port 0 picks one) and returns the port. */

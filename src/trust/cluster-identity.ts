@@ -11,7 +11,7 @@ import { requestJoin, type KnownMember } from './join-client';
 import { deriveTokenSecret, verifierOf } from './join-proof';
 import { checkAddresses, checkNodeName } from './names';
 import { createCsr, createNodeKey, signNodeCertificate } from './node-cert';
-import type { CallOptions } from '../peer/call';
+import type { CallOptions } from '../rpc/peer-calls';
 import { formatToken, parseToken, TOKEN_ID_BYTES } from './token';
 
 export interface ClusterIdentityOptions {

@@ -7,7 +7,7 @@ import { fetchPinnedCa } from './fetch-ca';
 import { clusterIdOf, nodeIdOfCertificate } from './ids';
 import { signProof } from './join-proof';
 import { createCsr, nodeIdOfKey } from './node-cert';
-import { peerCall, type CallOptions } from '../peer/call';
+import { peerCall, type CallOptions } from '../rpc/peer-calls';
 import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from './tls';
 import type { JoinToken } from './token';
 

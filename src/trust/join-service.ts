@@ -18,6 +18,9 @@ import { checkTokenId } from './token';
 
 export const JOIN_SERVICE_NAME = 'budgie.peer.v1.JoinService';
 
+/** Hands a join to the member that holds the CA key (on a member without it). */
+export type ForwardJoin = (req: JoinRequest) => Promise<JoinResponse>;
+
 export interface JoinServiceOptions {
   /** Asked on every call: the token may be rotated while the server runs. */
   identity: () => NodeIdentity;
@@ -29,7 +32,7 @@ export interface JoinServiceOptions {
    * On a member without the CA key: hands a join (its nonce already taken here) to a member that
    * holds the key (see `admitter`). Without it, such a member refuses joins.
    */
-  forward?: (req: JoinRequest) => Promise<JoinResponse>;
+  forward?: ForwardJoin;
   log: Logger;
 }
 

@@ -10,8 +10,8 @@ import {
   type ChannelCredentials,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { MembershipClient } from '../../src/membership';
-import { PeerChannel, PeerServer } from '../../src/peer';
+import { MembershipClient, memberServer } from '../../src/membership';
+import { PeerChannel, type PeerServer } from '../../src/peer';
 import type { HostPort } from '../../src/host-port';
 import { ClusterIdentity, parseToken, type NodeIdentity } from '../../src/trust';
 import { fetchPinnedCa } from '../../src/trust/fetch-ca';
@@ -56,7 +56,7 @@ function node(name: string): ClusterIdentity {
 }
 
 async function serve(cluster: ClusterIdentity): Promise<string> {
-  const server = new PeerServer({ identity: () => cluster.current(), log: silentLogger() });
+  const server = memberServer({ identity: () => cluster.current(), log: silentLogger() });
   servers.push(server);
   return `127.0.0.1:${await server.start('127.0.0.1:0')}`;
 }
@@ -335,7 +335,7 @@ describe('joining a cluster', () => {
     const port = Number(a.address.split(':')[1]);
     const toA = membershipClient(identity, { host: '127.0.0.1', port }, a.identity.nodeId);
     const forwarded: string[] = [];
-    const server = new PeerServer({
+    const server = memberServer({
       identity: () => b.current(),
       log: silentLogger(),
       forwardJoin: (req) => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, status, type ChannelCredentials } from '@grpc/grpc-js';
 import { ImageCacheClient, imageCacheService, type ImageCache } from '../../src/images';
-import { PeerChannel, PeerServer } from '../../src/peer';
+import { memberServer } from '../../src/membership';
+import { PeerChannel, type PeerServer } from '../../src/peer';
 import { ClusterIdentity, type NodeIdentity } from '../../src/trust';
 import { joinClientCredentials, PEER_CHANNEL_OPTIONS } from '../../src/trust/tls';
 import { InvalidInputError, NotFoundError } from '../../src/errors';
@@ -43,7 +44,7 @@ beforeAll(async () => {
   const { identity, token } = await first.init({ nodeName: 'a', addresses: ['127.0.0.1'] });
   caPem = identity.caCertPem;
   const current = () => first.current();
-  server = new PeerServer({
+  server = memberServer({
     identity: current,
     log: silentLogger(),
     services: [imageCacheService(current, cache, silentLogger())],

@@ -1,6 +1,6 @@
 import type { ClientReadableStream, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
-import { streamOf } from '../rpc/calls';
-import { fromStatus, isServiceError } from '../rpc/status';
+import { streamOf } from './calls';
+import { fromStatus, isServiceError } from './status';
 import { UnavailableError } from '../errors';
 
 /** Every peer call has a deadline: a member that vanished mid-call must not hang its caller. */
