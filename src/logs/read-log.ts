@@ -1,5 +1,5 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { hasCode } from '../errno';
+import { hasCode } from '../fs';
 import { NotFoundError } from '../errors';
 import { ChangeWatch } from './change-watch';
 import { lineStart, readAt, tailStart } from './tail';

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InternalError } from '../errors';
 import type { Attachment } from './config';
-import { hasCode } from '../errno';
+import { hasCode } from '../fs';
 import { parseJson } from './json';
 
 /**

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { FailedPreconditionError, messageOf, PermissionDeniedError } from '../errors';
-import { hasCode } from '../errno';
+import { hasCode } from '../fs';
 import type { NetnsHost, NetworkHost, PluginCall, PluginExit } from './host';
 
 const run = promisify(execFile);

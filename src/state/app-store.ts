@@ -2,16 +2,16 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { InternalError, messageOf } from '../errors';
 import type { Logger } from '../log';
-import { isTempFile, syncDir, writeFileAtomic } from './atomic-write';
+import { isTempFile, syncDir, writeFileAtomic, type FsOps } from '../fs';
 import { checkAppName, decodeRecord } from './record';
-import type { AppRecord, StateFs } from './types';
+import type { AppRecord } from './types';
 
 export interface AppStoreOptions {
   /** The apps directory, `<stateDir>/apps`; created 0700 on first use. */
   dir: string;
   log: Logger;
   /** Injected in tests. */
-  fs?: StateFs;
+  fs?: FsOps;
   now?: () => number;
 }
 
@@ -25,7 +25,7 @@ const SUFFIX = '.json';
  * skipped, so one bad file never stops the agent. Writes to one app apply in call order.
  */
 export class AppStore {
-  private readonly fs: StateFs;
+  private readonly fs: FsOps;
   private readonly now: () => number;
   private prepared: Promise<void> | undefined;
   private readonly queues = new Map<string, Promise<unknown>>();

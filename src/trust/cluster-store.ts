@@ -1,8 +1,7 @@
 import * as fsp from 'node:fs/promises';
-import { hasCode } from '../errno';
 import { join } from 'node:path';
 import { FailedPreconditionError, InternalError, messageOf } from '../errors';
-import { writeFileAtomic, type StateFs } from '../state';
+import { hasCode, writeFileAtomic, type FsOps } from '../fs';
 import type { TokenVerifier } from './join-proof';
 
 /** What a member keeps on disk, as PEM text. */
@@ -16,7 +15,7 @@ export interface StoredCluster {
   verifier?: TokenVerifier;
 }
 
-export type ClusterFs = StateFs & Pick<typeof fsp, 'rm'>;
+export type ClusterFs = FsOps & Pick<typeof fsp, 'rm'>;
 
 const FILES = {
   caCert: 'ca.crt',

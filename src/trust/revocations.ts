@@ -1,8 +1,7 @@
 import * as fsp from 'node:fs/promises';
-import { hasCode } from '../errno';
 import { join } from 'node:path';
 import { InternalError, messageOf } from '../errors';
-import { writeFileAtomic, type StateFs } from '../state';
+import { hasCode, writeFileAtomic, type FsOps } from '../fs';
 
 const FILE = 'revoked.json';
 const NODE_ID = /^[0-9a-f]{64}$/;
@@ -15,7 +14,7 @@ const NODE_ID = /^[0-9a-f]{64}$/;
 export class Revocations {
   private constructor(
     private readonly path: string,
-    private readonly fs: StateFs,
+    private readonly fs: FsOps,
     private readonly ids: Set<string>,
   ) {}
 
@@ -23,7 +22,7 @@ export class Revocations {
   private writing: Promise<void> = Promise.resolve();
 
   /** Reads the list in `clusterDir`; a missing file is an empty list. */
-  static async open(clusterDir: string, fs: StateFs = fsp): Promise<Revocations> {
+  static async open(clusterDir: string, fs: FsOps = fsp): Promise<Revocations> {
     const path = join(clusterDir, FILE);
     let ids: string[] = [];
     try {

@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { App } from '../../../src/bundle';
 import { InternalError, InvalidInputError } from '../../../src/errors';
-import { AppStore, type AppRecord, type StateFs } from '../../../src/state';
+import type { FsOps } from '../../../src/fs';
+import { AppStore, type AppRecord } from '../../../src/state';
 
 const app = (name: string): App => ({
   version: '1.0',
@@ -49,7 +50,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function store(fs?: StateFs) {
+function store(fs?: FsOps) {
   const { log, entries } = capturingLogger();
   const s = new AppStore({ dir, log, now: () => 42, ...(fs === undefined ? {} : { fs }) });
   return { s, entries };
@@ -94,7 +95,7 @@ describe('AppStore', () => {
 
   it('leaves the old file intact when the rename fails, and removes the temp file', async () => {
     let failRename = false;
-    const fs: StateFs = {
+    const fs: FsOps = {
       ...fsp,
       rename: async (from, to) => {
         if (failRename) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });

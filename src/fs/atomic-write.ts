@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { StateFs } from './types';
+import type { FsOps } from './types';
 
 /** Temp files are hidden and named after their target, so a sweep after a crash can find them. */
-export const TEMP_MARK = '.tmp-';
+const TEMP_MARK = '.tmp-';
 
 export function isTempFile(file: string): boolean {
   return file.startsWith('.') && file.includes(TEMP_MARK);
@@ -16,7 +16,7 @@ export function isTempFile(file: string): boolean {
  * over the target, fsync the directory. On failure the temp file is removed and the old file stays.
  */
 export async function writeFileAtomic(
-  fs: StateFs,
+  fs: FsOps,
   path: string,
   data: string,
   mode: number,
@@ -40,7 +40,7 @@ export async function writeFileAtomic(
 }
 
 /** Makes a rename in `dir` durable. */
-export async function syncDir(fs: StateFs, dir: string): Promise<void> {
+export async function syncDir(fs: FsOps, dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();

@@ -1,0 +1,7 @@
+/**
+ * File-system helpers every room shares: atomic replacement of a file (temp, fsync, rename, fsync
+ * the directory) and Node error codes.
+ */
+export { isTempFile, syncDir, writeFileAtomic } from './atomic-write';
+export { hasCode } from './errno';
+export type { FsOps } from './types';
