@@ -53,5 +53,11 @@ module.exports = [
   // After the peer edge: src/api/cluster-client.ts is a local API client, not a peer one.
   { files: API_EDGE, rules: restrict(noCli, noContainerdGen, noPeerGen) },
   { files: ['src/containerd/**/*.ts'], rules: restrict(noCli, noPeerGen, noApiGen) },
+  // nest runs inside the CLI: the same fence holds for it (containerd only through the runtime
+  // interface, which the composition root fills in).
   { files: ['src/cli/**/*.ts'], rules: restrict(noContainerdGen, noPeerGen, noAgentFromCli) },
+  {
+    files: ['src/nest/**/*.ts'],
+    rules: restrict(noCli, noContainerdGen, noPeerGen, noAgentFromCli),
+  },
 ];

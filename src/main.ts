@@ -25,7 +25,11 @@ const EXIT_GRACE_MS = 2000;
 
 /** Loaded only for `budgie nest check`, for the same reason as the agent. */
 async function systemProbes(): Promise<SystemProbes> {
-  return (await import('./nest/host-probes')).hostProbes();
+  const [{ hostProbes }, { containerdProbe }] = await Promise.all([
+    import('./nest/host-probes'),
+    import('./containerd/probe'),
+  ]);
+  return hostProbes(containerdProbe);
 }
 
 function main(): void {

@@ -3,7 +3,7 @@ import { access, readdir, readFile, statfs } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { networkInterfaces, release } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { ContainerdClient } from '../containerd/client';
+import type { RuntimeProbe } from '../runtime/probe';
 import { DEFAULT_PLUGIN_DIRS } from '../network/cni-network';
 import { portState } from './port-owner';
 import type { NetInterface, SocketState, SystemProbes } from './probes';
@@ -16,8 +16,11 @@ const IFF_LOOPBACK = 0x8;
 const IFF_MULTICAST = 0x1000;
 const SOCKET_TIMEOUT_MS = 1000;
 
-/** The real machine. Loaded only by `budgie nest check` (it pulls in the containerd client). */
-export function hostProbes(): SystemProbes {
+/**
+ * The real machine, with `runtime` to ask the container runtime. Loaded only by `budgie nest
+ * check`: the composition root (src/main.ts) hands it containerd's probe.
+ */
+export function hostProbes(runtime: RuntimeProbe): SystemProbes {
   return {
     platform: process.platform,
     arch: process.arch,
@@ -25,7 +28,7 @@ export function hostProbes(): SystemProbes {
     cniDirs: DEFAULT_PLUGIN_DIRS,
     kernelRelease: release(),
     osName,
-    containerdVersion,
+    containerdVersion: (socket, timeoutMs) => runtime.version(socket, timeoutMs),
     findExecutable,
     exists,
     readText: (path) => readFile(path, 'utf8').catch(() => undefined),
@@ -40,16 +43,6 @@ async function osName(): Promise<string | undefined> {
   const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
   const match = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text);
   return match?.[1];
-}
-
-async function containerdVersion(socket: string, timeoutMs: number): Promise<string> {
-  // The namespace is irrelevant to Version; no call here creates anything.
-  const client = ContainerdClient.connect({ socket, namespace: 'default' });
-  try {
-    return (await client.version({ timeoutMs })).version;
-  } finally {
-    client.close();
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

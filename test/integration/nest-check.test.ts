@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerdClient } from '../../src/containerd/client';
 import { hostProbes } from '../../src/nest/host-probes';
+import { containerdProbe } from '../../src/containerd/probe';
 import { cli } from '../support/cli';
 import { startContainerd, type PrivateContainerd } from '../support/containerd';
 
@@ -15,7 +16,7 @@ interface Row {
 /** The real probes, in-process: what `budgie nest check` runs, minus the process start. */
 async function nestCheck(args: string[]): Promise<{ code: number; rows: Row[]; stderr: string }> {
   const r = await cli(['nest', 'check', '--json', '--config', '/dev/null', ...args], {
-    systemProbes: () => Promise.resolve(hostProbes()),
+    systemProbes: () => Promise.resolve(hostProbes(containerdProbe)),
   });
   return { code: r.code, rows: JSON.parse(r.stdout) as Row[], stderr: r.stderr };
 }

@@ -58,6 +58,7 @@ describe('lint fences', () => {
     expect(await fenced('src/cli/index.ts', '../agent')).toEqual(agentOnly);
     expect(await fenced('src/cli/commands/run.ts', '../../agent/index')).toEqual(agentOnly);
     expect(await fenced('src/cli/commands/run.ts', '../../containerd')).toEqual(agentOnly);
+    expect(await fenced('src/nest/host-probes.ts', '../containerd/client')).toEqual(agentOnly);
     // The CLI's own `agent` command is not the agent.
     expect(await fenced('src/cli/index.ts', './commands/agent')).toEqual([]);
     expect(await fenced('src/fleet/fleet.ts', '../cli/index')).toEqual([
