@@ -53,7 +53,7 @@ test-integration:
 	npm run test:integration --silent
 
 images: build
-	node dist/imagebuild/main.js bundles/images
+	node dist/tools/imagebuild/main.js bundles/images
 
 demo: setup images
 	./demo.sh

@@ -30,6 +30,11 @@ const noAgentFromCli = {
   regex: room('agent', 'containerd'),
   message: 'The CLI talks to the agent only through the API client.',
 };
+const noTools = {
+  regex: room('tools'),
+  message:
+    'src/tools is tooling for tests, the demo and benchmarks: Budgie itself never imports it.',
+};
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 /** Files at the peer edge: the transport, each peer service and client, and the translators. */
@@ -46,13 +51,14 @@ module.exports = [
   {
     files: ['src/**/*.ts'],
     // main.ts is the composition root: the one place that wires the CLI to the agent.
-    ignores: ['src/cli/**', 'src/containerd/**', 'src/main.ts'],
-    rules: restrict(noCli, noContainerdGen, noPeerGen, noApiGen),
+    ignores: ['src/cli/**', 'src/containerd/**', 'src/main.ts', 'src/tools/**'],
+    rules: restrict(noCli, noContainerdGen, noPeerGen, noApiGen, noTools),
   },
-  { files: PEER_EDGE, rules: restrict(noCli, noContainerdGen) },
+  { files: PEER_EDGE, rules: restrict(noCli, noContainerdGen, noTools) },
   // After the peer edge: src/api/cluster-client.ts is a local API client, not a peer one.
-  { files: API_EDGE, rules: restrict(noCli, noContainerdGen, noPeerGen) },
-  { files: ['src/containerd/**/*.ts'], rules: restrict(noCli, noPeerGen, noApiGen) },
+  { files: API_EDGE, rules: restrict(noCli, noContainerdGen, noPeerGen, noTools) },
+  { files: ['src/containerd/**/*.ts'], rules: restrict(noCli, noPeerGen, noApiGen, noTools) },
+  { files: ['src/tools/**/*.ts'], rules: restrict(noCli, noContainerdGen, noPeerGen, noApiGen) },
   // nest runs inside the CLI: the same fence holds for it (containerd only through the runtime
   // interface, which the composition root fills in).
   { files: ['src/cli/**/*.ts'], rules: restrict(noContainerdGen, noPeerGen, noAgentFromCli) },

@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeOciLayoutDir } from '../../src/imagebuild/archives';
-import { busyboxHttpdImage } from '../../src/imagebuild/busybox';
-import { buildImage, type ImageSpec } from '../../src/imagebuild/image';
-import { TreeBuilder } from '../../src/imagebuild/tree-builder';
+import { writeOciLayoutDir } from '../../src/tools/imagebuild/archives';
+import { busyboxHttpdImage } from '../../src/tools/imagebuild/busybox';
+import { buildImage, type ImageSpec } from '../../src/tools/imagebuild/image';
+import { TreeBuilder } from '../../src/tools/imagebuild/tree-builder';
 import { startClusterLab, type ClusterLab } from '../support/cluster-lab';
 import { pushImage, startRegistry, type LocalRegistry } from '../support/registry';
 

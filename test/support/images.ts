@@ -5,9 +5,9 @@ import {
   writeDockerSaveTar,
   writeOciLayoutDir,
   writeOciLayoutTar,
-} from '../../src/imagebuild/archives';
-import { busyboxHttpdImage } from '../../src/imagebuild/busybox';
-import { buildImage, buildIndex } from '../../src/imagebuild/image';
+} from '../../src/tools/imagebuild/archives';
+import { busyboxHttpdImage } from '../../src/tools/imagebuild/busybox';
+import { buildImage, buildIndex } from '../../src/tools/imagebuild/image';
 
 /** Paths to the busybox-httpd test image in every form Budgie reads; layouts name it "latest". */
 export interface TestImages {
@@ -120,7 +120,7 @@ function digestsOf(json: string): Digests {
 
 async function cacheKey(): Promise<string> {
   const hash = createHash('sha256');
-  const sources = join(REPO, 'src', 'imagebuild');
+  const sources = join(REPO, 'src', 'tools', 'imagebuild');
   for (const name of (await readdir(sources)).sort()) {
     hash.update(name).update(await readFile(join(sources, name)));
   }

@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { writeOciLayoutTar } from '../../src/imagebuild/archives';
-import { buildImage } from '../../src/imagebuild/image';
-import { hostPlatform } from '../../src/imagebuild/platform';
-import { baseEtc } from '../../src/imagebuild/rootfs-files';
-import { TreeBuilder } from '../../src/imagebuild/tree-builder';
+import { writeOciLayoutTar } from '../../src/tools/imagebuild/archives';
+import { buildImage } from '../../src/tools/imagebuild/image';
+import { hostPlatform } from '../../src/tools/imagebuild/platform';
+import { baseEtc } from '../../src/tools/imagebuild/rootfs-files';
+import { TreeBuilder } from '../../src/tools/imagebuild/tree-builder';
 
 const run = promisify(execFile);
 

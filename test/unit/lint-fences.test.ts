@@ -61,6 +61,10 @@ describe('lint fences', () => {
     expect(await fenced('src/nest/host-probes.ts', '../containerd/client')).toEqual(agentOnly);
     // The CLI's own `agent` command is not the agent.
     expect(await fenced('src/cli/index.ts', './commands/agent')).toEqual([]);
+    expect(await fenced('src/orchestrator/orchestrator.ts', '../tools/imagebuild/image')).toEqual([
+      expect.stringMatching(/src\/tools is tooling/),
+    ]);
+    expect(await fenced('src/tools/imagebuild/main.ts', '../../oci/spec')).toEqual([]);
     expect(await fenced('src/fleet/fleet.ts', '../cli/index')).toEqual([
       expect.stringMatching(/Nothing imports the CLI/),
     ]);

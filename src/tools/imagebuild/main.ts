@@ -1,11 +1,11 @@
-import { messageOf } from '../errors';
+import { messageOf } from '../../errors';
 import { CATALOG } from './catalog';
 
 /**
- * `node dist/imagebuild/main.js OUTDIR [--only NAME]`: builds Budgie's offline test images into
+ * `node dist/tools/imagebuild/main.js OUTDIR [--only NAME]`: builds Budgie's offline test images into
  * OUTDIR (run by `make images`). The same inputs give the same bytes on every run.
  */
-const USAGE = `usage: node dist/imagebuild/main.js OUTDIR [--only ${CATALOG.map((e) => e.name).join('|')}]`;
+const USAGE = `usage: node dist/tools/imagebuild/main.js OUTDIR [--only ${CATALOG.map((e) => e.name).join('|')}]`;
 
 function parseArgs(argv: readonly string[]): { outDir: string; only: string | undefined } {
   const positional: string[] = [];

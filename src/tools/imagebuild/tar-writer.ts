@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors';
+import { InvalidInputError } from '../../errors';
 
 /** One entry of a tar archive. Owners are always root (uid/gid 0): images are built for root. */
 export type TarEntry =

@@ -1,5 +1,5 @@
-import { InvalidInputError } from '../errors';
-import { MEDIA_TYPES } from '../oci/image-codecs';
+import { InvalidInputError } from '../../errors';
+import { MEDIA_TYPES } from '../../oci/image-codecs';
 import { digestHex, descriptorOf, type Artifact, type Blob } from './blob';
 import type { BuiltImage } from './image';
 import type { OutputFile } from './output';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { FailedPreconditionError } from '../errors';
+import { FailedPreconditionError } from '../../errors';
 import type { ImageSpec } from './image';
 import { hostPlatform } from './platform';
 import { baseEtc } from './rootfs-files';

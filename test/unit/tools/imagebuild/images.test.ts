@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FailedPreconditionError } from '../../../src/errors';
-import { BUSYBOX_APPLETS, busyboxHttpdImage } from '../../../src/imagebuild/busybox';
-import { nginxImage, parseLdd } from '../../../src/imagebuild/nginx';
-import type { TarEntry } from '../../../src/imagebuild/tar-writer';
+import { FailedPreconditionError } from '../../../../src/errors';
+import { BUSYBOX_APPLETS, busyboxHttpdImage } from '../../../../src/tools/imagebuild/busybox';
+import { nginxImage, parseLdd } from '../../../../src/tools/imagebuild/nginx';
+import type { TarEntry } from '../../../../src/tools/imagebuild/tar-writer';
 
 const byPath = (entries: readonly TarEntry[]) => new Map(entries.map((e) => [e.path, e]));
 const text = (e: TarEntry | undefined) => (e?.type === 'file' ? e.content.toString() : undefined);

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { MEDIA_TYPES, type Platform } from '../oci/image-codecs';
+import { MEDIA_TYPES, type Platform } from '../../oci/image-codecs';
 import { descriptorOf, jsonBlob, makeBlob, type Artifact, type Blob } from './blob';
 import { FIXED_MTIME, tarBytes, type TarEntry } from './tar-writer';
 

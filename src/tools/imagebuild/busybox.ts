@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { FailedPreconditionError } from '../errors';
-import type { Platform } from '../oci/image-codecs';
+import { FailedPreconditionError } from '../../errors';
+import type { Platform } from '../../oci/image-codecs';
 import type { ImageSpec } from './image';
 import { hostPlatform, platformName } from './platform';
 import { baseEtc } from './rootfs-files';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Descriptor, Platform } from '../oci/image-codecs';
+import type { Descriptor, Platform } from '../../oci/image-codecs';
 
 /** Content-addressed bytes with the media type they are referenced by. */
 export interface Blob {

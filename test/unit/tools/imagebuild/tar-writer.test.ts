@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { indexTar } from '../../../src/archive/tar-index';
-import { InvalidInputError } from '../../../src/errors';
-import { FIXED_MTIME, tarBytes, type TarEntry } from '../../../src/imagebuild/tar-writer';
+import { indexTar } from '../../../../src/archive/tar-index';
+import { InvalidInputError } from '../../../../src/errors';
+import { FIXED_MTIME, tarBytes, type TarEntry } from '../../../../src/tools/imagebuild/tar-writer';
 import { readTar } from './read-tar';
 
 describe('tar writer', () => {

@@ -1,5 +1,5 @@
-import { InvalidInputError } from '../../../src/errors';
-import { TreeBuilder } from '../../../src/imagebuild/tree-builder';
+import { InvalidInputError } from '../../../../src/errors';
+import { TreeBuilder } from '../../../../src/tools/imagebuild/tree-builder';
 
 describe('tree builder', () => {
   it('adds missing parents, sorts parents first, and lets a parent be declared later', () => {

@@ -1,17 +1,17 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openImageArchive } from '../../../src/archive/image-archive';
-import { InvalidInputError } from '../../../src/errors';
-import { decodeJson, Index } from '../../../src/oci/image-codecs';
+import { openImageArchive } from '../../../../src/archive/image-archive';
+import { InvalidInputError } from '../../../../src/errors';
+import { decodeJson, Index } from '../../../../src/oci/image-codecs';
 import {
   writeDockerSaveTar,
   writeOciLayoutDir,
   writeOciLayoutTar,
-} from '../../../src/imagebuild/archives';
-import { buildImage, buildIndex, type BuiltImage } from '../../../src/imagebuild/image';
-import { dockerSaveFiles, ociLayoutFiles } from '../../../src/imagebuild/layout';
-import { TreeBuilder } from '../../../src/imagebuild/tree-builder';
+} from '../../../../src/tools/imagebuild/archives';
+import { buildImage, buildIndex, type BuiltImage } from '../../../../src/tools/imagebuild/image';
+import { dockerSaveFiles, ociLayoutFiles } from '../../../../src/tools/imagebuild/layout';
+import { TreeBuilder } from '../../../../src/tools/imagebuild/tree-builder';
 import { readTar } from './read-tar';
 
 const image = (architecture: string): BuiltImage =>

@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { decodeJson, ImageConfig, Index, Manifest } from '../../../src/oci/image-codecs';
-import { buildImage, buildIndex, CREATED, type ImageSpec } from '../../../src/imagebuild/image';
-import { TreeBuilder } from '../../../src/imagebuild/tree-builder';
+import { decodeJson, ImageConfig, Index, Manifest } from '../../../../src/oci/image-codecs';
+import {
+  buildImage,
+  buildIndex,
+  CREATED,
+  type ImageSpec,
+} from '../../../../src/tools/imagebuild/image';
+import { TreeBuilder } from '../../../../src/tools/imagebuild/tree-builder';
 import { readTar } from './read-tar';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

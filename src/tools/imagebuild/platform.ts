@@ -1,5 +1,5 @@
-import { FailedPreconditionError } from '../errors';
-import type { Platform } from '../oci/image-codecs';
+import { FailedPreconditionError } from '../../errors';
+import type { Platform } from '../../oci/image-codecs';
 
 const GO_ARCH: Partial<Record<NodeJS.Architecture, string>> = {
   x64: 'amd64',
