@@ -35,6 +35,15 @@ const noTools = {
   message:
     'src/tools is tooling for tests, the demo and benchmarks: Budgie itself never imports it.',
 };
+const noContainerd = {
+  regex: room('containerd'),
+  message:
+    "Only the agent's composition root (src/agent/index.ts) wires src/containerd; everything else uses the runtime interface (src/runtime).",
+};
+const noImages = {
+  regex: room('images'),
+  message: "src/containerd stores images; where their bytes come from is src/images' policy.",
+};
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 /** Files at the peer edge: the transport, each peer service and client, and the translators. */
@@ -52,13 +61,24 @@ module.exports = [
     files: ['src/**/*.ts'],
     // main.ts is the composition root: the one place that wires the CLI to the agent.
     ignores: ['src/cli/**', 'src/containerd/**', 'src/main.ts', 'src/tools/**'],
+    rules: restrict(noCli, noContainerdGen, noPeerGen, noApiGen, noTools, noContainerd),
+  },
+  // The composition root builds the containerd backend and hands it to the rooms.
+  {
+    files: ['src/agent/index.ts'],
     rules: restrict(noCli, noContainerdGen, noPeerGen, noApiGen, noTools),
   },
-  { files: PEER_EDGE, rules: restrict(noCli, noContainerdGen, noTools) },
+  { files: PEER_EDGE, rules: restrict(noCli, noContainerdGen, noTools, noContainerd) },
   // After the peer edge: src/api/cluster-client.ts is a local API client, not a peer one.
-  { files: API_EDGE, rules: restrict(noCli, noContainerdGen, noPeerGen, noTools) },
-  { files: ['src/containerd/**/*.ts'], rules: restrict(noCli, noPeerGen, noApiGen, noTools) },
-  { files: ['src/tools/**/*.ts'], rules: restrict(noCli, noContainerdGen, noPeerGen, noApiGen) },
+  { files: API_EDGE, rules: restrict(noCli, noContainerdGen, noPeerGen, noTools, noContainerd) },
+  {
+    files: ['src/containerd/**/*.ts'],
+    rules: restrict(noCli, noPeerGen, noApiGen, noTools, noImages),
+  },
+  {
+    files: ['src/tools/**/*.ts'],
+    rules: restrict(noCli, noContainerdGen, noPeerGen, noApiGen, noContainerd),
+  },
   // nest runs inside the CLI: the same fence holds for it (containerd only through the runtime
   // interface, which the composition root fills in).
   { files: ['src/cli/**/*.ts'], rules: restrict(noContainerdGen, noPeerGen, noAgentFromCli) },

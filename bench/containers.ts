@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { ContainerdClient } from '../src/containerd/client';
 import { ContainerdRuntime } from '../src/containerd/container-runtime';
 import { ContainerdImageStore } from '../src/containerd/image-store';
+import { ClusterImageStore } from '../src/images';
 import { silentLogger } from '../src/log';
 import { RegistryClient } from '../src/registry';
 import { startContainerd, type PrivateContainerd } from '../test/support/containerd';
@@ -51,10 +52,9 @@ async function main(): Promise<void> {
       namespace: containerd.namespace,
     });
     await client.ensureNamespace();
-    const store = new ContainerdImageStore({
-      client,
+    const store = new ClusterImageStore({
+      content: new ContainerdImageStore({ client, snapshotter: SNAPSHOTTER, log: silentLogger() }),
       registry: new RegistryClient({ logger: silentLogger() }),
-      snapshotter: SNAPSHOTTER,
       log: silentLogger(),
     });
     const [imported] = await store.importArchive(busyboxDockerTar, {

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { ContainerdClient } from '../src/containerd/client';
 import { ContainerdImageStore } from '../src/containerd/image-store';
+import { ClusterImageStore } from '../src/images';
 import { writeOciLayoutDir } from '../src/tools/imagebuild/archives';
 import { buildImage } from '../src/tools/imagebuild/image';
 import { nginxImage } from '../src/tools/imagebuild/nginx';
@@ -142,10 +143,9 @@ async function budgiePull(
   const start = performance.now();
   const client = ContainerdClient.connect({ socket, namespace });
   try {
-    const store = new ContainerdImageStore({
-      client,
+    const store = new ClusterImageStore({
+      content: new ContainerdImageStore({ client, snapshotter: SNAPSHOTTER, log: silentLogger() }),
       registry: new RegistryClient({ logger: silentLogger() }),
-      snapshotter: SNAPSHOTTER,
       log: silentLogger(),
     });
     await store.pull(ref, { signal, onEvent() {} });

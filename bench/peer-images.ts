@@ -18,8 +18,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { memberBlobPeers, type ImageMember } from '../src/agent/image-peers';
-import { BlobClient, ImageCacheClient } from '../src/images';
+import {
+  BlobClient,
+  ClusterImageStore,
+  ImageCacheClient,
+  memberBlobPeers,
+  type ImageMember,
+} from '../src/images';
 import { PeerChannel } from '../src/peer';
 import { ClusterIdentity } from '../src/trust';
 import { ContainerdClient } from '../src/containerd/client';
@@ -211,10 +216,9 @@ async function pull(bench: Bench, side: Side, namespace: string, ref: string): P
       ? undefined
       : memberBlobPeers(() => members, silentLogger());
   try {
-    const store = new ContainerdImageStore({
-      client,
+    const store = new ClusterImageStore({
+      content: new ContainerdImageStore({ client, snapshotter: SNAPSHOTTER, log: silentLogger() }),
       registry,
-      snapshotter: SNAPSHOTTER,
       log: silentLogger(),
       ...(peers === undefined ? {} : { peers }),
     });

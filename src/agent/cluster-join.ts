@@ -14,13 +14,13 @@ import { FailedPreconditionError, NotFoundError } from '../errors';
 import { BlobClient } from '../images';
 import type { ClusterNode } from '../membership';
 import type { Orchestrator } from '../orchestrator';
-import type { BlobProvider, ImageStore } from '../runtime/images';
+import type { BlobProvider, ImageContent, ImageStore } from '../runtime/images';
 import { SnapshotWriter, VolumeClient } from '../volumes';
 
 /** GetApp for members: the app a target names here, and the image record its replicas run. */
 export async function localApp(
   orchestrator: Orchestrator,
-  images: ImageStore,
+  images: Pick<ImageContent, 'target'>,
   target: string,
   signal: AbortSignal,
 ): Promise<PeerApp> {

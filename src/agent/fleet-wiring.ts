@@ -18,7 +18,7 @@ import type { ClusterNode } from '../membership';
 import type { Orchestrator } from '../orchestrator';
 import type { ReplicaView } from '../orchestrator/types';
 import type { KeeperSources } from '../placement';
-import type { ImageStore } from '../runtime/images';
+import type { ImageContent } from '../runtime/images';
 import { localApp } from './cluster-join';
 import { streamLocalLogs } from './services/log-stream';
 
@@ -48,7 +48,7 @@ export function fleetSources(cluster: ClusterNode): FleetSources {
 /** This node's replicas as the cluster sees them (the peer ReplicaService's source). */
 export function localReplicaSource(
   orchestrator: () => Orchestrator,
-  images: () => ImageStore,
+  images: () => Pick<ImageContent, 'target'>,
   host: ReplicaHost,
 ): ReplicaSource {
   return {

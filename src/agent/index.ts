@@ -20,7 +20,9 @@ import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
 import { balancing } from './balancing';
 import { joinSources, rwVolumeSource } from './cluster-join';
-import { clusterBlobPeers } from './image-peers';
+import { ClusterImageStore } from '../images';
+import { clusterBlobPeers } from './image-wiring';
+import { RegistryClient } from '../registry';
 import {
   chirpSources,
   fleetSources,
@@ -53,9 +55,8 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     socket: config.containerd,
     namespace: config.namespace,
     log: log.child({ component: 'containerd' }),
-    // Read only during pulls, which start after `cluster` below exists.
-    peers: clusterBlobPeers((): ClusterNode => cluster, log.child({ component: 'images' })),
   });
+  const registry = new RegistryClient({ logger: log.child({ component: 'registry' }) });
   const proxies = new ProxyTable({ log: log.child({ component: 'proxy' }) });
   let orchestrator: Orchestrator | undefined;
   let keeper: ReplicaKeeper | undefined;
@@ -112,6 +113,12 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   });
   try {
     await containerd.ready(signal);
+    const images = new ClusterImageStore({
+      content: containerd.images,
+      registry,
+      log: log.child({ component: 'images' }),
+      peers: clusterBlobPeers(cluster, log.child({ component: 'images' })),
+    });
     const network = new CniNetwork({
       stateDir: config.stateDir,
       nodeName: config.nodeName,
@@ -124,7 +131,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       nodeName: config.nodeName,
       logDir,
       runtime: containerd.runtime,
-      images: storeEnsurer(containerd.images),
+      images: storeEnsurer(images),
       network,
       proxies,
       store: new AppStore({
@@ -168,7 +175,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
         },
         apiLog,
       ),
-      imageService(containerd.images, join(config.stateDir, 'tmp'), apiLog),
+      imageService(images, join(config.stateDir, 'tmp'), apiLog),
       appService(orchestrator, apiLog, {
         remoteLogs: (req, send, signal) => streamRemoteLogs(remoteLogs, req, send, signal),
         stop: (target, signal) => stopInCluster(stops, target, signal),
@@ -183,7 +190,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
         chirps,
         systemClock,
         apiLog,
-        joinSources(orchestrator, containerd.images, cluster, chirps, config.stateDir),
+        joinSources(orchestrator, images, cluster, chirps, config.stateDir),
       ),
     ]);
     await api.start();
@@ -207,6 +214,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     // Published ports close with the agent; the replicas keep running and are re-adopted.
     await proxies.close();
     containerd.close();
+    registry.close();
     log.info('stopped');
     await new Promise<void>((resolve) => {
       log.on('finish', resolve);

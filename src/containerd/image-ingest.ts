@@ -1,37 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors';
 import type { Logger } from '../log';
-import type { Descriptor, ImageConfig } from '../oci/image-codecs';
-import type { ImageEvent } from '../runtime/images';
+import type { Descriptor } from '../oci/image-codecs';
+import type { BlobSource, Document, ImageEvent, IngestPlan } from '../runtime/images';
 import type { ContainerdClient } from './client';
 import type { CallOpts } from './connection';
 import { unpackLayers } from './unpack';
-
-/** Where the bytes of a blob come from (a registry, an archive, later a peer). */
-export type BlobSource = (
-  descriptor: Descriptor,
-  offset: number,
-  signal: AbortSignal,
-) => Promise<AsyncIterable<Uint8Array>>;
-
-/** A small document (index, manifest, config) already in memory and verified. */
-export interface Document {
-  descriptor: Descriptor;
-  bytes: Buffer;
-}
-
-/** Everything needed to store one image for one platform. */
-export interface IngestPlan {
-  /** Name of the image record. */
-  name: string;
-  /** The multi-platform index the name points at, if any, and where the manifest sits in it. */
-  index?: { document: Document; manifestPosition: number };
-  manifest: Document;
-  config: Document;
-  imageConfig: ImageConfig;
-  layers: readonly Descriptor[];
-  source: BlobSource;
-}
 
 export interface IngestContext {
   client: ContainerdClient;

@@ -1,8 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '../errors';
 import type { Logger } from '../log';
-import { RegistryClient, type CredentialSource } from '../registry';
-import type { BlobPeers } from '../runtime/images';
 import { ContainerdClient } from './client';
 import { ContainerdRuntime } from './container-runtime';
 import { ContainerdImageStore } from './image-store';
@@ -14,10 +12,6 @@ export interface ContainerdBackendOptions {
   socket: string;
   namespace: string;
   log: Logger;
-  insecureRegistries?: readonly string[];
-  credentials?: CredentialSource;
-  /** Cluster members that pulls ask for blobs before the registry. */
-  peers?: BlobPeers;
 }
 
 /** Snapshotters in order of preference: overlayfs where the kernel has it, else plain copies. */
@@ -30,7 +24,6 @@ const RETRY_MS = 1000;
  */
 export class ContainerdBackend {
   readonly client: ContainerdClient;
-  private readonly registry: RegistryClient;
   private chosenSnapshotter: string | undefined;
   private imageStore: ContainerdImageStore | undefined;
   private containerRuntime: ContainerdRuntime | undefined;
@@ -39,13 +32,6 @@ export class ContainerdBackend {
     this.client = ContainerdClient.connect({
       socket: options.socket,
       namespace: options.namespace,
-    });
-    this.registry = new RegistryClient({
-      logger: options.log.child({ component: 'registry' }),
-      ...(options.insecureRegistries === undefined
-        ? {}
-        : { insecureRegistries: options.insecureRegistries }),
-      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     });
   }
 
@@ -72,10 +58,8 @@ export class ContainerdBackend {
     this.chosenSnapshotter = await this.pickSnapshotter(signal);
     this.imageStore = new ContainerdImageStore({
       client: this.client,
-      registry: this.registry,
       snapshotter: this.chosenSnapshotter,
       log: this.options.log.child({ component: 'images' }),
-      ...(this.options.peers === undefined ? {} : { peers: this.options.peers }),
     });
     this.containerRuntime = new ContainerdRuntime(this.client, {
       snapshotter: this.chosenSnapshotter,
@@ -100,7 +84,6 @@ export class ContainerdBackend {
   }
 
   close(): void {
-    this.registry.close();
     this.client.close();
   }
 

@@ -11,5 +11,5 @@ export {
   type Platform,
 } from './platform';
 export { ImageReference, parseReference, registryHost } from './reference';
-export { imageRecordName } from './resolve';
+export { canonicalName, imageRecordName } from './resolve';
 export type { BlobFetchOptions, RegistryDocument, ResolvedImage } from './types';

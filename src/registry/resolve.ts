@@ -8,7 +8,7 @@ import {
 } from '../oci/image-codecs';
 import type { ManifestDocument } from './manifest-document';
 import { choosePlatform, formatPlatform, listPlatforms, platformMatches } from './platform';
-import type { ImageReference } from './reference';
+import { parseReference, type ImageReference } from './reference';
 import type { RegistryDocument, ResolvedImage } from './types';
 
 export type FetchedManifest = RegistryDocument & { document: ManifestDocument };
@@ -117,4 +117,12 @@ function configPlatform(config: ImageConfig): Platform | undefined {
 export function imageRecordName(ref: ImageReference): string {
   if (ref.tag !== undefined) return `${ref.repository}:${ref.tag}`;
   return ref.toString();
+}
+
+/** Names as `docker`/`ctr` store them: busybox:1 → docker.io/library/busybox:1, tag latest by default. */
+export function canonicalName(reference: string): string {
+  const ref = parseReference(reference);
+  return ref.tag === undefined && ref.digest === undefined
+    ? `${ref.toString()}:latest`
+    : ref.toString();
 }

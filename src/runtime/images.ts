@@ -1,3 +1,4 @@
+import type { Descriptor, ImageConfig } from '../oci/image-codecs';
 /**
  * The image side of the runtime interface, in Budgie's own terms. The agent's API and the
  * orchestrator use only this; src/containerd implements it on containerd's content store,
@@ -70,6 +71,54 @@ export interface BlobPeers {
   holders(digests: readonly string[], signal: AbortSignal): Promise<BlobHolder[]>;
   /** A member's record stored under exactly `name`; undefined when no member has one. */
   lookup(name: string, signal: AbortSignal): Promise<PeerImageRecord | undefined>;
+}
+
+/** Where the bytes of a blob come from (a registry, an archive, a member). */
+export type BlobSource = (
+  descriptor: Descriptor,
+  offset: number,
+  signal: AbortSignal,
+) => Promise<AsyncIterable<Uint8Array>>;
+
+/** A small document (index, manifest, config) already in memory and verified. */
+export interface Document {
+  descriptor: Descriptor;
+  bytes: Buffer;
+}
+
+/** Everything needed to store one image for one platform. */
+export interface IngestPlan {
+  /** Name of the image record. */
+  name: string;
+  /** The multi-platform index the name points at, if any, and where the manifest sits in it. */
+  index?: { document: Document; manifestPosition: number };
+  manifest: Document;
+  config: Document;
+  imageConfig: ImageConfig;
+  layers: readonly Descriptor[];
+  source: BlobSource;
+}
+
+/**
+ * What the runtime stores images in (containerd's content store, snapshotter and image records):
+ * it stores what a plan says and answers what is here. Where the bytes come from, and in what
+ * order of preference, is the images room's policy (src/images).
+ */
+export interface ImageContent {
+  /** Stores the plan's image: blobs missing here from its source, unpacked, then its record. */
+  ingest(plan: IngestPlan, op: ImageOperation): Promise<void>;
+  /** The summary of the stored image `name`. */
+  summary(name: string, signal: AbortSignal): Promise<ImageSummary>;
+  /** Which of `digests` the content store holds whole. */
+  hasBlobs(digests: readonly string[], signal: AbortSignal): Promise<string[]>;
+  list(): Promise<ImageSummary[]>;
+  /** The stored name `reference` refers to (busybox → docker.io/library/busybox:latest), if any. */
+  find(reference: string, signal?: AbortSignal): Promise<string | undefined>;
+  remove(reference: string): Promise<void>;
+  /** What the stored image `name` points at; NotFoundError when it is not on this node. */
+  target(name: string, signal?: AbortSignal): Promise<ImageTarget>;
+  /** A stored blob's bytes from `offset` (for members that fetch images from this node). */
+  readBlob(digest: string, offset: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
 export interface ImageStore {

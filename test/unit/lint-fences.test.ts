@@ -61,6 +61,14 @@ describe('lint fences', () => {
     expect(await fenced('src/nest/host-probes.ts', '../containerd/client')).toEqual(agentOnly);
     // The CLI's own `agent` command is not the agent.
     expect(await fenced('src/cli/index.ts', './commands/agent')).toEqual([]);
+    expect(await fenced('src/images/cluster-image-store.ts', '../containerd/image-store')).toEqual([
+      expect.stringMatching(/uses the runtime interface/),
+    ]);
+    expect(await fenced('src/orchestrator/orchestrator.ts', '../containerd')).toHaveLength(1);
+    expect(await fenced('src/agent/index.ts', '../containerd')).toEqual([]);
+    expect(await fenced('src/containerd/image-store.ts', '../images/layer-spread')).toEqual([
+      expect.stringMatching(/src\/images' policy/),
+    ]);
     expect(await fenced('src/orchestrator/orchestrator.ts', '../tools/imagebuild/image')).toEqual([
       expect.stringMatching(/src\/tools is tooling/),
     ]);

@@ -8,7 +8,7 @@ import {
   type Descriptor,
 } from '../oci/image-codecs';
 import { choosePlatform, formatPlatform, hostPlatform, listPlatforms } from '../registry';
-import type { BlobSource, Document, IngestPlan } from './image-ingest';
+import type { BlobSource, Document, IngestPlan } from '../runtime/images';
 
 /**
  * Where an image's blobs come from when its documents are read by digest (an archive, a cluster

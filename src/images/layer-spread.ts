@@ -2,7 +2,7 @@ import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import type { Descriptor } from '../oci/image-codecs';
 import type { BlobHolder } from '../runtime/images';
-import type { BlobSource } from './image-ingest';
+import type { BlobSource } from '../runtime/images';
 
 /**
  * A member that sends nothing for this long while asked for bytes is taken for gone (a pulled

@@ -1,4 +1,4 @@
-import { memberBlobPeers, type ImageMember } from '../../../src/agent/image-peers';
+import { memberBlobPeers, type ImageMember } from '../../../src/images/member-peers';
 import { NotFoundError, UnavailableError } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 

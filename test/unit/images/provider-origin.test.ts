@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { providerOrigin } from '../../../src/containerd/provider-origin';
+import { providerOrigin } from '../../../src/images/provider-origin';
 import { DigestMismatchError } from '../../../src/registry';
 import type { BlobProvider } from '../../../src/runtime/images';
 

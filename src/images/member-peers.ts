@@ -1,8 +1,8 @@
-import { BlobClient, ImageCacheClient } from '../images';
-import { BLOB_DIGEST } from '../images/blob-service';
+import type { BlobClient } from './blob-client';
+import type { ImageCacheClient } from './image-cache-client';
+import { BLOB_DIGEST } from './blob-service';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
-import type { ClusterNode } from '../membership';
 import type { BlobHolder, BlobPeers, BlobProvider, PeerImageRecord } from '../runtime/images';
 
 /** A pull waits this long for members' answers; one that is slower is not asked this time. */
@@ -12,29 +12,6 @@ const ASK_TIMEOUT_MS = 1000;
 export interface ImageMember {
   name: string;
   client: Pick<BlobClient, 'readBlob'> & Pick<ImageCacheClient, 'hasBlobs' | 'lookupImage'>;
-}
-
-/** The image store's view of the cluster: its alive members (none outside a cluster). */
-export function clusterBlobPeers(cluster: () => ClusterNode, log: Logger): BlobPeers {
-  return memberBlobPeers(
-    () =>
-      (cluster().nodes()?.rows ?? [])
-        .filter((r) => !r.self && r.state === 'alive' && r.address !== '')
-        .map((r) => {
-          const channel = cluster().dial(r.address, r.nodeId);
-          const blobs = new BlobClient(channel);
-          const cache = new ImageCacheClient(channel);
-          return {
-            name: r.name || r.nodeId.slice(0, 12),
-            client: {
-              readBlob: blobs.readBlob.bind(blobs),
-              hasBlobs: cache.hasBlobs.bind(cache),
-              lookupImage: cache.lookupImage.bind(cache),
-            },
-          };
-        }),
-    log,
-  );
 }
 
 /**

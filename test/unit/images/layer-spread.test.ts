@@ -1,5 +1,5 @@
-import { describeSpread, spreadLayers } from '../../../src/containerd/layer-spread';
-import type { BlobSource } from '../../../src/containerd/image-ingest';
+import { describeSpread, spreadLayers } from '../../../src/images/layer-spread';
+import type { BlobSource } from '../../../src/runtime/images';
 import { UnavailableError } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 import type { BlobHolder } from '../../../src/runtime/images';
