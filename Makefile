@@ -1,7 +1,7 @@
 # Budgie's entry points. `make setup` installs what is missing; `make test` is what CI runs.
 SHELL := /bin/bash
 APT_PACKAGES := containerd runc containernetworking-plugins busybox-static docker-registry skopeo \
-	umoci iptables iproute2 haproxy wrk nginx-light curl gcc libc6-dev zip
+	umoci iptables iproute2 haproxy wrk nginx-light curl gcc libc6-dev zip rsync
 NODE_BIN := node_modules/.bin
 
 .PHONY: setup deps build build-all proto proto-check test test-unit test-integration lint fmt demo images bench clean

@@ -1,0 +1,141 @@
+import { RollingChecksum } from './rolling';
+import { strongHasher, type Signature } from './signature';
+
+/** An instruction to rebuild a file from the receiver's copy: reuse blocks, or take new bytes. */
+export type DeltaOp =
+  { kind: 'copy'; index: number; count: number } | { kind: 'literal'; data: Buffer };
+
+/**
+ * Literal runs are cut at this size: the sender never holds more than a block and one run of
+ * new bytes, and the receiver bounds what it accepts in one instruction.
+ */
+export const MAX_LITERAL_BYTES = 64 * 1024;
+
+/** A 16-bit tag of a weak checksum, for a table lookup before the map (as rsync's tag table). */
+const tagOf = (weak: number): number => (weak ^ (weak >>> 16)) & 0xffff;
+
+/**
+ * The rsync algorithm, sender side: slides a block-sized window over the new file one byte at a
+ * time, and where the window's weak checksum and then its strong hash match a block of the
+ * receiver's copy, says "copy that block"; every byte in between goes as a literal. An edit
+ * costs about one block plus its own bytes, and an insert at the start of a file costs only
+ * itself. Memory stays at a few blocks, whatever the file's size.
+ */
+export async function* deltaOf(
+  signature: Signature,
+  source: AsyncIterable<Uint8Array>,
+): AsyncGenerator<DeltaOp> {
+  const { blockSize } = signature;
+  const strong = await strongHasher();
+  const byWeak = new Map<number, number[]>();
+  const tags = new Uint8Array(0x10000);
+  const last = signature.blocks.length - 1;
+  // Full blocks are matched while sliding; a short last block only at the very end.
+  const tailSize = signature.fileSize - last * blockSize;
+  signature.blocks.forEach((block, index) => {
+    if (index === last && tailSize !== blockSize) return;
+    const list = byWeak.get(block.weak);
+    if (list === undefined) byWeak.set(block.weak, [index]);
+    else list.push(index);
+    tags[tagOf(block.weak)] = 1;
+  });
+
+  const reader = source[Symbol.asyncIterator]();
+  let buf = Buffer.alloc(0);
+  // An object, not a local: `fill` sets it from a closure.
+  const input = { ended: false };
+  /** Start of the bytes not yet sent (the pending literal), and of the window, in `buf`. */
+  let lit = 0;
+  let pos = 0;
+  /** A copy run not yet sent, to merge with the next matching block. */
+  let run: { index: number; count: number } | undefined;
+  const rolling = new RollingChecksum();
+  let rollingValid = false;
+
+  /** Reads until `buf` holds `need` bytes from `pos`, or the source ends. */
+  const fill = async (need: number): Promise<void> => {
+    while (!input.ended && buf.length - pos < need) {
+      const next = await reader.next();
+      if (next.done === true) {
+        input.ended = true;
+        break;
+      }
+      // Bytes before `lit` are sent already: drop them as the buffer grows.
+      buf = Buffer.concat([buf.subarray(lit), next.value]);
+      pos -= lit;
+      lit = 0;
+    }
+  };
+  const literal = function* (end: number): Generator<DeltaOp> {
+    if (end <= lit) return;
+    if (run !== undefined) {
+      yield { kind: 'copy', ...run };
+      run = undefined;
+    }
+    // A copy: `buf` is reused for later reads.
+    yield { kind: 'literal', data: Buffer.from(buf.subarray(lit, end)) };
+    lit = end;
+  };
+  const copy = function* (index: number): Generator<DeltaOp> {
+    yield* literal(pos);
+    if (run !== undefined && run.index + run.count === index) run.count++;
+    else {
+      if (run !== undefined) yield { kind: 'copy', ...run };
+      run = { index, count: 1 };
+    }
+  };
+  /** The receiver's block that the window at `at` matches, if any. */
+  const match = (at: number, weak: number): number | undefined => {
+    if (tags[tagOf(weak)] === 0) return undefined;
+    const candidates = byWeak.get(weak);
+    if (candidates === undefined) return undefined;
+    const hash = strong(buf.subarray(at, at + blockSize));
+    // Prefer the block after the last one copied: runs of blocks stay runs.
+    const next = run === undefined ? -1 : run.index + run.count;
+    let found: number | undefined;
+    for (const index of candidates) {
+      if (signature.blocks[index]?.strong !== hash) continue;
+      if (index === next) return index;
+      found ??= index;
+    }
+    return found;
+  };
+
+  for (;;) {
+    await fill(blockSize + 1);
+    if (buf.length - pos < blockSize) break;
+    if (!rollingValid) {
+      rolling.reset(buf.subarray(pos, pos + blockSize));
+      rollingValid = true;
+    }
+    let found = match(pos, rolling.value);
+    // Slide byte by byte without awaiting while the buffer holds the next byte: the hot loop.
+    while (found === undefined && pos + blockSize < buf.length) {
+      rolling.roll(buf[pos] ?? 0, buf[pos + blockSize] ?? 0);
+      pos++;
+      found = match(pos, rolling.value);
+      if (found === undefined && pos - lit >= MAX_LITERAL_BYTES) yield* literal(pos);
+    }
+    if (found === undefined) {
+      if (input.ended) break;
+      continue;
+    }
+    yield* copy(found);
+    pos += blockSize;
+    lit = pos;
+    rollingValid = false;
+  }
+  // Fewer than a block left: it may be the receiver's short last block, else it is new bytes.
+  const rest = buf.subarray(pos);
+  if (last >= 0 && tailSize !== blockSize && rest.length === tailSize && tailSize > 0) {
+    const tail = signature.blocks[last];
+    if (tail !== undefined && strong(rest) === tail.strong) {
+      yield* copy(last);
+      pos = buf.length;
+      lit = pos;
+    }
+  }
+  while (buf.length - lit > MAX_LITERAL_BYTES) yield* literal(lit + MAX_LITERAL_BYTES);
+  yield* literal(buf.length);
+  if (run !== undefined) yield { kind: 'copy', ...run };
+}

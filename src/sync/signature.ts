@@ -1,0 +1,71 @@
+import { createXXHash128, type IHasher } from 'hash-wasm';
+import { weakChecksum } from './rolling';
+
+/** rsync's bounds: blocks of about √size, never smaller than 700 bytes nor larger than 128 KiB. */
+const MIN_BLOCK = 700;
+const MAX_BLOCK = 128 * 1024;
+
+/**
+ * What the receiver knows of its copy of a file, block by block: enough for the sender to say
+ * "you have this already" without either side sending the bytes.
+ */
+export interface Signature {
+  blockSize: number;
+  /** Bytes of the receiver's copy; its last block may be short. */
+  fileSize: number;
+  /** Per block: the weak rolling checksum and a 128-bit strong hash (hex). */
+  blocks: { weak: number; strong: string }[];
+}
+
+/** The block size for a file of `size` bytes, as rsync picks it (√size, a multiple of 8). */
+export function blockSizeFor(size: number): number {
+  const root = Math.ceil(Math.sqrt(size) / 8) * 8;
+  return Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, root));
+}
+
+/** The strong hash of a block. xxh3-128 here; whole files are checked with BLAKE3 besides. */
+export async function strongHasher(): Promise<(block: Uint8Array) => string> {
+  const hasher: IHasher = await createXXHash128();
+  return (block) => {
+    hasher.init();
+    hasher.update(block);
+    return hasher.digest('hex');
+  };
+}
+
+/** The signature of a file read as a stream of chunks, in blocks of `blockSize`. */
+export async function signatureOf(
+  source: AsyncIterable<Uint8Array>,
+  blockSize: number,
+): Promise<Signature> {
+  const strong = await strongHasher();
+  const blocks: Signature['blocks'] = [];
+  /** Fewer than a block of bytes carried over from the last chunk. */
+  let pending: Buffer | undefined;
+  let fileSize = 0;
+  const add = (block: Uint8Array): void => {
+    blocks.push({ weak: weakChecksum(block), strong: strong(block) });
+  };
+  for await (const chunk of source) {
+    fileSize += chunk.length;
+    let at = 0;
+    if (pending !== undefined) {
+      // Only the block that straddles two chunks is copied; the others are hashed in place.
+      const need = blockSize - pending.length;
+      if (chunk.length < need) {
+        pending = Buffer.concat([pending, chunk]);
+        continue;
+      }
+      add(Buffer.concat([pending, chunk.subarray(0, need)]));
+      at = need;
+      pending = undefined;
+    }
+    while (chunk.length - at >= blockSize) {
+      add(chunk.subarray(at, at + blockSize));
+      at += blockSize;
+    }
+    if (at < chunk.length) pending = Buffer.from(chunk.subarray(at));
+  }
+  if (pending !== undefined) add(pending);
+  return { blockSize, fileSize, blocks };
+}
