@@ -3,5 +3,6 @@
  * the directory) and Node error codes.
  */
 export { isTempFile, syncDir, writeFileAtomic } from './atomic-write';
+export { Dir, parentOf } from './beneath';
 export { hasCode } from './errno';
 export type { FsOps } from './types';

@@ -1,0 +1,240 @@
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { Dir, hasCode, parentOf } from '../fs';
+import { checkEntryPath, linkStaysInside } from '../volumes/paths';
+import { ContentHash } from './content-hash';
+import type { VolumeIndex } from './index-store';
+import { SYNC_MODE_MASK, type LocalStamp, type SyncKind, type SyncRecord } from './records';
+import { bumpVersion } from './version';
+
+/** Files the engine writes before renaming them into place; never part of the volume. */
+export const TEMP_PREFIX = '.budgie-sync-';
+const READ_BYTES = 1024 * 1024;
+
+export interface ScanStats {
+  /** Paths recorded as changed (new versions). */
+  changed: number;
+  /** Bytes read to hash files whose metadata changed. */
+  hashedBytes: number;
+}
+
+/**
+ * Brings the index in line with the disk under `prefix` ('' for the whole volume): new and
+ * changed paths get a new version by `self`, vanished ones a tombstone. A file whose metadata
+ * (inode, size, mtime, ctime, mode) matches its stamp is not read again. Everything is opened
+ * through held directory descriptors, never through a symlink, so a container that swaps parts
+ * of the tree while it is scanned cannot make the agent read outside the volume.
+ */
+export async function scan(
+  root: Dir,
+  index: VolumeIndex,
+  self: string,
+  prefix = '',
+): Promise<ScanStats> {
+  const stats: ScanStats = { changed: 0, hashedBytes: 0 };
+  const seen = new Set<string>();
+  const observer = new Observer(index, self, stats, seen);
+  if (prefix === '') {
+    await observer.walk(root, '');
+  } else {
+    const segments = checkEntryPath(prefix);
+    const parent = await parentOf(root, segments, false);
+    if (parent !== undefined) {
+      try {
+        const name = segments[segments.length - 1] ?? '';
+        const st = await parent.lstat(name);
+        if (st !== undefined && (await observer.observe(parent, name, prefix, st))) {
+          const sub = await openDir(parent, name);
+          if (sub !== undefined) {
+            try {
+              await observer.walk(sub, prefix);
+            } finally {
+              await sub.close();
+            }
+          }
+        }
+      } finally {
+        await parent.close();
+      }
+    }
+  }
+  // Deepest first, so that a member removes a directory's children before the directory.
+  const gone = [...index.values()]
+    .map((e) => e.record)
+    .filter((r) => !r.deleted && !seen.has(r.path) && under(r.path, prefix))
+    .sort((a, b) => depth(b.path) - depth(a.path));
+  for (const record of gone) {
+    index.put(
+      {
+        ...record,
+        deleted: true,
+        size: 0,
+        hash: '',
+        linkTarget: '',
+        version: bumpVersion(record.version, self),
+        modifiedBy: self,
+      },
+      undefined,
+    );
+    stats.changed++;
+  }
+  return stats;
+}
+
+function under(path: string, prefix: string): boolean {
+  return prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
+}
+
+function depth(path: string): number {
+  return path.split('/').length;
+}
+
+async function openDir(parent: Dir, name: string): Promise<Dir | undefined> {
+  try {
+    return await parent.dir(name);
+  } catch (err) {
+    // Replaced since its lstat (by a file, or a symlink: ELOOP): the next scan sees what it is.
+    if (hasCode(err, 'ENOENT') || hasCode(err, 'ENOTDIR') || hasCode(err, 'ELOOP')) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+export function stampOf(st: Stats): LocalStamp {
+  return {
+    ino: st.ino,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    mode: st.mode & 0o7777,
+  };
+}
+
+export function sameStamp(a: LocalStamp | undefined, b: LocalStamp): boolean {
+  return (
+    a !== undefined &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs &&
+    a.mode === b.mode
+  );
+}
+
+class Observer {
+  constructor(
+    private readonly index: VolumeIndex,
+    private readonly self: string,
+    private readonly stats: ScanStats,
+    private readonly seen: Set<string>,
+  ) {}
+
+  async walk(dir: Dir, prefix: string): Promise<void> {
+    let names: string[];
+    try {
+      names = (await dir.list()).sort();
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) return;
+      throw err;
+    }
+    for (const name of names) {
+      if (name.startsWith(TEMP_PREFIX)) continue;
+      const path = prefix === '' ? name : `${prefix}/${name}`;
+      const st = await dir.lstat(name);
+      if (st === undefined) continue;
+      if (!(await this.observe(dir, name, path, st))) continue;
+      const sub = await openDir(dir, name);
+      if (sub === undefined) continue;
+      try {
+        await this.walk(sub, path);
+      } finally {
+        await sub.close();
+      }
+    }
+  }
+
+  /** Records one entry if it changed; true when it is a directory to descend into. */
+  async observe(dir: Dir, name: string, path: string, st: Stats): Promise<boolean> {
+    const entry = this.index.get(path);
+    const live = entry !== undefined && !entry.record.deleted ? entry.record : undefined;
+    const stamp = stampOf(st);
+    const mode = st.mode & SYNC_MODE_MASK;
+    const base = { path, mode, mtimeMs: Math.floor(st.mtimeMs), size: 0, linkTarget: '', hash: '' };
+    if (st.isDirectory()) {
+      this.seen.add(path);
+      if (live?.kind === 'dir' && live.mode === mode) this.index.restamp(path, stamp);
+      else this.record(entry?.record, { ...base, kind: 'dir' }, stamp);
+      return true;
+    }
+    if (st.isSymbolicLink()) {
+      const target = await dir.readlink(name).catch(() => undefined);
+      // A link out of the volume is not data of the app's: it is left out, as the copy does.
+      if (target === undefined || !linkStaysInside(path, target)) return false;
+      this.seen.add(path);
+      if (live?.kind === 'symlink' && live.linkTarget === target) {
+        this.index.restamp(path, stamp);
+      } else {
+        this.record(entry?.record, { ...base, kind: 'symlink', linkTarget: target }, stamp);
+      }
+      return false;
+    }
+    // Sockets, fifos and devices are not data.
+    if (!st.isFile()) return false;
+    this.seen.add(path);
+    if (live?.kind === 'file' && sameStamp(entry?.stamp, stamp)) return false;
+    const hashed = await this.hash(dir, name, st);
+    // Written to while it was read: the watcher or the next scan comes back to it once it settles.
+    if (hashed === undefined) return false;
+    this.stats.hashedBytes += st.size;
+    const next = { ...base, kind: 'file' as SyncKind, size: st.size, hash: hashed };
+    if (
+      live?.kind === 'file' &&
+      live.hash === hashed &&
+      live.mode === mode &&
+      live.mtimeMs === next.mtimeMs
+    ) {
+      this.index.restamp(path, stamp);
+    } else {
+      this.record(entry?.record, next, stamp);
+    }
+    return false;
+  }
+
+  private record(
+    previous: SyncRecord | undefined,
+    state: Pick<SyncRecord, 'path' | 'kind' | 'mode' | 'mtimeMs' | 'size' | 'linkTarget' | 'hash'>,
+    stamp: LocalStamp,
+  ): void {
+    const version = bumpVersion(previous?.version ?? {}, this.self);
+    this.index.put({ ...state, deleted: false, version, modifiedBy: this.self }, stamp);
+    this.stats.changed++;
+  }
+
+  /** The content hash of a file, or undefined when it changed while it was read. */
+  private async hash(dir: Dir, name: string, before: Stats): Promise<string | undefined> {
+    let fh;
+    try {
+      fh = await dir.file(name, constants.O_RDONLY);
+    } catch (err) {
+      if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) return undefined;
+      throw err;
+    }
+    try {
+      const opened = await fh.stat();
+      if (!opened.isFile() || opened.ino !== before.ino) return undefined;
+      const hash = await ContentHash.create();
+      const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, opened.size)));
+      for (;;) {
+        const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+      }
+      const after = await fh.stat();
+      if (!sameStamp(stampOf(before), stampOf(after))) return undefined;
+      return hash.hex();
+    } finally {
+      await fh.close();
+    }
+  }
+}

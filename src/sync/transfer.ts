@@ -1,0 +1,174 @@
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { InvalidInputError, UnavailableError } from '../errors';
+import { hasCode, parentOf, type Dir } from '../fs';
+import { checkEntryPath } from '../volumes/paths';
+import { ContentHash } from './content-hash';
+import { deltaOf, type DeltaOp } from './delta';
+import { applyDelta } from './patch';
+import type { SyncRecord } from './records';
+import { blockSizeFor, signatureOf, type Signature } from './signature';
+
+/** What a member's Fetch stream carries: the delta, then what was sent. */
+export type FetchItem = DeltaOp | FetchEnd;
+
+export interface FetchEnd {
+  kind: 'end';
+  size: number;
+  hash: string;
+  mode: number;
+  mtimeMs: number;
+}
+
+export interface ChangesQuery {
+  since: number;
+  epoch: string;
+  limit: number;
+  waitMs: number;
+}
+
+export interface ChangesAnswer {
+  records: SyncRecord[];
+  sequence: number;
+  epoch: string;
+  more: boolean;
+}
+
+/** A member's side of one volume, as the puller sees it (SyncClient in the agent, fakes in tests). */
+export interface SyncPeer {
+  readonly nodeId: string;
+  changes(query: ChangesQuery, signal: AbortSignal): Promise<ChangesAnswer>;
+  fetch(path: string, signature: Signature, signal: AbortSignal): AsyncIterable<FetchItem>;
+}
+
+const CHUNK_BYTES = 256 * 1024;
+
+/** The chunks of an open file from its start; stops early on abort. */
+async function* chunksOf(fh: FileHandle, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  for (;;) {
+    if (signal?.aborted === true) return;
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const { bytesRead } = await fh.read(buffer, 0, CHUNK_BYTES, null);
+    if (bytesRead === 0) return;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/**
+ * The sender's side: the file at `path` of the volume as a delta against the member's copy
+ * (`signature`), hashed as it is read, and what was read at the end. Opened through held
+ * directory descriptors without following any symlink; anything but a regular file is refused.
+ */
+export async function* readDelta(
+  root: Dir,
+  path: string,
+  signature: Signature,
+  signal: AbortSignal,
+): AsyncGenerator<FetchItem> {
+  const segments = checkEntryPath(path);
+  const parent = await parentOf(root, segments, false);
+  if (parent === undefined) throw new UnavailableError(`sync: ${path} is gone on this node`);
+  let fh: FileHandle;
+  try {
+    fh = await parent.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
+  } catch (err) {
+    if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) {
+      throw new UnavailableError(`sync: ${path} is gone on this node`);
+    }
+    throw err;
+  } finally {
+    await parent.close();
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new InvalidInputError(`sync: ${path} is not a regular file here`);
+    const hash = await ContentHash.create();
+    let size = 0;
+    const hashed = async function* (): AsyncGenerator<Buffer> {
+      for await (const chunk of chunksOf(fh, signal)) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    };
+    yield* deltaOf(signature, hashed());
+    yield { kind: 'end', size, hash: hash.hex(), mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The block signature of a local copy (empty without one), for a Fetch. */
+export async function signatureOfFile(basis: FileHandle | undefined): Promise<Signature> {
+  if (basis === undefined) return { blockSize: blockSizeFor(0), fileSize: 0, blocks: [] };
+  const size = (await basis.stat()).size;
+  return signatureOf(positional(basis, size), blockSizeFor(size));
+}
+
+async function* positional(fh: FileHandle, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < size; at += CHUNK_BYTES) {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - at));
+    const { bytesRead } = await fh.read(buffer, 0, buffer.length, at);
+    if (bytesRead === 0) return;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** What fetches moved: literal bytes on the wire, and bytes of the files they rebuilt. */
+export interface WireCount {
+  literalBytes: number;
+  fileBytes: number;
+}
+
+/**
+ * The receiver's side: rebuilds `want` (a member's record) from the local copy and the member's
+ * delta into `temp` (a new file, open for writing), checking every instruction, and then that
+ * the bytes are exactly the version the record names (size and BLAKE3). A member whose file
+ * changed since its record gets a retry later, never a mixed file.
+ */
+export async function receiveFile(
+  temp: FileHandle,
+  basis: FileHandle | undefined,
+  signature: Signature,
+  items: AsyncIterable<FetchItem>,
+  want: SyncRecord,
+  count: WireCount,
+): Promise<void> {
+  let end: FetchEnd | undefined;
+  const ops = async function* (): AsyncGenerator<DeltaOp> {
+    for await (const item of items) {
+      if (end !== undefined) throw new InvalidInputError('sync: data after the end of a fetch');
+      if (item.kind === 'end') end = item;
+      else {
+        if (item.kind === 'literal') count.literalBytes += item.data.length;
+        yield item;
+      }
+    }
+  };
+  const hash = await ContentHash.create();
+  const read = async (offset: number, length: number): Promise<Buffer> => {
+    if (basis === undefined) return Buffer.alloc(0);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await basis.read(buffer, 0, length, offset);
+    return buffer.subarray(0, bytesRead);
+  };
+  let position = 0;
+  const written = await applyDelta(
+    { blockSize: signature.blockSize, fileSize: signature.fileSize, read },
+    ops(),
+    want.size,
+    async (chunk) => {
+      hash.update(chunk);
+      await temp.write(chunk, 0, chunk.length, position);
+      position += chunk.length;
+    },
+  );
+  count.fileBytes += written;
+  const got = hash.hex();
+  if (end === undefined) throw new UnavailableError(`sync: the fetch of ${want.path} broke off`);
+  if (end.size !== written || end.hash !== got || got !== want.hash) {
+    throw new UnavailableError(
+      `sync: ${want.path} changed on the member since it was indexed; it is fetched again`,
+    );
+  }
+}

@@ -1,0 +1,586 @@
+import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { messageOf, UnavailableError } from '../errors';
+import { Dir, hasCode, parentOf } from '../fs';
+import type { Logger } from '../log';
+import { checkEntryPath, linkStaysInside } from '../volumes/paths';
+import { VolumeIndex, type PeerCursor } from './index-store';
+import { SYNC_MODE_MASK, type IndexEntry, type SyncRecord } from './records';
+import { decide, isConflictCopy, type Decision } from './resolve';
+import { sameStamp, scan, stampOf, TEMP_PREFIX, type ScanStats } from './scanner';
+import type { Signature } from './signature';
+import {
+  readDelta,
+  receiveFile,
+  signatureOfFile,
+  type ChangesAnswer,
+  type ChangesQuery,
+  type FetchItem,
+  type SyncPeer,
+  type WireCount,
+} from './transfer';
+import { watchTree } from './watcher';
+
+/** Records per Changes answer at most, and the longest a long poll is held. */
+export const MAX_CHANGES = 1000;
+export const MAX_WAIT_MS = 30_000;
+/** The index is written at most this often while changes come in. */
+const SAVE_DELAY_MS = 500;
+/** A batch of watcher events is gathered for this long before it is scanned. */
+const SETTLE_MS = 30;
+
+export interface VolumeSyncOptions {
+  app: string;
+  /** The volume's path in the app's containers: with the app, its name across the cluster. */
+  target: string;
+  /** This node's copy of the volume. */
+  dir: string;
+  /** This node's id, which counts its changes in version vectors. */
+  self: string;
+  indexFile: string;
+  log: Logger;
+  /** How often the whole volume is rescanned besides the watcher (0: never). Default 30 s. */
+  rescanMs?: number;
+  /** Whether to watch the tree (tests of the rescan alone turn it off). Default true. */
+  watch?: boolean;
+}
+
+export interface PeerStatus extends PeerCursor {
+  nodeId: string;
+  inSync: boolean;
+  /** The last failure of a round with this member, cleared by a good one. */
+  error: string;
+}
+
+export interface VolumeSyncStatus {
+  app: string;
+  target: string;
+  dir: string;
+  files: number;
+  bytes: number;
+  sequence: number;
+  conflicts: string[];
+  /** What fetches into this node moved, since the agent started. */
+  received: WireCount & { files: number };
+  peers: PeerStatus[];
+}
+
+/**
+ * One rw volume of an app on this node, kept in sync with the members that run the app. It
+ * indexes the local copy (watcher events, periodic rescans), serves its feed of changes and its
+ * files' deltas to members, and pulls theirs: for every record a member sends, the local state
+ * of that path is looked at afresh, the two versions are compared, and the member's version is
+ * made so here (see `decide`) by writing a temp file beside the target, checking its BLAKE3,
+ * fsyncing it and renaming it over — so a file is either the old or the new version, never torn,
+ * even on kill -9. A local file that changed since it was last indexed is never overwritten: the
+ * change is indexed first, and then it is either newer or a conflict that keeps both.
+ */
+export class VolumeSync {
+  private root: Dir | undefined;
+  private index: VolumeIndex = VolumeIndex.fresh();
+  private queue: Promise<unknown> = Promise.resolve();
+  private watcher: { close(): Promise<void> } | undefined;
+  private rescanTimer: NodeJS.Timeout | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private pendingPaths = new Set<string>();
+  private readonly errors = new Map<string, string>();
+  private closed = false;
+  readonly received = { literalBytes: 0, fileBytes: 0, files: 0 };
+
+  constructor(private readonly options: VolumeSyncOptions) {}
+
+  get app(): string {
+    return this.options.app;
+  }
+
+  get target(): string {
+    return this.options.target;
+  }
+
+  /** Loads the index, sweeps temp files a crash left, scans, and starts watching. */
+  async start(): Promise<void> {
+    const { log, dir } = this.options;
+    const loaded = await VolumeIndex.load(this.options.indexFile);
+    if (loaded.problem !== undefined) {
+      log.warn('sync index unreadable: rebuilt by a rescan', { problem: loaded.problem });
+    }
+    this.index = loaded.index;
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    this.root = await Dir.open(dir);
+    await this.sweepTemp(this.root);
+    const stats = await this.rescan('');
+    log.info('sync volume indexed', {
+      app: this.app,
+      target: this.target,
+      files: this.index.size,
+      changed: stats.changed,
+      hashedBytes: stats.hashedBytes,
+    });
+    if (this.options.watch !== false) {
+      this.watcher = await watchTree(
+        dir,
+        (paths) => { this.changed(paths); },
+        (err) => log.warn('sync watcher failed; rescans continue', { error: err.message }),
+      );
+    }
+    const every = this.options.rescanMs ?? 30_000;
+    if (every > 0) {
+      this.rescanTimer = setInterval(() => {
+        this.rescan('').catch((err: unknown) => { this.failed('rescan', err); });
+      }, every);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.rescanTimer);
+    clearTimeout(this.settleTimer);
+    await this.watcher?.close().catch(() => undefined);
+    await this.queue.catch(() => undefined);
+    if (this.saveTimer !== undefined) {
+      clearTimeout(this.saveTimer);
+      await this.save();
+    }
+    await this.root?.close();
+  }
+
+  /** Scans `prefix` ('' for everything) under the volume's lock. */
+  rescan(prefix: string): Promise<ScanStats> {
+    return this.exclusive(async () => {
+      const before = this.index.sequence;
+      const stats = await scan(this.requireRoot(), this.index, this.options.self, prefix);
+      if (this.index.sequence !== before) this.scheduleSave();
+      return stats;
+    });
+  }
+
+  /** The feed a member pulls: records past its cursor, after a wait for one if there are none. */
+  async changes(query: ChangesQuery, signal: AbortSignal): Promise<ChangesAnswer> {
+    const since = query.epoch === this.index.epoch ? query.since : 0;
+    const wait = Math.min(Math.max(query.waitMs, 0), MAX_WAIT_MS);
+    await this.index.waitPast(since, wait, signal);
+    const limit = Math.min(Math.max(query.limit, 1), MAX_CHANGES);
+    const { records, more } = this.index.changesSince(since, limit);
+    return { records, more, sequence: this.index.sequence, epoch: this.index.epoch };
+  }
+
+  /** A file of this volume as a delta against a member's copy. */
+  read(path: string, signature: Signature, signal: AbortSignal): AsyncGenerator<FetchItem> {
+    return readDelta(this.requireRoot(), path, signature, signal);
+  }
+
+  /**
+   * One round with a member: its changes past this node's cursor (waiting up to `waitMs` for
+   * some), each decided and applied in order under the volume's lock. The cursor moves past a
+   * record only once it is applied, so a round cut off anywhere resumes where it stopped.
+   */
+  async pullOnce(peer: SyncPeer, waitMs: number, signal: AbortSignal): Promise<void> {
+    const cursor = this.index.peers.get(peer.nodeId) ?? {
+      epoch: '',
+      since: 0,
+      sequence: 0,
+      syncedAtMs: 0,
+    };
+    let answer: ChangesAnswer;
+    try {
+      answer = await peer.changes(
+        { since: cursor.since, epoch: cursor.epoch, limit: MAX_CHANGES, waitMs },
+        signal,
+      );
+    } catch (err) {
+      this.errors.set(peer.nodeId, messageOf(err));
+      throw err;
+    }
+    const next: PeerCursor = { ...cursor, sequence: answer.sequence };
+    if (answer.epoch !== cursor.epoch) {
+      next.epoch = answer.epoch;
+      next.since = 0;
+    }
+    const applied = { files: 0, deleted: 0, conflicts: 0 };
+    try {
+      await this.exclusive(async () => {
+        for (const record of answer.records) {
+          if (signal.aborted || this.closed) return;
+          const outcome = await this.take(peer, record, signal);
+          if (outcome === 'conflict') applied.conflicts++;
+          else if (outcome === 'applied') {
+            if (record.deleted) applied.deleted++;
+            else applied.files++;
+          }
+          next.since = record.sequence;
+          this.index.peers.set(peer.nodeId, { ...next });
+          this.scheduleSave();
+        }
+      });
+    } catch (err) {
+      this.errors.set(peer.nodeId, messageOf(err));
+      throw err;
+    } finally {
+      this.index.peers.set(peer.nodeId, { ...next });
+    }
+    this.errors.delete(peer.nodeId);
+    if (!answer.more && next.since >= answer.sequence) {
+      this.index.peers.set(peer.nodeId, { ...next, syncedAtMs: Date.now() });
+    }
+    if (applied.files + applied.deleted + applied.conflicts > 0) {
+      this.options.log.info('sync round', {
+        app: this.app,
+        target: this.target,
+        from: peer.nodeId,
+        ...applied,
+        literalBytes: this.received.literalBytes,
+      });
+    }
+  }
+
+  /** Forgets a member's failure (it is no longer a member that runs the app). */
+  forget(nodeId: string): void {
+    this.errors.delete(nodeId);
+  }
+
+  status(): VolumeSyncStatus {
+    let files = 0;
+    let bytes = 0;
+    const conflicts: string[] = [];
+    for (const { record } of this.index.values()) {
+      if (record.deleted) continue;
+      if (record.kind === 'file') {
+        files++;
+        bytes += record.size;
+      }
+      if (isConflictCopy(record.path)) conflicts.push(record.path);
+    }
+    const peers = [...this.index.peers].map(([nodeId, cursor]) => ({
+      nodeId,
+      ...cursor,
+      inSync: cursor.since >= cursor.sequence && !this.errors.has(nodeId),
+      error: this.errors.get(nodeId) ?? '',
+    }));
+    return {
+      app: this.app,
+      target: this.target,
+      dir: this.options.dir,
+      files,
+      bytes,
+      sequence: this.index.sequence,
+      conflicts: conflicts.sort(),
+      received: { ...this.received },
+      peers,
+    };
+  }
+
+  /** Decides one member record against the path's fresh local state, and carries it out. */
+  private async take(
+    peer: SyncPeer,
+    remote: SyncRecord,
+    signal: AbortSignal,
+  ): Promise<'skipped' | 'applied' | 'conflict'> {
+    const root = this.requireRoot();
+    const { self } = this.options;
+    // A change made here since the last scan must count before anything replaces it.
+    await scan(root, this.index, self, remote.path);
+    const decision: Decision = decide(this.index.get(remote.path)?.record, remote);
+    switch (decision.action) {
+      case 'skip':
+        return 'skipped';
+      case 'adopt':
+        this.index.put(decision.record, this.index.get(remote.path)?.stamp);
+        return 'skipped';
+      case 'apply':
+        await this.materialize(peer, decision.record, decision.record.path, signal);
+        return 'applied';
+      case 'apply-keep-local': {
+        await scan(root, this.index, self, decision.conflictPath);
+        await this.moveAside(remote.path, decision.conflictPath);
+        await scan(root, this.index, self, decision.conflictPath);
+        await this.materialize(peer, decision.record, decision.record.path, signal);
+        this.options.log.warn('sync conflict: kept both versions', {
+          app: this.app,
+          path: remote.path,
+          copy: decision.conflictPath,
+        });
+        return 'conflict';
+      }
+      case 'keep-fetch-remote': {
+        await scan(root, this.index, self, decision.conflictPath);
+        await this.materialize(peer, decision.remote, decision.conflictPath, signal);
+        this.index.put(decision.record, this.index.get(remote.path)?.stamp);
+        await scan(root, this.index, self, decision.conflictPath);
+        this.options.log.warn('sync conflict: kept both versions', {
+          app: this.app,
+          path: remote.path,
+          copy: decision.conflictPath,
+        });
+        return 'conflict';
+      }
+    }
+  }
+
+  /** Makes `at` on disk what `record` says (its bytes fetched from the member's `record.path`). */
+  private async materialize(
+    peer: SyncPeer,
+    record: SyncRecord,
+    at: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const segments = checkEntryPath(at);
+    const name = segments[segments.length - 1] ?? '';
+    const root = this.requireRoot();
+    const parent = await parentOf(root, segments, !record.deleted);
+    const own = at === record.path;
+    if (parent === undefined) {
+      // Deleted, and its directory is gone here too: nothing left to remove.
+      if (own) this.index.put(record, undefined);
+      return;
+    }
+    try {
+      const existing = await parent.lstat(name);
+      const entry = this.index.get(at);
+      if (!record.deleted && existing !== undefined && !this.unchanged(entry, existing)) {
+        throw new UnavailableError(`sync: ${at} changed here while it was synced; looked at again`);
+      }
+      if (record.deleted) {
+        await this.remove(parent, name, entry, existing);
+        if (own) this.index.put(record, undefined);
+        return;
+      }
+      const stamp = await this.write(peer, parent, name, record, existing, entry, signal);
+      if (own) this.index.put(record, stamp);
+    } finally {
+      await parent.close();
+    }
+  }
+
+  private async remove(
+    parent: Dir,
+    name: string,
+    entry: IndexEntry | undefined,
+    existing: Stats | undefined,
+  ): Promise<void> {
+    if (existing === undefined) return;
+    if (existing.isDirectory()) {
+      // Whatever is still in it is not deleted on the member: it stays, and so does the directory.
+      await parent.rmdir(name);
+    } else if (this.unchanged(entry, existing)) {
+      await parent.unlink(name);
+    } else {
+      // Changed here since indexed: an edit wins over a delete, so it stays (and is rescanned).
+      return;
+    }
+    await parent.sync();
+  }
+
+  private async write(
+    peer: SyncPeer,
+    parent: Dir,
+    name: string,
+    record: SyncRecord,
+    existing: Stats | undefined,
+    entry: IndexEntry | undefined,
+    signal: AbortSignal,
+  ): Promise<IndexEntry['stamp']> {
+    const mode = record.mode & SYNC_MODE_MASK;
+    if (record.kind === 'dir') {
+      if (existing !== undefined && !existing.isDirectory()) await parent.unlink(name);
+      const dir = await parent.ensureDir(name);
+      try {
+        await dir.chmod(mode);
+        return stampOf(await dir.stat());
+      } finally {
+        await dir.close();
+      }
+    }
+    const temp = `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      if (record.kind === 'symlink') {
+        if (!linkStaysInside(record.path, record.linkTarget)) {
+          throw new UnavailableError(`sync: the link ${record.path} points outside the volume`);
+        }
+        await parent.symlink(record.linkTarget, temp);
+      } else {
+        const same =
+          entry?.record.deleted === false &&
+          entry.record.kind === 'file' &&
+          entry.record.hash === record.hash &&
+          existing?.isFile() === true;
+        if (same) {
+          // The bytes are here already: only the mode and mtime are the member's.
+          const fh = await parent.file(name, constants.O_RDONLY);
+          try {
+            await fh.chmod(mode);
+            await fh.utimes(record.mtimeMs / 1000, record.mtimeMs / 1000);
+            return stampOf(await fh.stat());
+          } finally {
+            await fh.close();
+          }
+        }
+        await this.fetchInto(peer, parent, temp, name, record, existing, signal);
+      }
+      if (existing?.isDirectory() === true && !(await parent.rmdir(name))) {
+        throw new UnavailableError(`sync: ${record.path} is a directory with files here`);
+      }
+      await parent.rename(temp, name);
+      await parent.sync();
+    } catch (err) {
+      await parent.unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    const placed = await parent.lstat(name);
+    return placed === undefined ? undefined : stampOf(placed);
+  }
+
+  /** Fetches a member's file into `temp` (beside `name`), fsynced, with its mode and mtime. */
+  private async fetchInto(
+    peer: SyncPeer,
+    parent: Dir,
+    temp: string,
+    name: string,
+    record: SyncRecord,
+    existing: Stats | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const basis = await this.basisFor(parent, name, existing, record.hash);
+    try {
+      const signature = await signatureOfFile(basis);
+      const out = await parent.file(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+      try {
+        await receiveFile(
+          out,
+          basis,
+          signature,
+          peer.fetch(record.path, signature, signal),
+          record,
+          this.received,
+        );
+        await out.chmod(record.mode & SYNC_MODE_MASK);
+        await out.utimes(record.mtimeMs / 1000, record.mtimeMs / 1000);
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      this.received.files++;
+    } finally {
+      await basis?.close();
+    }
+  }
+
+  /**
+   * The local bytes a fetch builds on: the file's own older version, or else a file here with
+   * the very content wanted (a rename or a copy on the member moves no data).
+   */
+  private async basisFor(
+    parent: Dir,
+    name: string,
+    existing: Stats | undefined,
+    hash: string,
+  ): Promise<FileHandle | undefined> {
+    if (existing?.isFile() === true) {
+      return parent.file(name, constants.O_RDONLY).catch(() => undefined);
+    }
+    for (const { record } of this.index.values()) {
+      if (record.deleted || record.kind !== 'file' || record.hash !== hash) continue;
+      const segments = checkEntryPath(record.path);
+      const dir = await parentOf(this.requireRoot(), segments, false);
+      if (dir === undefined) continue;
+      try {
+        return await dir.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
+      } catch {
+        continue;
+      } finally {
+        await dir.close();
+      }
+    }
+    return undefined;
+  }
+
+  /** Moves the local version of a path aside, to the conflict copy's name. */
+  private async moveAside(path: string, conflictPath: string): Promise<void> {
+    const segments = checkEntryPath(path);
+    const parent = await parentOf(this.requireRoot(), segments, false);
+    if (parent === undefined) return;
+    try {
+      const to = conflictPath.split('/').pop() ?? '';
+      if ((await parent.lstat(segments[segments.length - 1] ?? '')) === undefined) return;
+      await parent.rename(segments[segments.length - 1] ?? '', to);
+      await parent.sync();
+    } finally {
+      await parent.close();
+    }
+  }
+
+  /** Whether what is on disk is what the index last saw (so replacing it loses nothing). */
+  private unchanged(entry: IndexEntry | undefined, st: Stats): boolean {
+    if (entry === undefined || entry.record.deleted || entry.stamp === undefined) return false;
+    if (st.isDirectory()) return entry.record.kind === 'dir' && entry.stamp.ino === st.ino;
+    return sameStamp(entry.stamp, stampOf(st));
+  }
+
+  private changed(paths: readonly string[]): void {
+    for (const p of paths) this.pendingPaths.add(p);
+    if (this.settleTimer !== undefined) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      const batch = this.pendingPaths.has('') ? [''] : [...this.pendingPaths];
+      this.pendingPaths = new Set();
+      void (async () => {
+        for (const path of batch) {
+          if (this.closed) return;
+          await this.rescan(path).catch((err: unknown) => { this.failed('scan', err); });
+        }
+      })();
+    }, SETTLE_MS);
+  }
+
+  private async sweepTemp(dir: Dir): Promise<void> {
+    for (const name of await dir.list()) {
+      const st = await dir.lstat(name);
+      if (name.startsWith(TEMP_PREFIX) && st?.isFile() === true) await dir.unlink(name);
+      else if (name.startsWith(TEMP_PREFIX) && st?.isSymbolicLink() === true) await dir.unlink(name);
+      else if (st?.isDirectory() === true) {
+        const sub = await dir.dir(name).catch(() => undefined);
+        if (sub === undefined) continue;
+        try {
+          await this.sweepTemp(sub);
+        } finally {
+          await sub.close();
+        }
+      }
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save().catch((err: unknown) => { this.failed('save', err); });
+    }, SAVE_DELAY_MS);
+  }
+
+  private save(): Promise<void> {
+    return this.index.save(this.options.indexFile);
+  }
+
+  private failed(what: string, err: unknown): void {
+    if (this.closed && hasCode(err, 'EBADF')) return;
+    this.options.log.warn(`sync ${what} failed`, {
+      app: this.app,
+      target: this.target,
+      error: messageOf(err),
+    });
+  }
+
+  private requireRoot(): Dir {
+    if (this.root === undefined) throw new UnavailableError('sync: the volume is not open yet');
+    return this.root;
+  }
+}

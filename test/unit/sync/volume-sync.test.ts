@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../../src/log';
+import type { SyncPeer } from '../../../src/sync/transfer';
+import { VolumeSync } from '../../../src/sync/volume-sync';
+
+/**
+ * Two (or three) nodes' copies of one volume in temp dirs, pulled from each other in process:
+ * the engine's decisions and its writes on a real file system, without the network (the agent's
+ * gRPC service is tested on the cluster lab).
+ */
+let base: string;
+const nodes: VolumeSync[] = [];
+
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), 'budgie-vsync-'));
+});
+
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.close()));
+  await rm(base, { recursive: true, force: true });
+});
+
+async function node(name: string): Promise<{ sync: VolumeSync; dir: string }> {
+  const dir = join(base, name, 'data');
+  const sync = new VolumeSync({
+    app: 'web',
+    target: '/data',
+    dir,
+    self: `${name}-node-id`,
+    indexFile: join(base, name, 'index.json'),
+    log: silentLogger(),
+    rescanMs: 0,
+    watch: false,
+  });
+  await sync.start();
+  nodes.push(sync);
+  return { sync, dir };
+}
+
+function peerOf(other: VolumeSync, nodeId: string): SyncPeer {
+  return {
+    nodeId,
+    changes: (query, signal) => other.changes(query, signal),
+    fetch: (path, signature, signal) => other.read(path, signature, signal),
+  };
+}
+
+/** Rescans both and pulls both ways until neither has anything new. */
+async function settle(a: { sync: VolumeSync }, b: { sync: VolumeSync }): Promise<void> {
+  const signal = new AbortController().signal;
+  for (let i = 0; i < 4; i++) {
+    await a.sync.rescan('');
+    await b.sync.rescan('');
+    await a.sync.pullOnce(peerOf(b.sync, 'b'), 0, signal);
+    await b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal);
+  }
+}
+
+it('creates, modifies, renames, deletes, chmods and links propagate both ways', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  await mkdir(join(a.dir, 'sub', 'deep'), { recursive: true });
+  await writeFile(join(a.dir, 'sub', 'deep', 'one.txt'), 'one');
+  await writeFile(join(a.dir, 'two.txt'), 'two');
+  await symlink('two.txt', join(a.dir, 'alias'));
+  await symlink('/etc/passwd', join(a.dir, 'escape'));
+  await settle(a, b);
+  expect(await readFile(join(b.dir, 'sub', 'deep', 'one.txt'), 'utf8')).toBe('one');
+  expect(await readlink(join(b.dir, 'alias'))).toBe('two.txt');
+  await expect(lstat(join(b.dir, 'escape'))).rejects.toThrow(/ENOENT/);
+
+  await writeFile(join(b.dir, 'two.txt'), 'two, edited on b');
+  await chmod(join(b.dir, 'sub', 'deep', 'one.txt'), 0o640);
+  await rename(join(b.dir, 'sub', 'deep', 'one.txt'), join(b.dir, 'sub', 'moved.txt'));
+  await rmdir(join(b.dir, 'sub', 'deep'));
+  await settle(a, b);
+  expect(await readFile(join(a.dir, 'two.txt'), 'utf8')).toBe('two, edited on b');
+  expect(await readFile(join(a.dir, 'sub', 'moved.txt'), 'utf8')).toBe('one');
+  expect((await stat(join(a.dir, 'sub', 'moved.txt'))).mode & 0o777).toBe(0o640);
+  await expect(lstat(join(a.dir, 'sub', 'deep'))).rejects.toThrow(/ENOENT/);
+  // The rename found its bytes here: nothing but the edit travelled.
+  expect(a.sync.received.literalBytes).toBe('two, edited on b'.length);
+
+  await unlink(join(a.dir, 'two.txt'));
+  await settle(a, b);
+  await expect(lstat(join(b.dir, 'two.txt'))).rejects.toThrow(/ENOENT/);
+  expect((await readdir(b.dir)).filter((n) => n.startsWith('.budgie-sync-'))).toEqual([]);
+});
+
+it('a small edit in a large file moves a delta, not the file', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  const big = randomBytes(4 * 1024 * 1024);
+  await writeFile(join(a.dir, 'big.bin'), big);
+  await settle(a, b);
+  expect(b.sync.received.literalBytes).toBe(big.length);
+  const edited = Buffer.concat([Buffer.from('inserted at the start'), big]);
+  edited.fill(7, 2_000_000, 2_000_100);
+  await writeFile(join(a.dir, 'big.bin'), edited);
+  await settle(a, b);
+  expect(Buffer.compare(await readFile(join(b.dir, 'big.bin')), edited)).toBe(0);
+  expect(b.sync.received.literalBytes - big.length).toBeLessThan(20_000);
+});
+
+it('concurrent edits keep both versions under the same conflict name on both nodes', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  await writeFile(join(a.dir, 'notes.txt'), 'base');
+  await settle(a, b);
+  await writeFile(join(a.dir, 'notes.txt'), 'edit on a');
+  await writeFile(join(b.dir, 'notes.txt'), 'edit on b, later');
+  const later = new Date(Date.now() + 5000);
+  const { utimes } = await import('node:fs/promises');
+  await utimes(join(b.dir, 'notes.txt'), later, later);
+  await settle(a, b);
+  for (const n of [a, b]) {
+    expect(await readFile(join(n.dir, 'notes.txt'), 'utf8')).toBe('edit on b, later');
+    const copies = (await readdir(n.dir)).filter((f) => f.includes('.sync-conflict-'));
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatch(/^notes\.sync-conflict-\d{8}-\d{6}-a-node-\.txt$/);
+    expect(await readFile(join(n.dir, copies[0]!), 'utf8')).toBe('edit on a');
+  }
+  expect(a.sync.status().conflicts).toHaveLength(1);
+});
+
+it('an edit wins over a concurrent delete', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  await writeFile(join(a.dir, 'keep.txt'), 'base');
+  await settle(a, b);
+  await unlink(join(a.dir, 'keep.txt'));
+  await writeFile(join(b.dir, 'keep.txt'), 'edited while a deleted it');
+  await settle(a, b);
+  for (const n of [a, b]) {
+    expect(await readFile(join(n.dir, 'keep.txt'), 'utf8')).toBe('edited while a deleted it');
+  }
+});
+
+it('a file changed here after the last scan is never overwritten by an older pull', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  await writeFile(join(a.dir, 'f.txt'), 'v1');
+  await settle(a, b);
+  await writeFile(join(a.dir, 'f.txt'), 'v2 on a');
+  await a.sync.rescan('');
+  // b writes without a scan, then pulls a's v2: b's own write must be kept (as a conflict).
+  await writeFile(join(b.dir, 'f.txt'), 'b wrote this unscanned');
+  await b.sync.pullOnce(peerOf(a.sync, 'a'), 0, new AbortController().signal);
+  const texts = await Promise.all(
+    (await readdir(b.dir)).map((f) => readFile(join(b.dir, f), 'utf8')),
+  );
+  expect(texts).toContain('b wrote this unscanned');
+});
+
+it('a node whose index was lost rebuilds it and merges without moving data', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  await writeFile(join(a.dir, 'x.bin'), randomBytes(100_000));
+  await settle(a, b);
+  const before = a.sync.received.literalBytes + b.sync.received.literalBytes;
+  await b.sync.close();
+  nodes.splice(nodes.indexOf(b.sync), 1);
+  await writeFile(join(base, 'b', 'index.json'), 'not json');
+  const b2 = await node('b');
+  await settle(a, b2);
+  expect(a.sync.received.literalBytes + b2.sync.received.literalBytes).toBe(before - b.sync.received.literalBytes);
+  expect((await readdir(a.dir)).filter((f) => f.includes('conflict'))).toEqual([]);
+});
+
+it('a forged record with a traversal path is refused and nothing is written outside', async () => {
+  const b = await node('b');
+  const forged: SyncPeer = {
+    nodeId: 'evil',
+    changes: () =>
+      Promise.resolve({
+        records: [
+          {
+            path: '../outside.txt',
+            kind: 'file',
+            mode: 0o644,
+            mtimeMs: 0,
+            size: 3,
+            linkTarget: '',
+            hash: 'x',
+            deleted: false,
+            version: { evil: 1 },
+            modifiedBy: 'evil',
+            sequence: 1,
+          },
+        ],
+        sequence: 1,
+        epoch: 'e',
+        more: false,
+      }),
+    fetch: () => {
+      throw new Error('never asked');
+    },
+  };
+  await expect(b.sync.pullOnce(forged, 0, new AbortController().signal)).rejects.toThrow(
+    /not a relative path|'\.\.' segment/,
+  );
+  await expect(lstat(join(base, 'b', 'outside.txt'))).rejects.toThrow(/ENOENT/);
+});
