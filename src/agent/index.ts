@@ -16,6 +16,8 @@ import { AppStore } from '../state';
 import { Fleet, replicaService, stopInCluster, streamRemoteLogs } from '../fleet';
 import { blobService, imageCacheService } from '../images';
 import { volumeService } from '../volumes';
+import { SyncEngine, syncService } from '../sync';
+import { syncSources } from './sync-wiring';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
 import { balancing } from './balancing';
@@ -37,6 +39,7 @@ import { chirpService } from './services/chirp';
 import { clusterService } from './services/cluster';
 import { imageService } from './services/images';
 import { nodeService } from './services/node';
+import { syncStatusService } from './services/sync';
 
 /** How long running calls may finish after SIGTERM before they are cut. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -61,6 +64,8 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   let orchestrator: Orchestrator | undefined;
   let keeper: ReplicaKeeper | undefined;
   let fleet: Fleet | undefined;
+  let sync: SyncEngine | undefined;
+  let stopSync: (() => Promise<void>) | undefined;
   const logDir = join(config.stateDir, 'containers');
   const logClock = new LogClock(logDir, log.child({ component: 'logs' }));
   const balancer = balancing(
@@ -79,6 +84,10 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
   const requireOrchestrator = (): Orchestrator => {
     if (orchestrator === undefined) throw new UnavailableError('the agent is still starting');
     return orchestrator;
+  };
+  const requireSync = (): SyncEngine => {
+    if (sync === undefined) throw new UnavailableError('the agent is still starting');
+    return sync;
   };
   const cluster = new ClusterNode({
     stateDir: config.stateDir,
@@ -99,6 +108,11 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       volumeService(
         identity,
         (app, target) => rwVolumeSource(requireOrchestrator(), app, target),
+        log.child({ component: 'peer' }),
+      ),
+      syncService(
+        identity,
+        { volumeFor: (caller, app, target) => requireSync().volumeFor(caller, app, target) },
         log.child({ component: 'peer' }),
       ),
       imageCacheService(
@@ -160,6 +174,25 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       settleMs: config.cluster.deadAfterMs,
     });
     keeper.start();
+    sync = new SyncEngine({
+      sources: syncSources(orchestrator, cluster, fleet),
+      stateDir: config.stateDir,
+      log: log.child({ component: 'sync' }),
+    });
+    const syncing = sync;
+    const stopSyncWatch = fleet.onUpdate(() => {
+      syncing.reconcile();
+    });
+    // Apps started or stopped here change what is synced even when no member says anything.
+    const syncTimer = setInterval(() => {
+      syncing.reconcile();
+    }, 1000);
+    syncing.reconcile();
+    stopSync = async () => {
+      stopSyncWatch();
+      clearInterval(syncTimer);
+      await syncing.close();
+    };
     const chirps = chirpSources(orchestrator, cluster, fleet, replicaHost);
     const remoteLogs = remoteLogSources(cluster, chirps);
     const stops = stopSources(orchestrator, cluster, chirps);
@@ -186,6 +219,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
           ? orchestrator?.counts().reduce((n, app) => n + app.live, 0)
           : fleet?.liveOn(row.nodeId),
       ),
+      syncStatusService(() => sync, cluster, apiLog),
       chirpService(
         chirps,
         systemClock,
@@ -206,6 +240,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     await api.stop(SHUTDOWN_GRACE_MS);
   } finally {
     await keeper?.close();
+    await stopSync?.();
     await balancer.close();
     await fleet?.close();
     await cluster.close();

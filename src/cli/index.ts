@@ -10,6 +10,7 @@ import { runCommand } from './commands/run';
 import { scaleCommand } from './commands/scale';
 import { rmCommand } from './commands/rm';
 import { stopCommand } from './commands/stop';
+import { syncCommand } from './commands/sync';
 import { validateCommand } from './commands/validate';
 import type { CliDeps, GlobalArgs } from './context';
 import { describeFailure, UsageError } from './failure';
@@ -50,6 +51,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .command(imageCommand(deps))
     .command(clusterCommand(deps))
     .command(chirpCommand(deps))
+    .command(syncCommand(deps))
     .command(agentCommand(deps))
     .command(nestCommand(deps))
     .completion('completion', 'Print a bash/zsh completion script')

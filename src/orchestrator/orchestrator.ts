@@ -204,6 +204,11 @@ export class Orchestrator {
     return this.supervisors.get(appName)?.app.replicas;
   }
 
+  /** The apps this node runs (their normalised definitions), for volume sync. */
+  apps(): App[] {
+    return [...this.supervisors.values()].map((sup) => sup.app);
+  }
+
   /** Every app's counts on this node, for the members that keep replicas.min cluster-wide. */
   counts(): AppCounts[] {
     return [...this.supervisors.values()].map((sup) => {

@@ -24,7 +24,9 @@ export type Decision =
 
 export function decide(local: SyncRecord | undefined, remote: SyncRecord): Decision {
   if (local === undefined) {
-    return remote.deleted ? { action: 'adopt', record: remote } : { action: 'apply', record: remote };
+    return remote.deleted
+      ? { action: 'adopt', record: remote }
+      : { action: 'apply', record: remote };
   }
   const order = compareVersions(remote.version, local.version);
   if (order === 'equal' || order === 'older') return { action: 'skip' };

@@ -92,7 +92,13 @@ export async function* readDelta(
       }
     };
     yield* deltaOf(signature, hashed());
-    yield { kind: 'end', size, hash: hash.hex(), mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs) };
+    yield {
+      kind: 'end',
+      size,
+      hash: hash.hex(),
+      mode: st.mode & 0o7777,
+      mtimeMs: Math.floor(st.mtimeMs),
+    };
   } finally {
     await fh.close();
   }

@@ -123,14 +123,18 @@ export class VolumeSync {
     if (this.options.watch !== false) {
       this.watcher = await watchTree(
         dir,
-        (paths) => { this.changed(paths); },
+        (paths) => {
+          this.changed(paths);
+        },
         (err) => log.warn('sync watcher failed; rescans continue', { error: err.message }),
       );
     }
     const every = this.options.rescanMs ?? 30_000;
     if (every > 0) {
       this.rescanTimer = setInterval(() => {
-        this.rescan('').catch((err: unknown) => { this.failed('rescan', err); });
+        this.rescan('').catch((err: unknown) => {
+          this.failed('rescan', err);
+        });
       }, every);
     }
   }
@@ -446,7 +450,10 @@ export class VolumeSync {
     const basis = await this.basisFor(parent, name, existing, record.hash);
     try {
       const signature = await signatureOfFile(basis);
-      const out = await parent.file(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+      const out = await parent.file(
+        temp,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+      );
       try {
         await receiveFile(
           out,
@@ -529,7 +536,9 @@ export class VolumeSync {
       void (async () => {
         for (const path of batch) {
           if (this.closed) return;
-          await this.rescan(path).catch((err: unknown) => { this.failed('scan', err); });
+          await this.rescan(path).catch((err: unknown) => {
+            this.failed('scan', err);
+          });
         }
       })();
     }, SETTLE_MS);
@@ -539,7 +548,8 @@ export class VolumeSync {
     for (const name of await dir.list()) {
       const st = await dir.lstat(name);
       if (name.startsWith(TEMP_PREFIX) && st?.isFile() === true) await dir.unlink(name);
-      else if (name.startsWith(TEMP_PREFIX) && st?.isSymbolicLink() === true) await dir.unlink(name);
+      else if (name.startsWith(TEMP_PREFIX) && st?.isSymbolicLink() === true)
+        await dir.unlink(name);
       else if (st?.isDirectory() === true) {
         const sub = await dir.dir(name).catch(() => undefined);
         if (sub === undefined) continue;
@@ -562,7 +572,9 @@ export class VolumeSync {
     if (this.saveTimer !== undefined) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      this.save().catch((err: unknown) => { this.failed('save', err); });
+      this.save().catch((err: unknown) => {
+        this.failed('save', err);
+      });
     }, SAVE_DELAY_MS);
   }
 

@@ -181,7 +181,9 @@ it('a node whose index was lost rebuilds it and merges without moving data', asy
   await writeFile(join(base, 'b', 'index.json'), 'not json');
   const b2 = await node('b');
   await settle(a, b2);
-  expect(a.sync.received.literalBytes + b2.sync.received.literalBytes).toBe(before - b.sync.received.literalBytes);
+  expect(a.sync.received.literalBytes + b2.sync.received.literalBytes).toBe(
+    before - b.sync.received.literalBytes,
+  );
   expect((await readdir(a.dir)).filter((f) => f.includes('conflict'))).toEqual([]);
 });
 

@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { messageOf, NotFoundError, PermissionDeniedError } from '../errors';
+import type { Logger } from '../log';
+import type { SyncVolumes } from './sync-service';
+import type { SyncPeer } from './transfer';
+import { VolumeSync, type VolumeSyncStatus } from './volume-sync';
+
+/** An rw volume of an app this node runs: what it is called in the cluster, and where it is here. */
+export interface SyncVolumeSpec {
+  app: string;
+  target: string;
+  dir: string;
+}
+
+export interface SyncMember {
+  nodeId: string;
+  address: string;
+}
+
+/** What the engine reads of the node and the cluster (the agent wires the orchestrator and fleet). */
+export interface SyncEngineSources {
+  /** This node's id; undefined outside a cluster (nothing to sync with). */
+  selfId(): string | undefined;
+  volumes(): SyncVolumeSpec[];
+  /** The members other than this node that run `app`, from the cluster's one view (the fleet). */
+  membersRunning(app: string): SyncMember[];
+  peer(member: SyncMember, app: string, target: string): SyncPeer;
+}
+
+export interface SyncEngineOptions {
+  sources: SyncEngineSources;
+  /** The agent's state dir: indexes live under sync/ in it. */
+  stateDir: string;
+  log: Logger;
+  /** How often each volume is rescanned whole, besides the watcher. Default 30 s. */
+  rescanMs?: number;
+  /** How long a long poll waits for a member's change. Default 25 s. */
+  waitMs?: number;
+}
+
+interface Running {
+  sync: VolumeSync;
+  ready: Promise<boolean>;
+  pullers: Map<string, AbortController>;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+/**
+ * Keeps every rw volume of every app this node runs in sync with the members that run the app:
+ * one VolumeSync per volume, and one pull loop per member of it, started and stopped as apps and
+ * members come and go (`reconcile`, on every fleet update). Each loop long-polls the member's
+ * feed, so a change reaches this node about as soon as the member has indexed it.
+ */
+export class SyncEngine implements SyncVolumes {
+  private readonly running = new Map<string, Running>();
+  private closed = false;
+
+  constructor(private readonly options: SyncEngineOptions) {}
+
+  reconcile(): void {
+    if (this.closed) return;
+    const { sources } = this.options;
+    const self = sources.selfId();
+    const wanted = new Map<string, SyncVolumeSpec>();
+    if (self !== undefined)
+      for (const v of sources.volumes()) wanted.set(keyOf(v.app, v.target), v);
+    for (const [key, run] of this.running) {
+      if (!wanted.has(key)) {
+        this.running.delete(key);
+        void this.stop(run);
+      }
+    }
+    for (const [key, spec] of wanted) {
+      let run = this.running.get(key);
+      if (run === undefined && self !== undefined) {
+        run = this.open(spec, self);
+        this.running.set(key, run);
+      }
+      if (run !== undefined) this.pullers(run, spec);
+    }
+  }
+
+  volumeFor(caller: string, app: string, target: string): VolumeSync {
+    const run = this.running.get(keyOf(app, target));
+    if (run === undefined) {
+      throw new NotFoundError(`app ${app} has no rw volume at ${target} synced on this node`);
+    }
+    if (!this.options.sources.membersRunning(app).some((m) => m.nodeId === caller)) {
+      throw new PermissionDeniedError(`node ${caller} does not run app ${app}`);
+    }
+    return run.sync;
+  }
+
+  /** Every synced volume (of `app` only, when given). */
+  status(app?: string): VolumeSyncStatus[] {
+    return [...this.running.values()]
+      .map((r) => r.sync)
+      .filter((s) => app === undefined || app === '' || s.app === app)
+      .map((s) => s.status())
+      .sort((a, b) => a.app.localeCompare(b.app) || a.target.localeCompare(b.target));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const runs = [...this.running.values()];
+    this.running.clear();
+    await Promise.all(runs.map((r) => this.stop(r)));
+  }
+
+  private open(spec: SyncVolumeSpec, self: string): Running {
+    const { log, stateDir, rescanMs } = this.options;
+    const sync = new VolumeSync({
+      ...spec,
+      self,
+      indexFile: join(stateDir, 'sync', spec.app, `${fileNameOf(spec.target)}.json`),
+      log: log.child({ app: spec.app, volume: spec.target }),
+      ...(rescanMs === undefined ? {} : { rescanMs }),
+    });
+    const ready = sync.start().then(
+      () => true,
+      (err: unknown) => {
+        log.error('sync volume failed to start', {
+          app: spec.app,
+          target: spec.target,
+          error: messageOf(err),
+        });
+        return false;
+      },
+    );
+    return { sync, ready, pullers: new Map() };
+  }
+
+  private pullers(run: Running, spec: SyncVolumeSpec): void {
+    const members = this.options.sources.membersRunning(spec.app);
+    const ids = new Set(members.map((m) => m.nodeId));
+    for (const [nodeId, abort] of run.pullers) {
+      if (!ids.has(nodeId)) {
+        abort.abort();
+        run.pullers.delete(nodeId);
+        run.sync.forget(nodeId);
+      }
+    }
+    for (const member of members) {
+      if (run.pullers.has(member.nodeId)) continue;
+      const abort = new AbortController();
+      run.pullers.set(member.nodeId, abort);
+      void this.pull(run, member, spec, abort.signal);
+    }
+  }
+
+  private async pull(
+    run: Running,
+    member: SyncMember,
+    spec: SyncVolumeSpec,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!(await run.ready)) return;
+    const { log, sources } = this.options;
+    const peer = sources.peer(member, spec.app, spec.target);
+    let backoff = 250;
+    let lastError = '';
+    // A function, not the expressions inline: both change while a round awaits.
+    const stopped = (): boolean => signal.aborted || this.closed;
+    while (!stopped()) {
+      try {
+        await run.sync.pullOnce(peer, this.options.waitMs ?? 25_000, signal);
+        backoff = 250;
+        lastError = '';
+      } catch (err) {
+        if (stopped()) return;
+        const message = messageOf(err);
+        // Once per kind of failure at warn: a member that is down is not news every second.
+        if (message !== lastError) {
+          log.warn('sync with a member failed; retrying', {
+            app: spec.app,
+            target: spec.target,
+            member: member.nodeId,
+            error: message,
+          });
+        }
+        lastError = message;
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  private async stop(run: Running): Promise<void> {
+    for (const abort of run.pullers.values()) abort.abort();
+    run.pullers.clear();
+    await run.ready;
+    await run.sync.close();
+  }
+}
+
+function keyOf(app: string, target: string): string {
+  return `${app}\0${target}`;
+}
+
+/** A volume target as a file name: readable, and unique by a hash of the whole target. */
+function fileNameOf(target: string): string {
+  const slug = target
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^_+/, '')
+    .slice(0, 60);
+  const hash = createHash('sha256').update(target).digest('hex').slice(0, 12);
+  return `${slug || 'root'}-${hash}`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
