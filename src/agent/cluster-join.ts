@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { App } from '../bundle/types';
 import {
@@ -10,12 +11,11 @@ import {
   ReplicaClient,
 } from '../fleet';
 import { systemClock } from '../discovery';
-import { FailedPreconditionError, NotFoundError } from '../errors';
 import { BlobClient } from '../images';
 import type { ClusterNode } from '../membership';
 import type { Orchestrator } from '../orchestrator';
 import type { BlobProvider, ImageContent, ImageStore } from '../runtime/images';
-import { SnapshotWriter, VolumeClient } from '../volumes';
+import type { SyncEngine } from '../sync';
 
 /** GetApp for members: the app a target names here, and the image record its replicas run. */
 export async function localApp(
@@ -28,21 +28,6 @@ export async function localApp(
   return { app, image: await images.target(imageName, signal) };
 }
 
-/**
- * VolumeService's view of this node: the source of an rw volume an app running here declares.
- * ro volumes are refused, not just skipped, so a caller cannot read host data through them.
- */
-export function rwVolumeSource(orchestrator: Orchestrator, app: string, target: string): string {
-  const volume = orchestrator.appOf(app).app.volumes.find((v) => v.target === target);
-  if (volume === undefined) {
-    throw new NotFoundError(`app ${app} has no volume at ${target} on this node`);
-  }
-  if (volume.mode !== 'rw') {
-    throw new FailedPreconditionError(`app ${app}'s volume at ${target} is ro: it is not copied`);
-  }
-  return volume.source;
-}
-
 /** `budgie chirp ID`'s view of the cluster, this node's orchestrator and its image store. */
 export function joinSources(
   orchestrator: Orchestrator,
@@ -50,6 +35,7 @@ export function joinSources(
   cluster: ClusterNode,
   chirpSources: ChirpSources,
   stateDir: string,
+  sync: SyncEngine,
 ): JoinSources {
   const dial = (peer: JoinPeer) => cluster.dial(peer.address, peer.nodeId);
   return {
@@ -72,19 +58,16 @@ export function joinSources(
     },
     volumeDir: (app, index) => join(stateDir, 'volumes', app, String(index)),
     copyVolume: async (peer, app, target, dest, signal, onEvent) => {
-      const { writer, hadData } = await SnapshotWriter.open(dest);
-      onEvent({ type: 'opened', hadData });
-      try {
-        for await (const item of new VolumeClient(dial(peer)).snapshot(app, target, signal)) {
-          await writer.write(item);
-          if ('data' in item || item.entry.size === 0) {
-            onEvent({ type: 'progress', stats: writer.stats });
-          }
-        }
-        return await writer.finish();
-      } finally {
-        await writer.close();
-      }
+      const existing = await readdir(dest).catch(() => []);
+      onEvent({ type: 'opened', hadData: existing.length > 0 });
+      return sync.firstRound(
+        { app, target, dir: dest },
+        { nodeId: peer.nodeId, address: peer.address },
+        signal,
+        (stats) => {
+          onEvent({ type: 'progress', stats });
+        },
+      );
     },
     run: async (app: App, clusterMin, signal) => {
       const result = await orchestrator.run(app, {

@@ -50,13 +50,18 @@ export function localReplicaSource(
   orchestrator: () => Orchestrator,
   images: () => Pick<ImageContent, 'target'>,
   host: ReplicaHost,
+  joining: (caller: string, app: string) => void,
 ): ReplicaSource {
   return {
     list: (all) => placedHere(orchestrator(), host, all, ''),
     counts: () => orchestrator().counts(),
     stop: (target) => orchestrator().stop(target),
     logs: (req, send, signal) => streamLocalLogs(orchestrator(), req, send, signal),
-    getApp: (target, signal) => localApp(orchestrator(), images(), target, signal),
+    getApp: async (target, caller, signal) => {
+      const given = await localApp(orchestrator(), images(), target, signal);
+      joining(caller, given.app.name);
+      return given;
+    },
   };
 }
 

@@ -15,13 +15,12 @@ import { ProxyTable } from '../proxy';
 import { AppStore } from '../state';
 import { Fleet, replicaService, stopInCluster, streamRemoteLogs } from '../fleet';
 import { blobService, imageCacheService } from '../images';
-import { volumeService } from '../volumes';
 import { SyncEngine, syncService } from '../sync';
 import { syncSources } from './sync-wiring';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
 import { balancing } from './balancing';
-import { joinSources, rwVolumeSource } from './cluster-join';
+import { joinSources } from './cluster-join';
 import { ClusterImageStore } from '../images';
 import { clusterBlobPeers } from './image-wiring';
 import { RegistryClient } from '../registry';
@@ -97,17 +96,17 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     peerServices: (identity) => [
       replicaService(
         identity,
-        localReplicaSource(requireOrchestrator, () => containerd.images, replicaHost),
+        localReplicaSource(
+          requireOrchestrator,
+          () => containerd.images,
+          replicaHost,
+          (caller, app) => sync?.grantJoin(caller, app),
+        ),
         log.child({ component: 'peer' }),
       ),
       blobService(
         identity,
         (digest, offset, signal) => containerd.images.readBlob(digest, offset, signal),
-        log.child({ component: 'peer' }),
-      ),
-      volumeService(
-        identity,
-        (app, target) => rwVolumeSource(requireOrchestrator(), app, target),
         log.child({ component: 'peer' }),
       ),
       syncService(
@@ -224,7 +223,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
         chirps,
         systemClock,
         apiLog,
-        joinSources(orchestrator, images, cluster, chirps, config.stateDir),
+        joinSources(orchestrator, images, cluster, chirps, config.stateDir, sync),
       ),
     ]);
     await api.start();

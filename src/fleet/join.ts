@@ -39,7 +39,10 @@ export interface JoinSources {
    * path may not exist here, or hold something else).
    */
   volumeDir(app: string, index: number): string;
-  /** Copies the peer's rw volume at `target` of `app` into `dest` once (see src/volumes). */
+  /**
+   * Copies the peer's rw volume at `target` of `app` into `dest`: the first round of the sync
+   * that keeps it the same from then on (see src/sync).
+   */
   copyVolume(
     peer: JoinPeer,
     app: string,
@@ -157,8 +160,8 @@ export function localCopy(app: App, imageName: string, volumes = app.volumes): A
 }
 
 /**
- * A one-time snapshot of each rw volume from the peer, into this node's own directory for it; the
- * app's volumes as this node mounts them. ro volumes are not copied and keep their path: they are
+ * Each rw volume from the peer, into this node's own directory for it, as the first round of the
+ * sync that follows; the app's volumes as this node mounts them. ro volumes are not copied and keep their path: they are
  * host data (config, certificates) that each machine provides itself.
  */
 async function copyVolumes(
@@ -183,7 +186,7 @@ async function copyVolumes(
         onEvent({
           type: 'phase',
           text: event.hadData
-            ? `copying volume ${volume.target} from ${peer.nodeName} over the data already in ${dest} (files in the snapshot are overwritten, others kept)`
+            ? `copying volume ${volume.target} from ${peer.nodeName} over the data already in ${dest} (a sync round: newer versions win, concurrent changes keep both)`
             : `copying volume ${volume.target} from ${peer.nodeName} into ${dest}`,
         });
         return;

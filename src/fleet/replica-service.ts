@@ -24,8 +24,11 @@ export interface ReplicaSource {
     send: (chunk: LogChunk) => Promise<void>,
     signal: AbortSignal,
   ): Promise<void>;
-  /** The app a target names, with the image it runs here; NotFoundError when not here. */
-  getApp(target: string, signal: AbortSignal): Promise<PeerApp>;
+  /**
+   * The app a target names, with the image it runs here, for `caller` to join it (who may then
+   * pull its volumes); NotFoundError when not here.
+   */
+  getApp(target: string, caller: string, signal: AbortSignal): Promise<PeerApp>;
 }
 
 /**
@@ -69,12 +72,16 @@ export function replicaService(
       await source.logs(req, send, signal);
     }),
     getApp: unary(log, 'GetApp', async (req, _signal, call) => {
-      callerOf(call, identity().caCertPem);
+      const caller = callerOf(call, identity().caCertPem);
       if (req.target === '') {
         throw new InvalidInputError('target: expected an app name or replica ID');
       }
       // A unary call has no cancel signal worth wiring: the lookup is local and short.
-      const { app, image } = await source.getApp(req.target, new AbortController().signal);
+      const { app, image } = await source.getApp(
+        req.target,
+        caller.nodeId,
+        new AbortController().signal,
+      );
       return { appJson: JSON.stringify(app), image };
     }),
   };

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { messageOf, NotFoundError, PermissionDeniedError } from '../errors';
+import {
+  FailedPreconditionError,
+  messageOf,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+} from '../errors';
 import type { Logger } from '../log';
 import type { SyncVolumes } from './sync-service';
 import type { SyncPeer } from './transfer';
@@ -46,6 +52,16 @@ interface Running {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/** How long a member that asked to join an app may pull its volumes before it runs the app. */
+const JOIN_GRANT_MS = 10 * 60_000;
+/** Join grants kept at most: a member asking again and again cannot grow this without bound. */
+const MAX_JOIN_GRANTS = 1000;
+
+/** What a join's first round moved. */
+export interface FirstRoundStats {
+  files: number;
+  bytes: number;
+}
 
 /**
  * Keeps every rw volume of every app this node runs in sync with the members that run the app:
@@ -55,6 +71,8 @@ const MAX_BACKOFF_MS = 5000;
  */
 export class SyncEngine implements SyncVolumes {
   private readonly running = new Map<string, Running>();
+  /** `${nodeId}\0${app}` → until when the member may pull the app's volumes while it joins. */
+  private readonly joinGrants = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly options: SyncEngineOptions) {}
@@ -87,10 +105,66 @@ export class SyncEngine implements SyncVolumes {
     if (run === undefined) {
       throw new NotFoundError(`app ${app} has no rw volume at ${target} synced on this node`);
     }
-    if (!this.options.sources.membersRunning(app).some((m) => m.nodeId === caller)) {
-      throw new PermissionDeniedError(`node ${caller} does not run app ${app}`);
+    const grant = this.joinGrants.get(keyOf(caller, app)) ?? 0;
+    if (
+      grant < Date.now() &&
+      !this.options.sources.membersRunning(app).some((m) => m.nodeId === caller)
+    ) {
+      throw new PermissionDeniedError(`node ${caller} does not run app ${app}, nor joins it`);
     }
     return run.sync;
+  }
+
+  /**
+   * A member was given the app to join it (`budgie chirp ID` there): it may pull the app's
+   * volumes for a while before it runs a replica, which is how its first round gets the data.
+   */
+  grantJoin(nodeId: string, app: string): void {
+    const now = Date.now();
+    for (const [key, until] of this.joinGrants) if (until < now) this.joinGrants.delete(key);
+    if (this.joinGrants.size >= MAX_JOIN_GRANTS) return;
+    this.joinGrants.set(keyOf(nodeId, app), now + JOIN_GRANT_MS);
+  }
+
+  /**
+   * A joining node's copy of a member's volume, as the first sync round: the member's feed
+   * pulled into `spec.dir` until caught up, with the index kept for the sync that follows once
+   * the app runs here (so nothing is moved twice, and what changes on the member meanwhile is
+   * just the next round). Data already in `spec.dir` is indexed first and synced by the rules.
+   */
+  async firstRound(
+    spec: SyncVolumeSpec,
+    member: SyncMember,
+    signal: AbortSignal,
+    onProgress: (stats: FirstRoundStats) => void,
+  ): Promise<FirstRoundStats> {
+    const self = this.options.sources.selfId();
+    if (self === undefined) throw new UnavailableError('sync: this node is not in a cluster');
+    if (this.running.has(keyOf(spec.app, spec.target))) {
+      throw new FailedPreconditionError(
+        `app ${spec.app}'s volume ${spec.target} is synced already`,
+      );
+    }
+    const sync = new VolumeSync({
+      ...spec,
+      self,
+      indexFile: indexFileOf(this.options.stateDir, spec.app, spec.target),
+      log: this.options.log.child({ app: spec.app, volume: spec.target }),
+      rescanMs: 0,
+      watch: false,
+    });
+    await sync.start();
+    const peer = this.options.sources.peer(member, spec.app, spec.target);
+    const timer = setInterval(() => {
+      onProgress(statsOf(sync));
+    }, 250);
+    try {
+      while (!(await sync.pullOnce(peer, 0, signal))) signal.throwIfAborted();
+      return statsOf(sync);
+    } finally {
+      clearInterval(timer);
+      await sync.close();
+    }
   }
 
   /** Every synced volume (of `app` only, when given). */
@@ -114,7 +188,7 @@ export class SyncEngine implements SyncVolumes {
     const sync = new VolumeSync({
       ...spec,
       self,
-      indexFile: join(stateDir, 'sync', spec.app, `${fileNameOf(spec.target)}.json`),
+      indexFile: indexFileOf(stateDir, spec.app, spec.target),
       log: log.child({ app: spec.app, volume: spec.target }),
       ...(rescanMs === undefined ? {} : { rescanMs }),
     });
@@ -199,14 +273,18 @@ function keyOf(app: string, target: string): string {
   return `${app}\0${target}`;
 }
 
-/** A volume target as a file name: readable, and unique by a hash of the whole target. */
-function fileNameOf(target: string): string {
+/** Where a volume's index lives: named by the target, readable, and unique by a hash of it. */
+function indexFileOf(stateDir: string, app: string, target: string): string {
   const slug = target
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .replace(/^_+/, '')
     .slice(0, 60);
   const hash = createHash('sha256').update(target).digest('hex').slice(0, 12);
-  return `${slug || 'root'}-${hash}`;
+  return join(stateDir, 'sync', app, `${slug || 'root'}-${hash}.json`);
+}
+
+function statsOf(sync: VolumeSync): FirstRoundStats {
+  return { files: sync.received.files, bytes: sync.received.fileBytes };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

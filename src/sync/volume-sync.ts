@@ -181,8 +181,9 @@ export class VolumeSync {
    * One round with a member: its changes past this node's cursor (waiting up to `waitMs` for
    * some), each decided and applied in order under the volume's lock. The cursor moves past a
    * record only once it is applied, so a round cut off anywhere resumes where it stopped.
+   * Resolves to whether this node has caught up with the member.
    */
-  async pullOnce(peer: SyncPeer, waitMs: number, signal: AbortSignal): Promise<void> {
+  async pullOnce(peer: SyncPeer, waitMs: number, signal: AbortSignal): Promise<boolean> {
     const cursor = this.index.peers.get(peer.nodeId) ?? {
       epoch: '',
       since: 0,
@@ -227,9 +228,8 @@ export class VolumeSync {
       this.index.peers.set(peer.nodeId, { ...next });
     }
     this.errors.delete(peer.nodeId);
-    if (!answer.more && next.since >= answer.sequence) {
-      this.index.peers.set(peer.nodeId, { ...next, syncedAtMs: Date.now() });
-    }
+    const caughtUp = !answer.more && next.since >= answer.sequence;
+    if (caughtUp) this.index.peers.set(peer.nodeId, { ...next, syncedAtMs: Date.now() });
     if (applied.files + applied.deleted + applied.conflicts > 0) {
       this.options.log.info('sync round', {
         app: this.app,
@@ -239,6 +239,7 @@ export class VolumeSync {
         literalBytes: this.received.literalBytes,
       });
     }
+    return caughtUp;
   }
 
   /** Forgets a member's failure (it is no longer a member that runs the app). */
@@ -338,13 +339,30 @@ export class VolumeSync {
     const own = at === record.path;
     if (parent === undefined) {
       // Deleted, and its directory is gone here too: nothing left to remove.
-      if (own) this.index.put(record, undefined);
+      if (record.deleted) {
+        if (own) this.index.put(record, undefined);
+        return;
+      }
+      // A parent here is a file or a symlink (never followed). Not recorded, so that this node
+      // never passes on a deletion of what it could not place: the member keeps its version.
+      this.options.log.warn('sync: a path cannot be placed here, a parent is not a directory', {
+        app: this.app,
+        path: at,
+      });
       return;
     }
     try {
       const existing = await parent.lstat(name);
       const entry = this.index.get(at);
       if (!record.deleted && existing !== undefined && !this.unchanged(entry, existing)) {
+        if (entry === undefined && !(await indexable(parent, name, at, existing))) {
+          // A link out of the volume, a fifo, a socket: not data, but not ours to replace.
+          this.options.log.warn('sync: a path cannot be placed here, something else is there', {
+            app: this.app,
+            path: at,
+          });
+          return;
+        }
         throw new UnavailableError(`sync: ${at} changed here while it was synced; looked at again`);
       }
       if (record.deleted) {
@@ -595,4 +613,12 @@ export class VolumeSync {
     if (this.root === undefined) throw new UnavailableError('sync: the volume is not open yet');
     return this.root;
   }
+}
+
+/** Whether the scanner records this entry (files, directories and links inside the volume). */
+async function indexable(parent: Dir, name: string, path: string, st: Stats): Promise<boolean> {
+  if (st.isFile() || st.isDirectory()) return true;
+  if (!st.isSymbolicLink()) return false;
+  const target = await parent.readlink(name).catch(() => '');
+  return linkStaysInside(path, target);
 }

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { InvalidInputError } from '../errors';
 
 /**
- * An entry's path as a snapshot carries it: relative to the volume's root, '/'-separated, with no
+ * An entry's path as a member sends it: relative to the volume's root, '/'-separated, with no
  * empty, '.' or '..' segment. Checked on both sides: the sender never produces anything else, and
  * the receiver must not let a peer write outside the volume whatever it sends.
  */

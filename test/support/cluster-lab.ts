@@ -47,8 +47,11 @@ export interface ClusterLab {
   containerd(i: number): PrivateContainerd;
   /** The CLI against agent i. */
   budgie(i: number, ...argv: string[]): Promise<CliRun>;
-  /** Kills agent i (SIGKILL) and starts it again on the same state; resolves once it serves. */
-  restart(i: number): Promise<AgentProcess>;
+  /**
+   * Kills agent i (SIGKILL) and starts it again on the same state; resolves once it serves.
+   * `whileDown` runs between the two (what happens on the cluster while the node is away).
+   */
+  restart(i: number, whileDown?: () => Promise<void>): Promise<AgentProcess>;
   /**
    * `cluster init` on agent 0, agents 1.. join through it; waits until every agent sees all alive.
    * Throws with the CLI's output when a step fails. Returns the join token.
@@ -155,8 +158,9 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
       for (const i of indexes) await allAlive(i, indexes.length);
       return token;
     },
-    restart: async (i) => {
+    restart: async (i, whileDown) => {
       await nth(agents, i, 'agent').crash();
+      await whileDown?.();
       const again = await nth(starts, i, 'agent')();
       agents[i] = again;
       return again;

@@ -33,7 +33,7 @@ describe('lint fences', () => {
       'src/peer/server.ts',
       'src/fleet/replica-client.ts',
       'src/fleet/replica-service.ts',
-      'src/volumes/snapshot-wire.ts',
+      'src/sync/sync-wire.ts',
     ]) {
       expect(await fenced(edge, peerGen)).toEqual([]);
     }

@@ -210,7 +210,7 @@ describe('joinApp with volumes', () => {
     expect(phases).toContain('copying volume /data from a into /state/volumes/web/0');
     expect(phases).toContain('copying volume /data: 2 files, 5 bytes');
     expect(phases.find((p) => p.startsWith('copying volume /old from'))).toMatch(
-      /over the data already in \/state\/volumes\/web\/2 \(files in the snapshot are overwritten, others kept\)/,
+      /over the data already in \/state\/volumes\/web\/2 \(a sync round: newer versions win, concurrent changes keep both\)/,
     );
     // The copies come before the start.
     expect(phases.indexOf('copying volume /old: 2 files, 5 bytes')).toBeLessThan(

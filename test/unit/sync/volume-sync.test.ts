@@ -221,3 +221,35 @@ it('a forged record with a traversal path is refused and nothing is written outs
   );
   await expect(lstat(join(base, 'b', 'outside.txt'))).rejects.toThrow(/ENOENT/);
 });
+
+it('never writes through a symlink in the volume, nor reads through one a container swapped in', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  const outside = join(base, 'outside');
+  await mkdir(outside);
+  await writeFile(join(outside, 'secret'), 'host data');
+  await mkdir(join(a.dir, 'd'));
+  await writeFile(join(a.dir, 'd', 'f.txt'), 'for d');
+  // On b, a container made `d` a link out of the volume before the sync came.
+  await symlink(outside, join(b.dir, 'd'));
+  await settle(a, b);
+  expect(await readdir(outside)).toEqual(['secret']);
+  // On a, `d` is swapped for a link to the outside: a's scan does not follow it, and a
+  // member asking for d/secret gets nothing.
+  await rm(join(a.dir, 'd'), { recursive: true });
+  await symlink(outside, join(a.dir, 'd'));
+  await a.sync.rescan('');
+  const fetch = async () => {
+    const items = [];
+    for await (const item of a.sync.read(
+      'd/secret',
+      { blockSize: 700, fileSize: 0, blocks: [] },
+      new AbortController().signal,
+    )) {
+      items.push(item);
+    }
+    return items;
+  };
+  await expect(fetch()).rejects.toThrow(/gone on this node/);
+  expect(a.sync.status().files).toBe(0);
+});

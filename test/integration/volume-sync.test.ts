@@ -1,0 +1,335 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgentProcess } from '../support/agent';
+import { startClusterLab, type ClusterLab } from '../support/cluster-lab';
+import { until } from '../support/http-get';
+import { testImages, type TestImages } from '../support/images';
+import { httpGetIn } from '../support/netns';
+
+/**
+ * Volume sync on real agents: two nodes in their own network namespaces with their own
+ * containerd, on one isolated bridge. A runs an httpd app whose rw volume both replicas write
+ * to; B joins it with `budgie chirp ID` (its copy is the first sync round), and from then on
+ * every change on either side reaches the other while the replicas run. A third namespace holds
+ * a stranger.
+ */
+const APP_PORT = 8080;
+const APP = 'notes';
+let cl: ClusterLab | undefined;
+let images: TestImages;
+let dir: string | undefined;
+const lab = (): ClusterLab => {
+  if (cl === undefined) throw new Error('the cluster lab did not start');
+  return cl;
+};
+const agent = (i: number): AgentProcess => lab().agent(i);
+const budgie = (i: number, ...argv: string[]) => lab().budgie(i, ...argv);
+/** A's volume (the app's declared source) and B's copy of it (under B's state dir). */
+const onA = (...p: string[]): string => join(dir!, 'www', ...p);
+const onB = (...p: string[]): string => join(agent(1).stateDir, 'volumes', APP, '0', ...p);
+
+beforeAll(async () => {
+  [cl, images] = await Promise.all([
+    startClusterLab({ label: 'vsync', agents: 2, hosts: 3, subnet: '10.186' }),
+    testImages(),
+  ]);
+  dir = await mkdtemp(join(tmpdir(), 'budgie-vsync-'));
+});
+
+afterAll(async () => {
+  const problems = (await cl?.remove([APP])) ?? [];
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  expect(problems).toEqual([]);
+});
+
+const textOf = (path: string): Promise<string | undefined> =>
+  readFile(path, 'utf8').catch(() => undefined);
+const gone = (path: string): Promise<boolean | undefined> =>
+  lstat(path).then(
+    () => undefined,
+    () => true,
+  );
+/** Waits until `path` reads `text`; returns how long it took. */
+async function arrives(path: string, text: string, ms = 8000): Promise<number> {
+  const start = Date.now();
+  await until(`${path} to read ${JSON.stringify(text.slice(0, 40))}`, ms, async () =>
+    (await textOf(path)) === text ? true : undefined,
+  );
+  return Date.now() - start;
+}
+
+interface VolumeStatus {
+  target: string;
+  files: number;
+  receivedLiteralBytes: number;
+  receivedFileBytes: number;
+  conflicts: { path: string; nodeName: string }[];
+  peers: { nodeName: string; inSync: boolean; error: string }[];
+}
+
+async function status(i: number): Promise<VolumeStatus> {
+  const r = await budgie(i, 'sync', 'status', APP, '--format', 'json');
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  const volumes = JSON.parse(r.stdout) as VolumeStatus[];
+  expect(volumes.map((v) => v.target)).toEqual(['/www']);
+  return volumes[0]!;
+}
+
+async function sameFile(a: string, b: string): Promise<true | undefined> {
+  const digest = async (p: string) =>
+    createHash('sha256')
+      .update(await readFile(p))
+      .digest('hex');
+  try {
+    return (await stat(a)).size === (await stat(b)).size && (await digest(a)) === (await digest(b))
+      ? true
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+it('a joining node gets the volume as a first sync round, then changes flow both ways while replicas write', async () => {
+  await mkdir(onA('sub'), { recursive: true });
+  await writeFile(onA('health'), 'ok');
+  await writeFile(onA('index.html'), 'v1 from A');
+  await writeFile(onA('sub', 'a.txt'), 'a');
+  await symlink('index.html', onA('alias.html'));
+  const file = join(dir!, 'notes.bun');
+  await writeFile(
+    file,
+    `version: "1.0"
+name: ${APP}
+image:
+  oci_archive: ${images.busyboxOciTar}
+ports:
+  - container_port: 8080
+    host_port: ${APP_PORT}
+volumes:
+  - source: ${onA()}
+    target: /www
+command: ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /www/tick-$(hostname).txt; sleep 1; done & exec httpd -f -p 8080 -h /www"]
+healthcheck:
+  path: /health
+  interval: 500ms
+  timeout: 400ms
+  retries: 2
+replicas:
+  min: 1
+  max: 2
+stop_timeout: 1s
+`,
+  );
+  const ran = await budgie(0, 'run', file);
+  expect(ran.stderr).not.toMatch(/budgie: /);
+  await lab().form();
+  const chirp = await budgie(1, 'chirp', '--format', 'json');
+  const replicaOnA = (
+    JSON.parse(chirp.stdout) as { replicas: { id: string; node: string }[] }
+  ).replicas.find((r) => r.node === lab().nodeName(0))!;
+  const joined = await budgie(1, 'chirp', replicaOnA.id.slice(0, 12));
+  expect(joined.stderr).not.toMatch(/budgie: /);
+  expect(joined.code).toBe(0);
+  expect(joined.stderr).toContain(`copying volume /www from ${lab().nodeName(0)} into ${onB()}`);
+  expect(joined.stderr).toMatch(/copying volume \/www: [45] files, \d+ bytes/);
+  expect(await readFile(onB('index.html'), 'utf8')).toBe('v1 from A');
+  expect(await readlink(onB('alias.html'))).toBe('index.html');
+  const served = await until('B serving the volume', 8000, async () => {
+    const got = await httpGetIn(
+      lab().host(2).netnsPath,
+      `http://${lab().host(1).address}:${APP_PORT}/index.html`,
+    );
+    return got.startsWith('200') ? got : undefined;
+  });
+  expect(served).toBe('200 v1 from A');
+
+  // A → B and B → A, each a file written by the host while both containers write their ticks.
+  const latencies: number[] = [];
+  await writeFile(onA('index.html'), 'v2 from A');
+  latencies.push(await arrives(onB('index.html'), 'v2 from A'));
+  await writeFile(onB('from-b.txt'), 'written on B');
+  latencies.push(await arrives(onA('from-b.txt'), 'written on B'));
+
+  // mkdir, rename, chmod, symlink, delete and rmdir on A.
+  await mkdir(onA('new', 'deeper'), { recursive: true });
+  await writeFile(onA('new', 'deeper', 'f.txt'), 'deep');
+  latencies.push(await arrives(onB('new', 'deeper', 'f.txt'), 'deep'));
+  await rename(onA('sub', 'a.txt'), onA('new', 'moved.txt'));
+  await chmod(onA('new', 'moved.txt'), 0o600);
+  await symlink('moved.txt', onA('new', 'link'));
+  latencies.push(await arrives(onB('new', 'moved.txt'), 'a'));
+  await until('the chmod and the link on B', 8000, async () => {
+    const mode = (await stat(onB('new', 'moved.txt'))).mode & 0o777;
+    const link = await readlink(onB('new', 'link')).catch(() => '');
+    return mode === 0o600 && link === 'moved.txt' ? true : undefined;
+  });
+  expect(await gone(onB('sub', 'a.txt'))).toBe(true);
+  await unlink(onA('new', 'deeper', 'f.txt'));
+  await rmdir(onA('new', 'deeper'));
+  await rmdir(onA('sub'));
+  await until('the deletions on B', 8000, async () =>
+    (await gone(onB('new', 'deeper'))) === true && (await gone(onB('sub'))) === true
+      ? true
+      : undefined,
+  );
+  // B → A: an rmdir of what B did not create.
+  await unlink(onB('new', 'link'));
+  await until('the link deleted on A', 8000, () => gone(onA('new', 'link')));
+  console.log(`propagation latencies (ms): ${latencies.join(', ')}`);
+  for (const ms of latencies) expect(ms).toBeLessThan(3000);
+
+  // Each replica's own tick file reaches the other node, and keeps changing there.
+  const ticks = await until('both replicas ticking on both nodes', 10_000, async () => {
+    const a = (await readdir(onA())).filter((f) => f.startsWith('tick-'));
+    const b = (await readdir(onB())).filter((f) => f.startsWith('tick-'));
+    return a.length === 2 && b.length === 2 ? a.sort() : undefined;
+  });
+  const first = await readFile(onB(ticks[0]!), 'utf8');
+  await until('a tick moving on B', 8000, async () =>
+    (await textOf(onB(ticks[0]!))) !== first ? true : undefined,
+  );
+  const b = await until('B in sync with A', 8000, async () => {
+    const s = await status(1);
+    return s.peers.length === 1 && s.peers[0]!.error === '' ? s : undefined;
+  });
+  expect(b.peers[0]!.nodeName).toBe(lab().nodeName(0));
+  expect(b.conflicts).toEqual([]);
+  for (const i of [0, 1]) expect(agent(i).output()).not.toMatch(/unexpectedly|Z error /);
+});
+
+it('a 100 MiB file with 100 scattered 10 KB edits moves only deltas; an insert at the start moves little', async () => {
+  const size = 100 * 1024 * 1024;
+  const big = randomBytes(size);
+  await writeFile(onA('big.bin'), big);
+  await until('big.bin on B', 60_000, () => sameFile(onA('big.bin'), onB('big.bin')));
+  const before = (await status(1)).receivedLiteralBytes;
+  const fh = await open(onA('big.bin'), 'r+');
+  for (let i = 0; i < 100; i++) {
+    await fh.write(randomBytes(10_000), 0, 10_000, Math.floor(((i + 0.5) * size) / 100));
+  }
+  await fh.close();
+  await until('the edits on B', 60_000, () => sameFile(onA('big.bin'), onB('big.bin')));
+  const edits = (await status(1)).receivedLiteralBytes - before;
+  console.log(`100 scattered 10 KB edits in 100 MiB: ${edits} literal bytes on the wire`);
+  // rsync sends 1,843,200 here (bench/sync-delta.ts): an edit costs itself and about a block.
+  expect(edits).toBeLessThanOrEqual(2_100_000);
+
+  const edited = await readFile(onA('big.bin'));
+  const inserted = Buffer.concat([Buffer.from('a line inserted at the start\n'), edited]);
+  await writeFile(onA('big.bin'), inserted);
+  const mark = (await status(1)).receivedLiteralBytes;
+  await until('the insert on B', 60_000, () => sameFile(onA('big.bin'), onB('big.bin')));
+  const insert = (await status(1)).receivedLiteralBytes - mark;
+  console.log(`an insert at the start of 100 MiB: ${insert} literal bytes on the wire`);
+  expect(insert).toBeLessThan(200_000);
+  await unlink(onA('big.bin'));
+  await until('big.bin deleted on B', 8000, () => gone(onB('big.bin')));
+});
+
+it('a node that was down catches up: concurrent edits keep both versions, an edit beats a delete', async () => {
+  await writeFile(onA('conflict.txt'), 'base');
+  await writeFile(onA('doomed.txt'), 'base');
+  await arrives(onB('conflict.txt'), 'base');
+  await arrives(onB('doomed.txt'), 'base');
+  await lab().restart(1, async () => {
+    await writeFile(onA('conflict.txt'), 'edited on A');
+    await writeFile(onB('conflict.txt'), 'edited on B, later');
+    const later = new Date(Date.now() + 60_000);
+    await utimes(onB('conflict.txt'), later, later);
+    await unlink(onA('doomed.txt'));
+    await writeFile(onB('doomed.txt'), 'edited on B while A deleted it');
+    await writeFile(onA('while-down.txt'), 'written while B was down');
+  });
+  await arrives(onB('while-down.txt'), 'written while B was down', 20_000);
+  await arrives(onA('conflict.txt'), 'edited on B, later', 20_000);
+  await arrives(onB('conflict.txt'), 'edited on B, later', 20_000);
+  for (const side of [onA, onB]) {
+    const copies = await until('the conflict copy', 20_000, async () => {
+      const found = (await readdir(side())).filter((f) => f.startsWith('conflict.sync-conflict-'));
+      return found.length === 1 ? found : undefined;
+    });
+    expect(copies[0]).toMatch(/^conflict\.sync-conflict-\d{8}-\d{6}-[0-9a-z-]{1,7}\.txt$/);
+    expect(await readFile(side(copies[0]!), 'utf8')).toBe('edited on A');
+    await arrives(side('doomed.txt'), 'edited on B while A deleted it', 20_000);
+  }
+  const listed = await until('the conflict listed on B', 10_000, async () => {
+    const r = await budgie(1, 'sync', 'conflicts', APP);
+    return r.stdout.includes('conflict.sync-conflict-') ? r : undefined;
+  });
+  expect(listed.code).toBe(0);
+  expect(listed.stdout).toContain(lab().nodeName(0));
+  // Resolving is deleting the copy: that syncs too.
+  const copy = (await readdir(onB())).find((f) => f.startsWith('conflict.sync-conflict-'))!;
+  await unlink(onB(copy));
+  await until('the copy deleted on A', 10_000, () => gone(onA(copy)));
+});
+
+it('kill -9 of the receiving agent mid-transfer leaves no torn file, and the transfer resumes', async () => {
+  const big = randomBytes(300 * 1024 * 1024);
+  await writeFile(onB('old.bin'), 'the old version');
+  await arrives(onA('old.bin'), 'the old version');
+  await until('B indexed old.bin', 8000, async () =>
+    (await status(0)).files > 0 ? true : undefined,
+  );
+  await writeFile(onA('old.bin'), big);
+  await until('a fetch in flight on B', 30_000, async () =>
+    (await readdir(onB())).some((f) => f.startsWith('.budgie-sync-')) ? true : undefined,
+  );
+  await lab().restart(1, async () => {
+    // Killed mid-transfer: the file is the old version, whole; the new one is only in a temp file.
+    expect(await readFile(onB('old.bin'), 'utf8')).toBe('the old version');
+  });
+  await until('the transfer resumed and done', 90_000, () =>
+    sameFile(onA('old.bin'), onB('old.bin')),
+  );
+  await until('the temp file swept', 8000, async () =>
+    (await readdir(onB())).some((f) => f.startsWith('.budgie-sync-')) ? undefined : true,
+  );
+});
+
+it('a stranger without a cluster certificate gets UNAUTHENTICATED and no volume data', async () => {
+  const caPem = await readFile(join(agent(0).stateDir, 'cluster', 'ca.crt'), 'utf8');
+  const { inNetns } = await import('../support/netns');
+  const answer = JSON.parse(
+    await inNetns(lab().host(2).netnsPath, [
+      process.execPath,
+      '-e',
+      STRANGER,
+      join(__dirname, '..', '..', 'dist'),
+      `${lab().host(0).address}:7447`,
+      caPem,
+    ]),
+  ) as { code: number; records: number };
+  expect(answer).toEqual({ code: 16, records: 0 }); // UNAUTHENTICATED
+});
+
+// Asks SyncService.Changes over TLS that trusts the cluster CA but presents no client certificate.
+const STRANGER = `
+const [dist, target, ca] = process.argv.slice(1);
+const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
+const { SyncServiceClient } = require(dist + '/gen/budgie/peer/v1/sync.js');
+const creds = grpc.credentials.createSsl(Buffer.from(ca), null, null, { checkServerIdentity: () => undefined });
+const client = new SyncServiceClient(target, creds);
+client.changes({ app: '${APP}', target: '/www', since: 0, limit: 100, waitMs: 0, epoch: '' }, { deadline: Date.now() + 5000 }, (err, res) => {
+  process.stdout.write(JSON.stringify({ code: err ? err.code : 0, records: res ? res.records.length : 0 }));
+  client.close();
+});`;
