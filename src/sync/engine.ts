@@ -170,9 +170,8 @@ export class SyncEngine implements SyncVolumes {
   /** Every synced volume (of `app` only, when given). */
   status(app?: string): VolumeSyncStatus[] {
     return [...this.running.values()]
-      .map((r) => r.sync)
-      .filter((s) => app === undefined || app === '' || s.app === app)
-      .map((s) => s.status())
+      .filter((r) => app === undefined || app === '' || r.sync.app === app)
+      .map((r) => r.sync.status([...r.pullers.keys()]))
       .sort((a, b) => a.app.localeCompare(b.app) || a.target.localeCompare(b.target));
   }
 

@@ -247,7 +247,8 @@ export class VolumeSync {
     this.errors.delete(nodeId);
   }
 
-  status(): VolumeSyncStatus {
+  /** The volume's state, with a row for every member in `members` and every one it synced with. */
+  status(members: readonly string[] = []): VolumeSyncStatus {
     let files = 0;
     let bytes = 0;
     const conflicts: string[] = [];
@@ -259,10 +260,15 @@ export class VolumeSync {
       }
       if (isConflictCopy(record.path)) conflicts.push(record.path);
     }
-    const peers = [...this.index.peers].map(([nodeId, cursor]) => ({
+    const cursors = new Map(this.index.peers);
+    for (const nodeId of members) {
+      if (!cursors.has(nodeId))
+        cursors.set(nodeId, { epoch: '', since: 0, sequence: 0, syncedAtMs: 0 });
+    }
+    const peers = [...cursors].map(([nodeId, cursor]) => ({
       nodeId,
       ...cursor,
-      inSync: cursor.since >= cursor.sequence && !this.errors.has(nodeId),
+      inSync: cursor.epoch !== '' && cursor.since >= cursor.sequence && !this.errors.has(nodeId),
       error: this.errors.get(nodeId) ?? '',
     }));
     return {
