@@ -26,6 +26,11 @@ export async function* deltaOf(
   source: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<DeltaOp> {
   const { blockSize } = signature;
+  if (signature.fileSize < blockSize) {
+    // No full block to slide against: only the whole file can match the receiver's copy.
+    yield* shortBasis(signature, source);
+    return;
+  }
   const strong = await strongHasher();
   const byWeak = new Map<number, number[]>();
   const tags = new Uint8Array(0x10000);
@@ -138,4 +143,44 @@ export async function* deltaOf(
   while (buf.length - lit > MAX_LITERAL_BYTES) yield* literal(lit + MAX_LITERAL_BYTES);
   yield* literal(buf.length);
   if (run !== undefined) yield { kind: 'copy', ...run };
+}
+
+/**
+ * The delta against a copy shorter than a block (or none): the new bytes as literals of
+ * MAX_LITERAL_BYTES at most, without sliding a window, unless the new file is exactly the
+ * receiver's copy (a rename or copy of a small file), which is one block to copy. The chunks
+ * are passed on, not copied: sources give each chunk its own buffer.
+ */
+async function* shortBasis(
+  signature: Signature,
+  source: AsyncIterable<Uint8Array>,
+): AsyncGenerator<DeltaOp> {
+  const only = signature.blocks[0];
+  /** Held back while the new file may still be exactly the copy (fewer than a block of bytes). */
+  let held: Buffer[] | undefined = only === undefined ? undefined : [];
+  let heldBytes = 0;
+  const literals = function* (bytes: Buffer): Generator<DeltaOp> {
+    for (let at = 0; at < bytes.length; at += MAX_LITERAL_BYTES) {
+      yield { kind: 'literal', data: bytes.subarray(at, at + MAX_LITERAL_BYTES) };
+    }
+  };
+  for await (const chunk of source) {
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (held !== undefined) {
+      held.push(bytes);
+      heldBytes += bytes.length;
+      if (heldBytes <= signature.fileSize) continue;
+      yield* literals(Buffer.concat(held));
+      held = undefined;
+      continue;
+    }
+    yield* literals(bytes);
+  }
+  if (held === undefined || only === undefined) return;
+  const whole = Buffer.concat(held);
+  if (whole.length === signature.fileSize && (await strongHasher())(whole) === only.strong) {
+    yield { kind: 'copy', index: 0, count: 1 };
+  } else {
+    yield* literals(whole);
+  }
 }

@@ -35,6 +35,8 @@ interface IndexFile {
 export class VolumeIndex {
   private readonly entries = new Map<string, IndexEntry>();
   readonly peers = new Map<string, PeerCursor>();
+  /** Live files by content hash: where a rename's or a copy's bytes already are here. */
+  private readonly byHash = new Map<string, Set<string>>();
   private listeners = new Set<() => void>();
 
   private constructor(
@@ -70,6 +72,7 @@ export class VolumeIndex {
       const index = new VolumeIndex(data.epoch, data.sequence);
       for (const entry of [...data.entries].sort((a, b) => a.record.sequence - b.record.sequence)) {
         index.entries.set(entry.record.path, entry);
+        index.hashed(undefined, entry.record);
       }
       for (const [node, cursor] of Object.entries(data.peers)) index.peers.set(node, cursor);
       return { index };
@@ -109,10 +112,29 @@ export class VolumeIndex {
   /** Records a path's new state under the next sequence number; members hear of it. */
   put(record: Omit<SyncRecord, 'sequence'>, stamp: IndexEntry['stamp']): SyncRecord {
     const full: SyncRecord = { ...record, sequence: ++this.seq };
+    this.hashed(this.entries.get(record.path)?.record, full);
     this.entries.delete(record.path);
     this.entries.set(record.path, stamp === undefined ? { record: full } : { record: full, stamp });
     for (const listener of this.listeners) listener();
     return full;
+  }
+
+  /** Paths of live files with this content hash. */
+  withHash(hash: string): readonly string[] {
+    return [...(this.byHash.get(hash) ?? [])];
+  }
+
+  private hashed(before: SyncRecord | undefined, after: SyncRecord): void {
+    if (before !== undefined && before.kind === 'file' && !before.deleted) {
+      const paths = this.byHash.get(before.hash);
+      paths?.delete(before.path);
+      if (paths?.size === 0) this.byHash.delete(before.hash);
+    }
+    if (after.kind === 'file' && !after.deleted) {
+      let paths = this.byHash.get(after.hash);
+      if (paths === undefined) this.byHash.set(after.hash, (paths = new Set()));
+      paths.add(after.path);
+    }
   }
 
   /** Updates only what this node saw on disk: not a change, members are not told. */

@@ -58,9 +58,13 @@ export async function scan(
       }
     }
   }
+  // A file's own path: only its record can be gone, unless it was a directory until now.
+  const single = prefix !== '' && index.get(prefix)?.record.kind !== 'dir';
+  const candidates = single
+    ? [index.get(prefix)?.record].filter((r) => r !== undefined)
+    : [...index.values()].map((e) => e.record);
   // Deepest first, so that a member removes a directory's children before the directory.
-  const gone = [...index.values()]
-    .map((e) => e.record)
+  const gone = candidates
     .filter((r) => !r.deleted && !seen.has(r.path) && under(r.path, prefix))
     .sort((a, b) => depth(b.path) - depth(a.path));
   for (const record of gone) {

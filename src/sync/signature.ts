@@ -23,9 +23,16 @@ export function blockSizeFor(size: number): number {
   return Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, root));
 }
 
+/**
+ * One hasher for every block hash: each use is synchronous (init, update, digest with no await
+ * between), so concurrent transfers can share it, and a WASM instance is not made per file.
+ */
+let shared: Promise<IHasher> | undefined;
+
 /** The strong hash of a block. xxh3-128 here; whole files are checked with BLAKE3 besides. */
 export async function strongHasher(): Promise<(block: Uint8Array) => string> {
-  const hasher: IHasher = await createXXHash128();
+  shared ??= createXXHash128();
+  const hasher = await shared;
   return (block) => {
     hasher.init();
     hasher.update(block);

@@ -43,13 +43,24 @@ export interface SyncPeer {
 
 const CHUNK_BYTES = 256 * 1024;
 
-/** The chunks of an open file from its start; stops early on abort. */
-async function* chunksOf(fh: FileHandle, signal?: AbortSignal): AsyncGenerator<Buffer> {
+/**
+ * The chunks of an open file from its start, each in a buffer of its own sized to what is left
+ * of `size` (a small file costs a small buffer); reads on past `size` should the file grow, so
+ * the hash at the end covers what was sent. Stops early on abort.
+ */
+async function* chunksOf(
+  fh: FileHandle,
+  size: number,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
+  let read = 0;
   for (;;) {
     if (signal?.aborted === true) return;
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    const { bytesRead } = await fh.read(buffer, 0, CHUNK_BYTES, null);
+    const length = Math.min(CHUNK_BYTES, Math.max(4096, size - read + 1));
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await fh.read(buffer, 0, length, null);
     if (bytesRead === 0) return;
+    read += bytesRead;
     yield buffer.subarray(0, bytesRead);
   }
 }
@@ -85,7 +96,7 @@ export async function* readDelta(
     const hash = await ContentHash.create();
     let size = 0;
     const hashed = async function* (): AsyncGenerator<Buffer> {
-      for await (const chunk of chunksOf(fh, signal)) {
+      for await (const chunk of chunksOf(fh, st.size, signal)) {
         hash.update(chunk);
         size += chunk.length;
         yield chunk;

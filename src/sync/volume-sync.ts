@@ -27,6 +27,8 @@ import { watchTree } from './watcher';
 /** Records per Changes answer at most, and the longest a long poll is held. */
 export const MAX_CHANGES = 1000;
 export const MAX_WAIT_MS = 30_000;
+/** Records of a member applied at once (on unrelated paths). */
+const APPLY_WINDOW = 8;
 /** The index is written at most this often while changes come in. */
 const SAVE_DELAY_MS = 500;
 /** A batch of watcher events is gathered for this long before it is scanned. */
@@ -208,18 +210,50 @@ export class VolumeSync {
     const applied = { files: 0, deleted: 0, conflicts: 0 };
     try {
       await this.exclusive(async () => {
-        for (const record of answer.records) {
-          if (signal.aborted || this.closed) return;
-          const outcome = await this.take(peer, record, signal);
-          if (outcome === 'conflict') applied.conflicts++;
-          else if (outcome === 'applied') {
-            if (record.deleted) applied.deleted++;
-            else applied.files++;
-          }
-          next.since = record.sequence;
-          this.index.peers.set(peer.nodeId, { ...next });
-          this.scheduleSave();
+        // Several paths at once: a file costs a few round trips and fsyncs, mostly waiting.
+        // A record waits for those in flight on its own path, its parents and its children, so
+        // a directory comes before what is in it, and is deleted after it.
+        const inFlight = new Map<string, Promise<void>>();
+        const finished = new Set<number>();
+        let cursor = 0;
+        let failure: { err: unknown } | undefined;
+        // A function: the callbacks below set `failure` while the loop awaits.
+        const failed = (): boolean => failure !== undefined;
+        for (const [i, record] of answer.records.entries()) {
+          if (signal.aborted || this.closed || failed()) break;
+          // A deletion also waits for every file in flight: one of them may be reading the
+          // deleted file as its basis (a rename arrives as a new path and a tombstone).
+          const before = [...inFlight].filter(
+            ([path]) => record.deleted || related(path, record.path),
+          );
+          await Promise.all(before.map(([, task]) => task));
+          while (inFlight.size >= APPLY_WINDOW) await Promise.race(inFlight.values());
+          if (failed()) break;
+          const task = this.take(peer, record, signal).then(
+            (outcome) => {
+              if (outcome === 'conflict') applied.conflicts++;
+              else if (outcome === 'applied') {
+                if (record.deleted) applied.deleted++;
+                else applied.files++;
+              }
+              finished.add(i);
+              // The cursor moves only past records all of whose predecessors are done too.
+              while (finished.has(cursor)) {
+                next.since = answer.records[cursor]?.sequence ?? next.since;
+                cursor++;
+              }
+              this.index.peers.set(peer.nodeId, { ...next });
+              this.scheduleSave();
+            },
+            (err: unknown) => {
+              failure ??= { err };
+            },
+          );
+          const tracked = task.finally(() => inFlight.delete(record.path));
+          inFlight.set(record.path, tracked);
         }
+        await Promise.all(inFlight.values());
+        if (failure !== undefined) throw failure.err;
       });
     } catch (err) {
       this.errors.set(peer.nodeId, messageOf(err));
@@ -292,6 +326,10 @@ export class VolumeSync {
   ): Promise<'skipped' | 'applied' | 'conflict'> {
     const root = this.requireRoot();
     const { self } = this.options;
+    // Older than or equal to what the index has here is older than what the disk has (a change
+    // not scanned yet only adds to the local version): skipped without looking at the disk, so
+    // the echo of this node's own changes from a member costs nothing.
+    if (decide(this.index.get(remote.path)?.record, remote).action === 'skip') return 'skipped';
     // A change made here since the last scan must count before anything replaces it.
     await scan(root, this.index, self, remote.path);
     const decision: Decision = decide(this.index.get(remote.path)?.record, remote);
@@ -512,9 +550,8 @@ export class VolumeSync {
     if (existing?.isFile() === true) {
       return parent.file(name, constants.O_RDONLY).catch(() => undefined);
     }
-    for (const { record } of this.index.values()) {
-      if (record.deleted || record.kind !== 'file' || record.hash !== hash) continue;
-      const segments = checkEntryPath(record.path);
+    for (const path of this.index.withHash(hash)) {
+      const segments = checkEntryPath(path);
       const dir = await parentOf(this.requireRoot(), segments, false);
       if (dir === undefined) continue;
       try {
@@ -627,4 +664,9 @@ async function indexable(parent: Dir, name: string, path: string, st: Stats): Pr
   if (!st.isSymbolicLink()) return false;
   const target = await parent.readlink(name).catch(() => '');
   return linkStaysInside(path, target);
+}
+
+/** Whether two paths are the same, or one is inside the other. */
+function related(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
 }

@@ -29,7 +29,9 @@ function start(running: SyncMember[]): SyncEngine {
         // A member that never answers: the engine's loops just wait.
         changes: (_q, signal) =>
           new Promise((_resolve, reject) => {
-            signal.addEventListener('abort', () => reject(new Error('aborted')));
+            signal.addEventListener('abort', () => {
+              reject(new Error('aborted'));
+            });
           }),
         fetch: () => {
           throw new Error('not asked');
