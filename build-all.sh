@@ -121,6 +121,26 @@ stage_common() {
 	cp "$ROOT/README.md" "$ROOT/LICENSE" "$1/"
 }
 
+# The volume sync watcher's native binary for target $1/$2, where npm installed it (npm installs
+# the build machine's only) into package directory $3; elsewhere the agent falls back to Node's
+# fs.watch, and says so in its log.
+native_watcher() {
+	local key
+	case "$1/$2" in
+	linux/amd64) key=linux-x64-glibc ;;
+	linux/arm64) key=linux-arm64-glibc ;;
+	darwin/amd64) key=darwin-x64 ;;
+	darwin/arm64) key=darwin-arm64 ;;
+	windows/amd64) key=win32-x64 ;;
+	windows/arm64) key=win32-arm64 ;;
+	*) return 0 ;;
+	esac
+	local from="$ROOT/node_modules/@parcel/watcher-$key"
+	[ -f "$from/package.json" ] || return 0
+	mkdir -p "$3/node_modules/@parcel/watcher-$key"
+	cp "$from/package.json" "$from/LICENSE" "$from"/*.node "$3/node_modules/@parcel/watcher-$key/"
+}
+
 rm -rf "$OUT_DIR"
 mkdir -p "$OUT_DIR"
 BUILT=()
@@ -132,6 +152,7 @@ for target in "${TARGETS[@]}"; do
 	name="budgie-$VERSION-$os-$arch"
 	stage="$WORK/stage-$os-$arch"
 	stage_common "$stage/$name"
+	native_watcher "$os" "$arch" "$stage/$name"
 	if [ "$os" = windows ]; then
 		windows_launcher >"$stage/$name/budgie.cmd"
 		cp "$ROOT/install.ps1" "$stage/$name/"

@@ -129,6 +129,10 @@ export class VolumeSync {
           this.changed(paths);
         },
         (err) => log.warn('sync watcher failed; rescans continue', { error: err.message }),
+        (reason) =>
+          log.warn("sync: the native watcher cannot load here; Node's fs.watch stands in", {
+            reason,
+          }),
       );
     }
     const every = this.options.rescanMs ?? 30_000;

@@ -83,7 +83,15 @@ describe('build-all.sh', () => {
       join(first.dir, `budgie-${version}-linux-amd64.tar.gz`),
     ]);
     const top = `budgie-${version}-linux-amd64/`;
-    for (const f of ['budgie', 'budgie.js', 'README.md', 'LICENSE', 'proto/budgie/v1/apps.proto']) {
+    for (const f of [
+      'budgie',
+      'budgie.js',
+      'README.md',
+      'LICENSE',
+      'proto/budgie/v1/apps.proto',
+      // The volume sync watcher's binary for the build machine's platform (npm installed it).
+      'node_modules/@parcel/watcher-linux-x64-glibc/watcher.node',
+    ]) {
       expect(tarList).toContain(top + f);
     }
     expect(tarList).toMatch(/^-rwxr-xr-x 0\/0 .* budgie-[^/]+\/budgie$/m);
