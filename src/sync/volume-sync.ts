@@ -50,9 +50,19 @@ export interface VolumeSyncOptions {
   watch?: boolean;
 }
 
+/** What a round with a member moves: files and bytes to fetch, and how many are done. */
+export interface RoundProgress {
+  files: number;
+  bytes: number;
+  doneFiles: number;
+  doneBytes: number;
+}
+
 export interface PeerStatus extends PeerCursor {
   nodeId: string;
   inSync: boolean;
+  /** The round in progress with this member, when it fetches anything. */
+  round?: RoundProgress;
   /** The last failure of a round with this member, cleared by a good one. */
   error: string;
 }
@@ -85,6 +95,8 @@ export class VolumeSync {
   private index: VolumeIndex = VolumeIndex.fresh();
   private queue: Promise<unknown> = Promise.resolve();
   private watcher: { close(): Promise<void> } | undefined;
+  /** Rounds in progress, by member. */
+  private readonly rounds = new Map<string, RoundProgress>();
   private rescanTimer: NodeJS.Timeout | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
@@ -212,6 +224,18 @@ export class VolumeSync {
       next.since = 0;
     }
     const applied = { files: 0, deleted: 0, conflicts: 0 };
+    // What this round will fetch, as far as the index tells (a record it has seen is skipped).
+    const round: RoundProgress = { files: 0, bytes: 0, doneFiles: 0, doneBytes: 0 };
+    const fetches = (record: SyncRecord): boolean =>
+      !record.deleted &&
+      record.kind === 'file' &&
+      decide(this.index.get(record.path)?.record, record).action !== 'skip';
+    for (const record of answer.records) {
+      if (!fetches(record)) continue;
+      round.files++;
+      round.bytes += record.size;
+    }
+    if (round.files > 0) this.rounds.set(peer.nodeId, round);
     try {
       await this.exclusive(async () => {
         // Several paths at once: a file costs a few round trips and fsyncs, mostly waiting.
@@ -233,8 +257,13 @@ export class VolumeSync {
           await Promise.all(before.map(([, task]) => task));
           while (inFlight.size >= APPLY_WINDOW) await Promise.race(inFlight.values());
           if (failed()) break;
+          const counted = fetches(record);
           const task = this.take(peer, record, signal).then(
             (outcome) => {
+              if (counted) {
+                round.doneFiles++;
+                round.doneBytes += record.size;
+              }
               if (outcome === 'conflict') applied.conflicts++;
               else if (outcome === 'applied') {
                 if (record.deleted) applied.deleted++;
@@ -263,6 +292,7 @@ export class VolumeSync {
       this.errors.set(peer.nodeId, messageOf(err));
       throw err;
     } finally {
+      this.rounds.delete(peer.nodeId);
       this.index.peers.set(peer.nodeId, { ...next });
     }
     this.errors.delete(peer.nodeId);
@@ -299,16 +329,20 @@ export class VolumeSync {
       if (isConflictCopy(record.path)) conflicts.push(record.path);
     }
     const cursors = new Map(this.index.peers);
-    for (const nodeId of members) {
+    for (const nodeId of [...members, ...this.rounds.keys()]) {
       if (!cursors.has(nodeId))
         cursors.set(nodeId, { epoch: '', since: 0, sequence: 0, syncedAtMs: 0 });
     }
-    const peers = [...cursors].map(([nodeId, cursor]) => ({
-      nodeId,
-      ...cursor,
-      inSync: cursor.epoch !== '' && cursor.since >= cursor.sequence && !this.errors.has(nodeId),
-      error: this.errors.get(nodeId) ?? '',
-    }));
+    const peers = [...cursors].map(([nodeId, cursor]): PeerStatus => {
+      const round = this.rounds.get(nodeId);
+      return {
+        nodeId,
+        ...cursor,
+        inSync: cursor.epoch !== '' && cursor.since >= cursor.sequence && !this.errors.has(nodeId),
+        error: this.errors.get(nodeId) ?? '',
+        ...(round === undefined ? {} : { round: { ...round } }),
+      };
+    });
     return {
       app: this.app,
       target: this.target,

@@ -40,6 +40,10 @@ export function syncStatusService(
           behind: Math.max(0, p.sequence - p.since),
           syncedAtUnixMs: p.syncedAtMs,
           error: p.error,
+          roundFiles: p.round?.files ?? 0,
+          roundBytes: p.round?.bytes ?? 0,
+          roundDoneFiles: p.round?.doneFiles ?? 0,
+          roundDoneBytes: p.round?.doneBytes ?? 0,
         })),
       }));
       return Promise.resolve({ volumes });

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { SyncStatusClient } from '../../api/sync-client';
-import type { VolumeSyncStatus } from '../../gen/budgie/v1/sync';
+import type { VolumePeerSync, VolumeSyncStatus } from '../../gen/budgie/v1/sync';
 import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
 import { shortId } from '../replicas';
 import { formatAge, formatSize, renderJson, renderTable } from '../table';
@@ -34,9 +34,24 @@ export function syncCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalArgs
               .option('format', formatOption),
           handler: (args) =>
             withSync(args, async (client) => {
-              const { volumes } = await client.status(args.app ?? '');
-              const now = (deps.now ?? Date.now)();
-              out(args.format === 'json' ? renderJson(volumes) : statusTable(volumes, now));
+              const now = deps.now ?? Date.now;
+              let { volumes } = await client.status(args.app ?? '');
+              if (args.format === 'json') {
+                out(renderJson(volumes));
+                return;
+              }
+              // On a terminal, a round in progress is followed: the table is redrawn in place,
+              // with its bars, until no round is left (or Ctrl-C).
+              let drawn = 0;
+              for (;;) {
+                const table = statusTable(volumes, now());
+                out((drawn > 0 ? `\x1b[${drawn}A\x1b[J` : '') + table);
+                drawn = table.split('\n').length - 1;
+                if (!deps.stdout.isTTY || !transferring(volumes)) return;
+                await sleep(FOLLOW_MS, deps.signal);
+                if (deps.signal.aborted) return;
+                ({ volumes } = await client.status(args.app ?? ''));
+              }
             }),
         })
         .command<ConflictsArgs>({
@@ -88,7 +103,7 @@ function statusTable(volumes: VolumeSyncStatus[], nowMs: number): string {
       ...base,
       p.nodeName === '' ? shortId(p.nodeId) : p.nodeName,
       p.error !== '' ? `error: ${p.error}` : p.inSync ? 'in sync' : 'behind',
-      p.inSync ? '-' : `${p.behind} changes`,
+      behindText(p),
       conflicts,
       p.syncedAtUnixMs === 0 ? 'never' : formatAge(p.syncedAtUnixMs, nowMs),
     ]);
@@ -97,6 +112,40 @@ function statusTable(volumes: VolumeSyncStatus[], nowMs: number): string {
     ['APP', 'VOLUME', 'HERE', 'MEMBER', 'STATE', 'BEHIND', 'CONFLICTS', 'LAST SYNCED'],
     rows,
   );
+}
+
+/** How often a followed transfer is redrawn. */
+const FOLLOW_MS = 500;
+const BAR_WIDTH = 20;
+
+function transferring(volumes: VolumeSyncStatus[]): boolean {
+  return volumes.some((v) => v.peers.some((p) => p.roundFiles > 0));
+}
+
+/** What is left to move from a member: the round in progress as a bar, or changes not seen. */
+function behindText(p: VolumePeerSync): string {
+  if (p.roundFiles > 0) {
+    const ratio = p.roundBytes > 0 ? Math.min(1, p.roundDoneBytes / p.roundBytes) : 0;
+    const filled = Math.round(ratio * BAR_WIDTH);
+    return (
+      `[${'='.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}] ` +
+      `${p.roundDoneFiles}/${p.roundFiles} files, ` +
+      `${formatSize(p.roundDoneBytes)}/${formatSize(p.roundBytes)}`
+    );
+  }
+  return p.inSync ? '-' : `${p.behind} changes`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
 }
 
 async function withSync(

@@ -253,3 +253,35 @@ it('never writes through a symlink in the volume, nor reads through one a contai
   await expect(fetch()).rejects.toThrow(/gone on this node/);
   expect(a.sync.status().files).toBe(0);
 });
+
+it('status shows the round in progress with a member: files and bytes to fetch, and done', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  await writeFile(join(a.dir, 'one.bin'), randomBytes(1000));
+  await writeFile(join(a.dir, 'two.bin'), randomBytes(3000));
+  await a.sync.rescan('');
+  // The member holds back its second file until the test has looked at the status.
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const seen: unknown[] = [];
+  const slow: SyncPeer = {
+    ...peerOf(a.sync, 'a'),
+    fetch: async function* (path, signature, signal) {
+      if (path === 'two.bin') {
+        seen.push(b.sync.status().peers[0]?.round);
+        await held;
+      }
+      yield* a.sync.read(path, signature, signal);
+    },
+  };
+  const pulling = b.sync.pullOnce(slow, 0, new AbortController().signal);
+  await new Promise((r) => setTimeout(r, 200));
+  seen.push(b.sync.status().peers[0]?.round);
+  release();
+  await pulling;
+  expect(seen[0]).toMatchObject({ files: 2, bytes: 4000 });
+  expect(seen[1]).toEqual({ files: 2, bytes: 4000, doneFiles: 1, doneBytes: 1000 });
+  expect(b.sync.status().peers[0]?.round).toBeUndefined();
+});

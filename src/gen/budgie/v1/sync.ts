@@ -69,6 +69,14 @@ export interface VolumePeerSync {
   syncedAtUnixMs: number;
   /** The last failure syncing with the member; empty when the last round went well. */
   error: string;
+  /**
+   * The round in progress with the member (all 0 when none fetches anything): the files and
+   * bytes it fetches, and how many of them are done.
+   */
+  roundFiles: number;
+  roundBytes: number;
+  roundDoneFiles: number;
+  roundDoneBytes: number;
 }
 
 function createBaseSyncStatusRequest(): SyncStatusRequest {
@@ -576,7 +584,18 @@ export const SyncConflict: MessageFns<SyncConflict> = {
 };
 
 function createBaseVolumePeerSync(): VolumePeerSync {
-  return { nodeId: "", nodeName: "", inSync: false, behind: 0, syncedAtUnixMs: 0, error: "" };
+  return {
+    nodeId: "",
+    nodeName: "",
+    inSync: false,
+    behind: 0,
+    syncedAtUnixMs: 0,
+    error: "",
+    roundFiles: 0,
+    roundBytes: 0,
+    roundDoneFiles: 0,
+    roundDoneBytes: 0,
+  };
 }
 
 export const VolumePeerSync: MessageFns<VolumePeerSync> = {
@@ -598,6 +617,18 @@ export const VolumePeerSync: MessageFns<VolumePeerSync> = {
     }
     if (message.error !== "") {
       writer.uint32(50).string(message.error);
+    }
+    if (message.roundFiles !== 0) {
+      writer.uint32(56).uint64(message.roundFiles);
+    }
+    if (message.roundBytes !== 0) {
+      writer.uint32(64).uint64(message.roundBytes);
+    }
+    if (message.roundDoneFiles !== 0) {
+      writer.uint32(72).uint64(message.roundDoneFiles);
+    }
+    if (message.roundDoneBytes !== 0) {
+      writer.uint32(80).uint64(message.roundDoneBytes);
     }
     return writer;
   },
@@ -663,6 +694,38 @@ export const VolumePeerSync: MessageFns<VolumePeerSync> = {
             message.error = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.roundFiles = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.roundBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.roundDoneFiles = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.roundDoneBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -699,6 +762,26 @@ export const VolumePeerSync: MessageFns<VolumePeerSync> = {
         ? globalThis.Number(object.synced_at_unix_ms)
         : 0,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      roundFiles: isSet(object.roundFiles)
+        ? globalThis.Number(object.roundFiles)
+        : isSet(object.round_files)
+        ? globalThis.Number(object.round_files)
+        : 0,
+      roundBytes: isSet(object.roundBytes)
+        ? globalThis.Number(object.roundBytes)
+        : isSet(object.round_bytes)
+        ? globalThis.Number(object.round_bytes)
+        : 0,
+      roundDoneFiles: isSet(object.roundDoneFiles)
+        ? globalThis.Number(object.roundDoneFiles)
+        : isSet(object.round_done_files)
+        ? globalThis.Number(object.round_done_files)
+        : 0,
+      roundDoneBytes: isSet(object.roundDoneBytes)
+        ? globalThis.Number(object.roundDoneBytes)
+        : isSet(object.round_done_bytes)
+        ? globalThis.Number(object.round_done_bytes)
+        : 0,
     };
   },
 
@@ -722,6 +805,18 @@ export const VolumePeerSync: MessageFns<VolumePeerSync> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.roundFiles !== 0) {
+      obj.roundFiles = Math.round(message.roundFiles);
+    }
+    if (message.roundBytes !== 0) {
+      obj.roundBytes = Math.round(message.roundBytes);
+    }
+    if (message.roundDoneFiles !== 0) {
+      obj.roundDoneFiles = Math.round(message.roundDoneFiles);
+    }
+    if (message.roundDoneBytes !== 0) {
+      obj.roundDoneBytes = Math.round(message.roundDoneBytes);
+    }
     return obj;
   },
 
@@ -736,6 +831,10 @@ export const VolumePeerSync: MessageFns<VolumePeerSync> = {
     message.behind = object.behind ?? 0;
     message.syncedAtUnixMs = object.syncedAtUnixMs ?? 0;
     message.error = object.error ?? "";
+    message.roundFiles = object.roundFiles ?? 0;
+    message.roundBytes = object.roundBytes ?? 0;
+    message.roundDoneFiles = object.roundDoneFiles ?? 0;
+    message.roundDoneBytes = object.roundDoneBytes ?? 0;
     return message;
   },
 };
