@@ -22,15 +22,25 @@ interface IndexFile {
   sequence: number;
   entries: IndexEntry[];
   peers: Record<string, PeerCursor>;
+  /** The journal that continues this snapshot; another journal's lines are stale. */
+  journal?: string;
 }
+
+/** A journal line: the journal's id (its first line), an entry, or a member's cursor. */
+type JournalLine = { id: string } | { entry: IndexEntry } | { peer: [string, PeerCursor] };
+
+/** The journal is folded into a new snapshot once it has this many lines, or the index's size. */
+const MIN_COMPACT_LINES = 1000;
 
 /**
  * One volume's index on this node: every path with its record and local stamp, its own
  * sequence (the feed members pull), and the cursors of the members' feeds. Kept in a Map in
  * sequence order (an update moves the path to the end), so that the feed is read in order
- * without sorting. Persisted as one JSON file written atomically; a missing or unreadable file
- * starts a new epoch, and a rescan rebuilds the records (members then find the same content
- * and merge versions without moving data).
+ * without sorting. Persisted as a JSON snapshot written atomically plus a journal of JSON lines
+ * appended since (`<file>.journal`), so that a save costs what changed, not the whole index; a
+ * save folds the journal into a new snapshot once it is as long as the index. A missing or
+ * unreadable snapshot starts a new epoch, and a rescan rebuilds the records (members then find
+ * the same content and merge versions without moving data); a torn journal line ends the replay.
  */
 export class VolumeIndex {
   private readonly entries = new Map<string, IndexEntry>();
@@ -38,6 +48,11 @@ export class VolumeIndex {
   /** Live files by content hash: where a rename's or a copy's bytes already are here. */
   private readonly byHash = new Map<string, Set<string>>();
   private listeners = new Set<() => void>();
+  /** Paths whose entry changed since the last save. */
+  private readonly dirty = new Set<string>();
+  /** The journal in use, and how many lines it has; none until the first save. */
+  private journal: { id: string; lines: number } | undefined;
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly epoch: string,
@@ -57,40 +72,98 @@ export class VolumeIndex {
       if (hasCode(err, 'ENOENT')) return { index: VolumeIndex.fresh() };
       throw err;
     }
+    let data: IndexFile;
     try {
       // Our own file, but a crash or a disk can leave anything in it.
-      const data = JSON.parse(text) as Partial<IndexFile> | null;
+      const parsed = JSON.parse(text) as Partial<IndexFile> | null;
       if (
-        data?.format !== 1 ||
-        typeof data.epoch !== 'string' ||
-        typeof data.sequence !== 'number' ||
-        !Array.isArray(data.entries) ||
-        typeof data.peers !== 'object'
+        parsed?.format !== 1 ||
+        typeof parsed.epoch !== 'string' ||
+        typeof parsed.sequence !== 'number' ||
+        !Array.isArray(parsed.entries) ||
+        typeof parsed.peers !== 'object'
       ) {
         throw new Error('not an index');
       }
-      const index = new VolumeIndex(data.epoch, data.sequence);
-      for (const entry of [...data.entries].sort((a, b) => a.record.sequence - b.record.sequence)) {
-        index.entries.set(entry.record.path, entry);
-        index.hashed(undefined, entry.record);
-      }
-      for (const [node, cursor] of Object.entries(data.peers)) index.peers.set(node, cursor);
-      return { index };
+      data = parsed as IndexFile;
     } catch (err) {
       return { index: VolumeIndex.fresh(), problem: (err as Error).message };
     }
+    const byPath = new Map(data.entries.map((e) => [e.record.path, e]));
+    const peers = new Map(Object.entries(data.peers));
+    if (data.journal !== undefined) {
+      for (const line of await readJournal(journalOf(file), data.journal)) {
+        if ('entry' in line) byPath.set(line.entry.record.path, line.entry);
+        else if ('peer' in line) peers.set(line.peer[0], line.peer[1]);
+      }
+    }
+    let seq = data.sequence;
+    for (const entry of byPath.values()) seq = Math.max(seq, entry.record.sequence);
+    const index = new VolumeIndex(data.epoch, seq);
+    for (const entry of [...byPath.values()].sort(
+      (a, b) => a.record.sequence - b.record.sequence,
+    )) {
+      index.entries.set(entry.record.path, entry);
+      index.hashed(undefined, entry.record);
+    }
+    for (const [node, cursor] of peers) index.peers.set(node, cursor);
+    return { index };
   }
 
-  async save(file: string): Promise<void> {
+  /**
+   * Makes what changed durable: appended to the journal (cursors every time: they are few), or,
+   * once the journal is as long as the index, a new snapshot with an empty journal.
+   */
+  save(file: string): Promise<void> {
+    // One save at a time: an append must not land in a journal a snapshot is replacing.
+    const next = this.saving.then(() => this.saveNow(file));
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
+  private async saveNow(file: string): Promise<void> {
+    const lines = this.dirty.size + this.peers.size;
+    if (
+      this.journal === undefined ||
+      this.journal.lines + lines > Math.max(MIN_COMPACT_LINES, this.entries.size)
+    ) {
+      await this.snapshot(file);
+      return;
+    }
+    const out: JournalLine[] = [];
+    for (const path of this.dirty) {
+      const entry = this.entries.get(path);
+      if (entry !== undefined) out.push({ entry });
+    }
+    for (const peer of this.peers) out.push({ peer });
+    this.dirty.clear();
+    const handle = await fsp.open(journalOf(file), 'a', 0o600);
+    try {
+      await handle.writeFile(out.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    this.journal.lines += out.length;
+  }
+
+  private async snapshot(file: string): Promise<void> {
     await fsp.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const id = randomBytes(8).toString('hex');
+    this.dirty.clear();
     const data: IndexFile = {
       format: 1,
       epoch: this.epoch,
       sequence: this.seq,
       entries: [...this.entries.values()],
       peers: Object.fromEntries(this.peers),
+      journal: id,
     };
     await writeFileAtomic(fsp, file, JSON.stringify(data), 0o600);
+    // Then the snapshot's journal, empty but for its id. A crash in between leaves the old
+    // journal, which the new snapshot does not name: it is ignored, the snapshot has it all.
+    await writeFileAtomic(fsp, journalOf(file), `${JSON.stringify({ id })}\n`, 0o600);
+    this.journal = { id, lines: 0 };
   }
 
   get sequence(): number {
@@ -115,6 +188,7 @@ export class VolumeIndex {
     this.hashed(this.entries.get(record.path)?.record, full);
     this.entries.delete(record.path);
     this.entries.set(record.path, stamp === undefined ? { record: full } : { record: full, stamp });
+    this.dirty.add(record.path);
     for (const listener of this.listeners) listener();
     return full;
   }
@@ -143,6 +217,7 @@ export class VolumeIndex {
     if (entry === undefined) return;
     if (stamp === undefined) delete entry.stamp;
     else entry.stamp = stamp;
+    this.dirty.add(path);
   }
 
   /** Records with a sequence above `since`, in order, at most `limit`; `more` if others follow. */
@@ -174,4 +249,36 @@ export class VolumeIndex {
       signal.addEventListener('abort', done, { once: true });
     });
   }
+}
+
+function journalOf(file: string): string {
+  return `${file}.journal`;
+}
+
+/**
+ * The lines of the journal `id`, up to the first that does not parse (a crash mid-append tears
+ * the last one); none if the journal is missing or another's (the snapshot already has them).
+ */
+async function readJournal(path: string, id: string): Promise<JournalLine[]> {
+  const text = await fsp.readFile(path, 'utf8').catch((err: unknown) => {
+    if (hasCode(err, 'ENOENT')) return '';
+    throw err;
+  });
+  const lines: JournalLine[] = [];
+  for (const [n, raw] of text.split('\n').entries()) {
+    let line: unknown;
+    try {
+      line = JSON.parse(raw);
+    } catch {
+      break;
+    }
+    if (typeof line !== 'object' || line === null) break;
+    if (n === 0) {
+      if (!('id' in line) || line.id !== id) return [];
+      continue;
+    }
+    if ('entry' in line || 'peer' in line) lines.push(line as JournalLine);
+    else break;
+  }
+  return lines;
 }
