@@ -33,6 +33,8 @@ const APPLY_WINDOW = 8;
 const SAVE_DELAY_MS = 500;
 /** A batch of watcher events is gathered for this long before it is scanned. */
 const SETTLE_MS = 30;
+/** Directories with renames not fsynced yet, held open, at most: then they are fsynced. */
+const MAX_UNSYNCED_DIRS = 64;
 
 export interface VolumeSyncOptions {
   app: string;
@@ -95,6 +97,8 @@ export class VolumeSync {
   private index: VolumeIndex = VolumeIndex.fresh();
   private queue: Promise<unknown> = Promise.resolve();
   private watcher: { close(): Promise<void> } | undefined;
+  /** Directories with renames not fsynced yet, by path (held open: see syncLater). */
+  private readonly unsynced = new Map<string, Promise<Dir>>();
   /** Rounds in progress, by member. */
   private readonly rounds = new Map<string, RoundProgress>();
   private rescanTimer: NodeJS.Timeout | undefined;
@@ -163,10 +167,9 @@ export class VolumeSync {
     clearTimeout(this.settleTimer);
     await this.watcher?.close().catch(() => undefined);
     await this.queue.catch(() => undefined);
-    if (this.saveTimer !== undefined) {
-      clearTimeout(this.saveTimer);
-      await this.save();
-    }
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    await this.save();
     await this.root?.close();
   }
 
@@ -528,7 +531,7 @@ export class VolumeSync {
         throw new UnavailableError(`sync: ${record.path} is a directory with files here`);
       }
       await parent.rename(temp, name);
-      await parent.sync();
+      await this.syncLater(parent, record.path);
     } catch (err) {
       await parent.unlink(temp).catch(() => undefined);
       throw err;
@@ -667,6 +670,39 @@ export class VolumeSync {
     return run;
   }
 
+  /**
+   * A rename becomes durable with its directory's fsync. That waits for the next save, which
+   * fsyncs every directory written first: the index (and each cursor) says a file is here only
+   * once its rename is on disk, and a directory that takes many files costs one fsync, not one
+   * each. A crash before leaves the file old or new, never torn; a new one the index does not
+   * know yet is found by the next scan, with the member's content, and merges without a copy.
+   */
+  private async syncLater(parent: Dir, path: string): Promise<void> {
+    const key = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+    if (this.unsynced.has(key)) return;
+    // Set before any await: files applied at once into one directory hold it once.
+    const held = parent.duplicate();
+    this.unsynced.set(key, held);
+    await held;
+    if (this.unsynced.size >= MAX_UNSYNCED_DIRS) await this.syncDirs();
+    this.scheduleSave();
+  }
+
+  private async syncDirs(): Promise<void> {
+    const dirs = [...this.unsynced.values()];
+    this.unsynced.clear();
+    await Promise.all(
+      dirs.map(async (held) => {
+        const dir = await held;
+        try {
+          await dir.sync();
+        } finally {
+          await dir.close();
+        }
+      }),
+    );
+  }
+
   private scheduleSave(): void {
     if (this.saveTimer !== undefined) return;
     this.saveTimer = setTimeout(() => {
@@ -677,8 +713,9 @@ export class VolumeSync {
     }, SAVE_DELAY_MS);
   }
 
-  private save(): Promise<void> {
-    return this.index.save(this.options.indexFile);
+  private async save(): Promise<void> {
+    await this.syncDirs();
+    await this.index.save(this.options.indexFile);
   }
 
   private failed(what: string, err: unknown): void {
