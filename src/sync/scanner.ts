@@ -85,6 +85,59 @@ export async function scan(
   return stats;
 }
 
+/**
+ * The paths a full scan would look at again, found without changing anything: entries whose
+ * stamp differs from the index's (new ones included; a new directory is named alone, not what
+ * is in it) and indexed paths that are gone. Meant to run outside the volume's lock, so that a
+ * periodic rescan of a large volume does not hold up syncing for its whole walk: only these
+ * paths are then scanned under the lock. A path that changes after it was passed over is the
+ * watcher's, or the next rescan's.
+ */
+export async function suspects(root: Dir, index: VolumeIndex): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const walk = async (dir: Dir, prefix: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await dir.list();
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) return;
+      throw err;
+    }
+    for (const name of names) {
+      if (name.startsWith(TEMP_PREFIX)) continue;
+      const path = prefix === '' ? name : `${prefix}/${name}`;
+      const st = await dir.lstat(name);
+      if (st === undefined) continue;
+      seen.add(path);
+      const entry = index.get(path);
+      const live = entry !== undefined && !entry.record.deleted ? entry.record : undefined;
+      if (st.isDirectory()) {
+        if (live?.kind !== 'dir' || live.mode !== (st.mode & SYNC_MODE_MASK)) out.push(path);
+        // A directory new here is scanned whole, under the lock; nothing in it is indexed yet.
+        if (live?.kind !== 'dir') continue;
+        const sub = await openDir(dir, name);
+        if (sub === undefined) continue;
+        try {
+          await walk(sub, path);
+        } finally {
+          await sub.close();
+        }
+      } else if (
+        (st.isFile() || st.isSymbolicLink()) &&
+        (live === undefined || !sameStamp(entry?.stamp, stampOf(st)))
+      ) {
+        out.push(path);
+      }
+    }
+  };
+  await walk(root, '');
+  for (const { record } of index.values()) {
+    if (!record.deleted && !seen.has(record.path)) out.push(record.path);
+  }
+  return out;
+}
+
 function under(path: string, prefix: string): boolean {
   return prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
 }

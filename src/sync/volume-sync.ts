@@ -10,7 +10,7 @@ import { checkEntryPath, linkStaysInside } from '../volumes/paths';
 import { VolumeIndex, type PeerCursor } from './index-store';
 import { SYNC_MODE_MASK, type IndexEntry, type SyncRecord } from './records';
 import { decide, isConflictCopy, type Decision } from './resolve';
-import { sameStamp, scan, stampOf, TEMP_PREFIX, type ScanStats } from './scanner';
+import { sameStamp, scan, stampOf, suspects, TEMP_PREFIX, type ScanStats } from './scanner';
 import type { Signature } from './signature';
 import {
   readDelta,
@@ -33,6 +33,8 @@ const APPLY_WINDOW = 8;
 const SAVE_DELAY_MS = 500;
 /** A batch of watcher events is gathered for this long before it is scanned. */
 const SETTLE_MS = 30;
+/** Paths a periodic rescan scans per turn of the lock. */
+const RESCAN_BATCH = 64;
 /** Directories with renames not fsynced yet, held open, at most: then they are fsynced. */
 const MAX_UNSYNCED_DIRS = 64;
 
@@ -99,6 +101,7 @@ export class VolumeSync {
   private watcher: { close(): Promise<void> } | undefined;
   /** Directories with renames not fsynced yet, by path (held open: see syncLater). */
   private readonly unsynced = new Map<string, Promise<Dir>>();
+  private rescanning = false;
   /** Rounds in progress, by member. */
   private readonly rounds = new Map<string, RoundProgress>();
   private rescanTimer: NodeJS.Timeout | undefined;
@@ -154,7 +157,7 @@ export class VolumeSync {
     const every = this.options.rescanMs ?? 30_000;
     if (every > 0) {
       this.rescanTimer = setInterval(() => {
-        this.rescan('').catch((err: unknown) => {
+        this.periodicRescan().catch((err: unknown) => {
           this.failed('rescan', err);
         });
       }, every);
@@ -171,6 +174,29 @@ export class VolumeSync {
     this.saveTimer = undefined;
     await this.save();
     await this.root?.close();
+  }
+
+  /**
+   * The periodic rescan: the walk that compares stamps runs outside the lock, and only what it
+   * finds is scanned under it, a few paths at a time, so syncing goes on meanwhile.
+   */
+  private async periodicRescan(): Promise<void> {
+    if (this.rescanning) return;
+    this.rescanning = true;
+    try {
+      const paths = await suspects(this.requireRoot(), this.index);
+      for (let i = 0; i < paths.length && !this.closed; i += RESCAN_BATCH) {
+        const batch = paths.slice(i, i + RESCAN_BATCH);
+        await this.exclusive(async () => {
+          const before = this.index.sequence;
+          for (const path of batch)
+            await scan(this.requireRoot(), this.index, this.options.self, path);
+          if (this.index.sequence !== before) this.scheduleSave();
+        });
+      }
+    } finally {
+      this.rescanning = false;
+    }
   }
 
   /** Scans `prefix` ('' for everything) under the volume's lock. */

@@ -285,3 +285,24 @@ it('status shows the round in progress with a member: files and bytes to fetch, 
   expect(seen[1]).toEqual({ files: 2, bytes: 4000, doneFiles: 1, doneBytes: 1000 });
   expect(b.sync.status().peers[0]?.round).toBeUndefined();
 });
+
+it('the periodic rescan finds what no watcher reported', async () => {
+  const dir = join(base, 'p', 'data');
+  const sync = new VolumeSync({
+    app: 'web',
+    target: '/data',
+    dir,
+    self: 'p-node-id',
+    indexFile: join(base, 'p', 'index.json'),
+    log: silentLogger(),
+    rescanMs: 50,
+    watch: false,
+  });
+  await sync.start();
+  nodes.push(sync);
+  await writeFile(join(dir, 'late.txt'), 'found by the rescan');
+  const deadline = Date.now() + 5000;
+  while (sync.status().files === 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  expect(sync.status()).toMatchObject({ files: 1, bytes: 19 });
+});

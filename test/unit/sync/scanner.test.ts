@@ -1,0 +1,48 @@
+import { chmod, mkdir, mkdtemp, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dir } from '../../../src/fs';
+import { VolumeIndex } from '../../../src/sync/index-store';
+import { scan, suspects } from '../../../src/sync/scanner';
+
+let base: string;
+let root: Dir;
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), 'budgie-scan-'));
+  root = await Dir.open(base);
+});
+afterEach(async () => {
+  await root.close();
+  await rm(base, { recursive: true, force: true });
+});
+
+it('suspects names exactly what a full scan would look at again, without changing the index', async () => {
+  await mkdir(join(base, 'keep'));
+  await writeFile(join(base, 'keep', 'same.txt'), 'same');
+  await writeFile(join(base, 'keep', 'edited.txt'), 'before');
+  await writeFile(join(base, 'gone.txt'), 'x');
+  await mkdir(join(base, 'loose'));
+  const index = VolumeIndex.fresh();
+  await scan(root, index, 'n1');
+  expect(await suspects(root, index)).toEqual([]);
+
+  await writeFile(join(base, 'keep', 'edited.txt'), 'after, longer');
+  await unlink(join(base, 'gone.txt'));
+  await mkdir(join(base, 'fresh'));
+  await writeFile(join(base, 'fresh', 'inside.txt'), 'new');
+  await chmod(join(base, 'loose'), 0o700);
+  await utimes(join(base, 'keep', 'same.txt'), new Date(), new Date(0)); // mtime: a change too
+  const sequence = index.sequence;
+  const found = (await suspects(root, index)).sort();
+  expect(found).toEqual(['fresh', 'gone.txt', 'keep/edited.txt', 'keep/same.txt', 'loose']);
+  expect(index.sequence).toBe(sequence);
+
+  // Scanning only those brings the index where a full scan would.
+  for (const path of found) await scan(root, index, 'n1', path);
+  expect(await suspects(root, index)).toEqual([]);
+  expect(index.get('fresh/inside.txt')?.record.deleted).toBe(false);
+  expect(index.get('gone.txt')?.record.deleted).toBe(true);
+  const full = index.sequence;
+  await scan(root, index, 'n1');
+  expect(index.sequence).toBe(full);
+});
