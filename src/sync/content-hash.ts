@@ -1,27 +1,24 @@
-import { createBLAKE3, type IHasher } from 'hash-wasm';
+import { createHash, type Hash } from 'node:crypto';
 
-/** Hashers done with, for the next file: a WASM instance per file costs more than small files. */
-const free: IHasher[] = [];
-const MAX_FREE = 16;
-
-/** BLAKE3 of a file's whole content, the identity of a version: hashed as it streams by. */
+/**
+ * SHA-256 of a file's whole content, the identity of a version: hashed as it streams by.
+ * OpenSSL's, not a WebAssembly one: with the CPU's SHA instructions it runs about 3× faster than
+ * hash-wasm's BLAKE3 here (about 1 GB/s against 340 MB/s), and a synced file is hashed three
+ * times (indexed by its writer, sent, received). Block hashes stay xxh3 from hash-wasm.
+ */
 export class ContentHash {
-  private constructor(private readonly hasher: IHasher) {}
+  private constructor(private readonly hash: Hash) {}
 
-  static async create(): Promise<ContentHash> {
-    const hasher = free.pop() ?? (await createBLAKE3());
-    hasher.init();
-    return new ContentHash(hasher);
+  static create(): ContentHash {
+    return new ContentHash(createHash('sha256'));
   }
 
   update(chunk: Uint8Array): void {
-    this.hasher.update(chunk);
+    this.hash.update(chunk);
   }
 
-  /** The digest; the hasher goes back to the pool, so `update` must not follow. */
+  /** The digest, in hex; `update` must not follow. */
   hex(): string {
-    const digest = this.hasher.digest('hex');
-    if (free.length < MAX_FREE) free.push(this.hasher);
-    return digest;
+    return this.hash.digest('hex');
   }
 }

@@ -106,14 +106,29 @@ export async function* deltaOf(
     return found;
   };
 
+  /** The block after the copy run, if the window at `at` is exactly it. */
+  const following = (at: number): number | undefined => {
+    if (run === undefined) return undefined;
+    const next = run.index + run.count;
+    const block = signature.blocks[next];
+    if (block === undefined || (next === last && tailSize !== blockSize)) return undefined;
+    return strong(buf.subarray(at, at + blockSize)) === block.strong ? next : undefined;
+  };
+
   for (;;) {
     await fill(blockSize + 1);
     if (buf.length - pos < blockSize) break;
+    let found: number | undefined;
     if (!rollingValid) {
-      rolling.reset(buf.subarray(pos, pos + blockSize));
-      rollingValid = true;
+      // Right after a copied block, the likeliest match is the block after it: an unchanged
+      // file is a run of them, confirmed by the strong hash alone, with no weak sum to compute.
+      found = following(pos);
+      if (found === undefined) {
+        rolling.reset(buf.subarray(pos, pos + blockSize));
+        rollingValid = true;
+      }
     }
-    let found = match(pos, rolling.value);
+    found ??= match(pos, rolling.value);
     // Slide byte by byte without awaiting while the buffer holds the next byte: the hot loop.
     while (found === undefined && pos + blockSize < buf.length) {
       rolling.roll(buf[pos] ?? 0, buf[pos + blockSize] ?? 0);

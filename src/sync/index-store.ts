@@ -17,7 +17,8 @@ export interface PeerCursor {
 }
 
 interface IndexFile {
-  format: 1;
+  /** 2: content hashes are SHA-256 (format 1's BLAKE3 index is rebuilt by a rescan). */
+  format: 2;
   epoch: string;
   sequence: number;
   entries: IndexEntry[];
@@ -77,7 +78,7 @@ export class VolumeIndex {
       // Our own file, but a crash or a disk can leave anything in it.
       const parsed = JSON.parse(text) as Partial<IndexFile> | null;
       if (
-        parsed?.format !== 1 ||
+        parsed?.format !== 2 ||
         typeof parsed.epoch !== 'string' ||
         typeof parsed.sequence !== 'number' ||
         !Array.isArray(parsed.entries) ||
@@ -152,7 +153,7 @@ export class VolumeIndex {
     const id = randomBytes(8).toString('hex');
     this.dirty.clear();
     const data: IndexFile = {
-      format: 1,
+      format: 2,
       epoch: this.epoch,
       sequence: this.seq,
       entries: [...this.entries.values()],

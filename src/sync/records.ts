@@ -16,7 +16,7 @@ export interface SyncRecord {
   size: number;
   /** A symlink's target; '' otherwise. */
   linkTarget: string;
-  /** BLAKE3 of a file's content (hex); '' otherwise. */
+  /** SHA-256 of a file's content (hex); '' otherwise. */
   hash: string;
   /** A tombstone: the path was deleted in this version. */
   deleted: boolean;
@@ -38,6 +38,11 @@ export interface LocalStamp {
   mtimeMs: number;
   ctimeMs: number;
   mode: number;
+  /**
+   * Read while its mtime was within a clock tick of now: a write in that same tick leaves every
+   * field of the stamp as it is, so the next scan reads the content again rather than trust it.
+   */
+  racy?: boolean;
 }
 
 export interface IndexEntry {

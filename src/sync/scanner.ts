@@ -10,6 +10,11 @@ import { bumpVersion } from './version';
 /** Files the engine writes before renaming them into place; never part of the volume. */
 export const TEMP_PREFIX = '.budgie-sync-';
 const READ_BYTES = 1024 * 1024;
+/**
+ * How recent an mtime makes a stamp racy. File times come from the kernel's coarse clock (a
+ * tick of 1 to 10 ms) or, on some file systems, in whole seconds: a second covers both.
+ */
+const RACY_MS = 1000;
 
 export interface ScanStats {
   /** Paths recorded as changed (new versions). */
@@ -30,10 +35,11 @@ export async function scan(
   index: VolumeIndex,
   self: string,
   prefix = '',
+  options: { rehash?: boolean } = {},
 ): Promise<ScanStats> {
   const stats: ScanStats = { changed: 0, hashedBytes: 0 };
   const seen = new Set<string>();
-  const observer = new Observer(index, self, stats, seen);
+  const observer = new Observer(index, self, stats, seen, options.rehash === true);
   if (prefix === '') {
     await observer.walk(root, '');
   } else {
@@ -125,7 +131,7 @@ export async function suspects(root: Dir, index: VolumeIndex): Promise<string[]>
         }
       } else if (
         (st.isFile() || st.isSymbolicLink()) &&
-        (live === undefined || !sameStamp(entry?.stamp, stampOf(st)))
+        (live === undefined || !trusted(entry?.stamp, stampOf(st)))
       ) {
         out.push(path);
       }
@@ -158,14 +164,25 @@ async function openDir(parent: Dir, name: string): Promise<Dir | undefined> {
   }
 }
 
-export function stampOf(st: Stats): LocalStamp {
-  return {
+/**
+ * What `st` says of a path, to tell later whether it changed. With `readAt`, a time taken before
+ * `st` was read, a file whose mtime is that recent is marked racy (see LocalStamp).
+ */
+export function stampOf(st: Stats, readAt?: number): LocalStamp {
+  const stamp: LocalStamp = {
     ino: st.ino,
     size: st.size,
     mtimeMs: st.mtimeMs,
     ctimeMs: st.ctimeMs,
     mode: st.mode & 0o7777,
   };
+  if (readAt !== undefined && st.isFile() && st.mtimeMs > readAt - RACY_MS) stamp.racy = true;
+  return stamp;
+}
+
+/** Whether a scan may skip reading a file: the same stamp, and not a racy one. */
+function trusted(indexed: LocalStamp | undefined, now: LocalStamp): boolean {
+  return indexed?.racy !== true && sameStamp(indexed, now);
 }
 
 export function sameStamp(a: LocalStamp | undefined, b: LocalStamp): boolean {
@@ -185,6 +202,8 @@ class Observer {
     private readonly self: string,
     private readonly stats: ScanStats,
     private readonly seen: Set<string>,
+    /** Read every file, whatever its stamp says. */
+    private readonly rehash: boolean,
   ) {}
 
   async walk(dir: Dir, prefix: string): Promise<void> {
@@ -239,21 +258,22 @@ class Observer {
     // Sockets, fifos and devices are not data.
     if (!st.isFile()) return false;
     this.seen.add(path);
-    if (live?.kind === 'file' && sameStamp(entry?.stamp, stamp)) return false;
+    if (live?.kind === 'file' && !this.rehash && trusted(entry?.stamp, stamp)) return false;
     const hashed = await this.hash(dir, name, st);
     // Written to while it was read: the watcher or the next scan comes back to it once it settles.
     if (hashed === undefined) return false;
     this.stats.hashedBytes += st.size;
-    const next = { ...base, kind: 'file' as SyncKind, size: st.size, hash: hashed };
+    const read = hashed.racy ? { ...stamp, racy: true } : stamp;
+    const next = { ...base, kind: 'file' as SyncKind, size: st.size, hash: hashed.hash };
     if (
       live?.kind === 'file' &&
-      live.hash === hashed &&
+      live.hash === hashed.hash &&
       live.mode === mode &&
       live.mtimeMs === next.mtimeMs
     ) {
-      this.index.restamp(path, stamp);
+      this.index.restamp(path, read);
     } else {
-      this.record(entry?.record, next, stamp);
+      this.record(entry?.record, next, read);
     }
     return false;
   }
@@ -268,8 +288,15 @@ class Observer {
     this.stats.changed++;
   }
 
-  /** The content hash of a file, or undefined when it changed while it was read. */
-  private async hash(dir: Dir, name: string, before: Stats): Promise<string | undefined> {
+  /**
+   * The content hash of a file and whether its stamp is racy, or undefined when it changed while
+   * it was read.
+   */
+  private async hash(
+    dir: Dir,
+    name: string,
+    before: Stats,
+  ): Promise<{ hash: string; racy: boolean } | undefined> {
     let fh;
     try {
       fh = await dir.file(name, constants.O_RDONLY);
@@ -280,16 +307,17 @@ class Observer {
     try {
       const opened = await fh.stat();
       if (!opened.isFile() || opened.ino !== before.ino) return undefined;
-      const hash = await ContentHash.create();
+      const hash = ContentHash.create();
       const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, opened.size)));
       for (;;) {
         const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
         if (bytesRead === 0) break;
         hash.update(buffer.subarray(0, bytesRead));
       }
+      const readAt = Date.now();
       const after = await fh.stat();
       if (!sameStamp(stampOf(before), stampOf(after))) return undefined;
-      return hash.hex();
+      return { hash: hash.hex(), racy: stampOf(after, readAt).racy === true };
     } finally {
       await fh.close();
     }

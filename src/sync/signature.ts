@@ -29,7 +29,7 @@ export function blockSizeFor(size: number): number {
  */
 let shared: Promise<IHasher> | undefined;
 
-/** The strong hash of a block. xxh3-128 here; whole files are checked with BLAKE3 besides. */
+/** The strong hash of a block. xxh3-128 here; whole files are checked with SHA-256 besides. */
 export async function strongHasher(): Promise<(block: Uint8Array) => string> {
   shared ??= createXXHash128();
   const hasher = await shared;

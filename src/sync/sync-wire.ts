@@ -59,7 +59,7 @@ export function fromWireRecord(w: WireRecord): SyncRecord {
     return n;
   };
   if (!w.deleted && kind === 'file' && !/^[0-9a-f]{64}$/.test(w.hash)) {
-    throw new InvalidInputError(`${at}: expected a BLAKE3 hash, got ${JSON.stringify(w.hash)}`);
+    throw new InvalidInputError(`${at}: expected a SHA-256 hash, got ${JSON.stringify(w.hash)}`);
   }
   if (!w.deleted && kind === 'symlink' && !linkStaysInside(w.path, w.linkTarget)) {
     throw new InvalidInputError(`${at}: the link points outside the volume`);
@@ -143,7 +143,13 @@ export function toFetchResponse(item: FetchItem): FetchResponse {
       return {
         op: {
           $case: 'end',
-          value: { size: item.size, hash: item.hash, mode: item.mode, mtimeUnixMs: item.mtimeMs },
+          value: {
+            size: item.size,
+            hash: item.hash,
+            mode: item.mode,
+            mtimeUnixMs: item.mtimeMs,
+            gone: item.gone,
+          },
         },
       };
   }
@@ -168,6 +174,7 @@ export function fromFetchResponse(message: FetchResponse): FetchItem {
         hash: op.value.hash,
         mode: op.value.mode & SYNC_MODE_MASK,
         mtimeMs: op.value.mtimeUnixMs,
+        gone: op.value.gone,
       };
   }
 }

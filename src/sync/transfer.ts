@@ -18,7 +18,18 @@ export interface FetchEnd {
   hash: string;
   mode: number;
   mtimeMs: number;
+  /** The path was not a regular file when the fetch came: nothing was sent. */
+  gone: boolean;
 }
+
+/**
+ * The member's file is no longer the version its feed announced (written to, replaced or
+ * deleted since it was indexed). Nothing is lost by passing over the record: the member indexes
+ * what is there now, and its feed carries that as a newer record.
+ */
+export class StaleRecordError extends UnavailableError {}
+
+const GONE: FetchEnd = { kind: 'end', size: 0, hash: '', mode: 0, mtimeMs: 0, gone: true };
 
 export interface ChangesQuery {
   since: number;
@@ -78,13 +89,17 @@ export async function* readDelta(
 ): AsyncGenerator<FetchItem> {
   const segments = checkEntryPath(path);
   const parent = await parentOf(root, segments, false);
-  if (parent === undefined) throw new UnavailableError(`sync: ${path} is gone on this node`);
+  if (parent === undefined) {
+    yield GONE;
+    return;
+  }
   let fh: FileHandle;
   try {
     fh = await parent.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
   } catch (err) {
     if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) {
-      throw new UnavailableError(`sync: ${path} is gone on this node`);
+      yield GONE;
+      return;
     }
     throw err;
   } finally {
@@ -92,8 +107,11 @@ export async function* readDelta(
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new InvalidInputError(`sync: ${path} is not a regular file here`);
-    const hash = await ContentHash.create();
+    if (!st.isFile()) {
+      yield GONE;
+      return;
+    }
+    const hash = ContentHash.create();
     let size = 0;
     const hashed = async function* (): AsyncGenerator<Buffer> {
       for await (const chunk of chunksOf(fh, st.size, signal)) {
@@ -109,6 +127,7 @@ export async function* readDelta(
       hash: hash.hex(),
       mode: st.mode & 0o7777,
       mtimeMs: Math.floor(st.mtimeMs),
+      gone: false,
     };
   } finally {
     await fh.close();
@@ -140,7 +159,7 @@ export interface WireCount {
 /**
  * The receiver's side: rebuilds `want` (a member's record) from the local copy and the member's
  * delta into `temp` (a new file, open for writing), checking every instruction, and then that
- * the bytes are exactly the version the record names (size and BLAKE3). A member whose file
+ * the bytes are exactly the version the record names (size and SHA-256). A member whose file
  * changed since its record gets a retry later, never a mixed file.
  */
 export async function receiveFile(
@@ -162,7 +181,7 @@ export async function receiveFile(
       }
     }
   };
-  const hash = await ContentHash.create();
+  const hash = ContentHash.create();
   const read = async (offset: number, length: number): Promise<Buffer> => {
     if (basis === undefined) return Buffer.alloc(0);
     const buffer = Buffer.allocUnsafe(length);
@@ -183,8 +202,8 @@ export async function receiveFile(
   count.fileBytes += written;
   const got = hash.hex();
   if (end === undefined) throw new UnavailableError(`sync: the fetch of ${want.path} broke off`);
-  if (end.size !== written || end.hash !== got || got !== want.hash) {
-    throw new UnavailableError(
+  if (end.gone || end.size !== written || end.hash !== got || got !== want.hash) {
+    throw new StaleRecordError(
       `sync: ${want.path} changed on the member since it was indexed; it is fetched again`,
     );
   }

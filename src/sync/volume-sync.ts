@@ -16,6 +16,7 @@ import {
   readDelta,
   receiveFile,
   signatureOfFile,
+  StaleRecordError,
   type ChangesAnswer,
   type ChangesQuery,
   type FetchItem,
@@ -89,7 +90,7 @@ export interface VolumeSyncStatus {
  * indexes the local copy (watcher events, periodic rescans), serves its feed of changes and its
  * files' deltas to members, and pulls theirs: for every record a member sends, the local state
  * of that path is looked at afresh, the two versions are compared, and the member's version is
- * made so here (see `decide`) by writing a temp file beside the target, checking its BLAKE3,
+ * made so here (see `decide`) by writing a temp file beside the target, checking its SHA-256,
  * fsyncing it and renaming it over — so a file is either the old or the new version, never torn,
  * even on kill -9. A local file that changed since it was last indexed is never overwritten: the
  * change is indexed first, and then it is either newer or a conflict that keeps both.
@@ -219,9 +220,33 @@ export class VolumeSync {
     return { records, more, sequence: this.index.sequence, epoch: this.index.epoch };
   }
 
-  /** A file of this volume as a delta against a member's copy. */
-  read(path: string, signature: Signature, signal: AbortSignal): AsyncGenerator<FetchItem> {
-    return readDelta(this.requireRoot(), path, signature, signal);
+  /**
+   * A file of this volume as a delta against a member's copy. What was sent is not what the
+   * index says when the file changed since it was scanned: it is scanned again, content and all
+   * (a write within the clock tick of the last scan leaves its stamp alone), so that the member,
+   * which passes over a stale record, finds the new version in the feed.
+   */
+  async *read(path: string, signature: Signature, signal: AbortSignal): AsyncGenerator<FetchItem> {
+    for await (const item of readDelta(this.requireRoot(), path, signature, signal)) {
+      if (item.kind === 'end') {
+        const record = this.index.get(path)?.record;
+        const indexed = record === undefined || record.deleted ? undefined : record.hash;
+        if (item.gone || item.hash !== indexed) this.recheck(path);
+      }
+      yield item;
+    }
+  }
+
+  /** Scans `path` again soon, rehashing it whatever its stamp says. */
+  private recheck(path: string): void {
+    if (this.closed) return;
+    void this.exclusive(async () => {
+      const before = this.index.sequence;
+      await scan(this.requireRoot(), this.index, this.options.self, path, { rehash: true });
+      if (this.index.sequence !== before) this.scheduleSave();
+    }).catch((err: unknown) => {
+      this.failed('scan', err);
+    });
   }
 
   /**
@@ -287,7 +312,7 @@ export class VolumeSync {
           while (inFlight.size >= APPLY_WINDOW) await Promise.race(inFlight.values());
           if (failed()) break;
           const counted = fetches(record);
-          const task = this.take(peer, record, signal).then(
+          const task = this.takeUnlessStale(peer, record, signal).then(
             (outcome) => {
               if (counted) {
                 round.doneFiles++;
@@ -383,6 +408,29 @@ export class VolumeSync {
       received: { ...this.received },
       peers,
     };
+  }
+
+  /**
+   * `take`, passing over a record whose file changed on the member since it announced it: the
+   * member's feed carries the version it has now (see `read`), so the cursor may move on, and a
+   * file written to all the time cannot hold up the rest of a round (or a join).
+   */
+  private async takeUnlessStale(
+    peer: SyncPeer,
+    remote: SyncRecord,
+    signal: AbortSignal,
+  ): Promise<'skipped' | 'applied' | 'conflict'> {
+    try {
+      return await this.take(peer, remote, signal);
+    } catch (err) {
+      if (!(err instanceof StaleRecordError) || signal.aborted) throw err;
+      this.options.log.debug('sync: passed over a version the member no longer has', {
+        app: this.app,
+        path: remote.path,
+        member: peer.nodeId,
+      });
+      return 'skipped';
+    }
   }
 
   /** Decides one member record against the path's fresh local state, and carries it out. */
@@ -546,7 +594,8 @@ export class VolumeSync {
           try {
             await fh.chmod(mode);
             await fh.utimes(record.mtimeMs / 1000, record.mtimeMs / 1000);
-            return stampOf(await fh.stat());
+            const readAt = Date.now();
+            return stampOf(await fh.stat(), readAt);
           } finally {
             await fh.close();
           }
@@ -562,8 +611,9 @@ export class VolumeSync {
       await parent.unlink(temp).catch(() => undefined);
       throw err;
     }
+    const readAt = Date.now();
     const placed = await parent.lstat(name);
-    return placed === undefined ? undefined : stampOf(placed);
+    return placed === undefined ? undefined : stampOf(placed, readAt);
   }
 
   /** Fetches a member's file into `temp` (beside `name`), fsynced, with its mode and mtime. */

@@ -40,7 +40,7 @@ describe('a forged record is refused', () => {
     ['a sync temp file', { path: 'a/.budgie-sync-1.tmp' }],
     ['an unknown kind', { kind: SyncKind.UNRECOGNIZED }],
     ['no kind', { kind: SyncKind.SYNC_KIND_UNSPECIFIED }],
-    ['a file without a BLAKE3 hash', { hash: 'x' }],
+    ['a file without a SHA-256 hash', { hash: 'x' }],
     ['a link out of the volume', { kind: SyncKind.SYNC_KIND_SYMLINK, linkTarget: '../../etc' }],
     ['an absolute link', { kind: SyncKind.SYNC_KIND_SYMLINK, linkTarget: '/etc' }],
     ['no version', { version: [] }],

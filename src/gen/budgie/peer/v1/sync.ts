@@ -107,7 +107,7 @@ export interface SyncRecord {
   size: number;
   /** A symlink's target (relative, inside the volume); empty otherwise. */
   linkTarget: string;
-  /** BLAKE3 of a file's content (hex); empty otherwise. */
+  /** SHA-256 of a file's content (hex); empty otherwise. */
   hash: string;
   /** Deleted: a tombstone, kept so that the deletion reaches every member. */
   deleted: boolean;
@@ -157,11 +157,16 @@ export interface BlockCopy {
 
 export interface FetchEnd {
   size: number;
-  /** BLAKE3 of the bytes sent (hex). */
+  /** SHA-256 of the bytes sent (hex). */
   hash: string;
   /** The file's mode and mtime when it was read. */
   mode: number;
   mtimeUnixMs: number;
+  /**
+   * The path is no longer a regular file here (deleted or replaced since it was indexed): nothing
+   * was sent, and a newer record of it follows in the feed.
+   */
+  gone: boolean;
 }
 
 function createBaseChangesRequest(): ChangesRequest {
@@ -1228,7 +1233,7 @@ export const BlockCopy: MessageFns<BlockCopy> = {
 };
 
 function createBaseFetchEnd(): FetchEnd {
-  return { size: 0, hash: "", mode: 0, mtimeUnixMs: 0 };
+  return { size: 0, hash: "", mode: 0, mtimeUnixMs: 0, gone: false };
 }
 
 export const FetchEnd: MessageFns<FetchEnd> = {
@@ -1244,6 +1249,9 @@ export const FetchEnd: MessageFns<FetchEnd> = {
     }
     if (message.mtimeUnixMs !== 0) {
       writer.uint32(32).int64(message.mtimeUnixMs);
+    }
+    if (message.gone !== false) {
+      writer.uint32(40).bool(message.gone);
     }
     return writer;
   },
@@ -1293,6 +1301,14 @@ export const FetchEnd: MessageFns<FetchEnd> = {
             message.mtimeUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.gone = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1315,6 +1331,7 @@ export const FetchEnd: MessageFns<FetchEnd> = {
         : isSet(object.mtime_unix_ms)
         ? globalThis.Number(object.mtime_unix_ms)
         : 0,
+      gone: isSet(object.gone) ? globalThis.Boolean(object.gone) : false,
     };
   },
 
@@ -1332,6 +1349,9 @@ export const FetchEnd: MessageFns<FetchEnd> = {
     if (message.mtimeUnixMs !== 0) {
       obj.mtimeUnixMs = Math.round(message.mtimeUnixMs);
     }
+    if (message.gone !== false) {
+      obj.gone = message.gone;
+    }
     return obj;
   },
 
@@ -1344,6 +1364,7 @@ export const FetchEnd: MessageFns<FetchEnd> = {
     message.hash = object.hash ?? "";
     message.mode = object.mode ?? 0;
     message.mtimeUnixMs = object.mtimeUnixMs ?? 0;
+    message.gone = object.gone ?? false;
     return message;
   },
 };
