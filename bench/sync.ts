@@ -37,6 +37,8 @@ const MB = Number(process.env.BENCH_MB ?? '100');
 const FILES = Number(process.env.BENCH_FILES ?? '10000');
 const CHANGES = Number(process.env.BENCH_CHANGES ?? '40');
 const GIB = Number(process.env.BENCH_GIB ?? '1');
+/** The parts to run (delta, small, rss, latency), all by default: one alone to profile it. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'delta,small,rss,latency').split(','));
 const APP = 'bsync';
 const RSYNC_PORT = 18873;
 
@@ -94,6 +96,20 @@ function rssMb(pid: number | undefined): Promise<number> {
   );
 }
 
+/** Every file under `dir` with its size, one line each, sorted: two equal trees say the same. */
+async function treeOf(dir: string): Promise<string> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const lines = await Promise.all(
+    entries
+      .filter((e) => e.isFile() && !e.name.startsWith('.budgie-sync-'))
+      .map(async (e) => {
+        const path = join(e.parentPath, e.name);
+        return `${path.slice(dir.length)} ${(await stat(path)).size}`;
+      }),
+  );
+  return lines.sort().join('\n');
+}
+
 const ratio = (a: number, b: number): string => (a / b).toFixed(2);
 
 async function main(): Promise<void> {
@@ -134,7 +150,31 @@ async function main(): Promise<void> {
       `${version.split('\n')[0] ?? 'rsync'} daemon on 127.0.0.1; Budgie A → B over the lab bridge (mTLS)`,
     );
 
-    // 1. Scattered edits in a large file.
+    if (PARTS.has('delta')) await scatteredEdits(l, daemon.url, volume, rsyncDest, work, copyOn);
+    if (PARTS.has('small')) await smallFiles(daemon.url, volume, work, copyOn);
+    if (PARTS.has('rss')) await batchRss(l, volume, work, copyOn);
+    if (PARTS.has('latency')) await latency(l, volume, copyOn, replicaId);
+  } finally {
+    daemon.stop();
+    const failed = (await lab?.remove([APP])) ?? [];
+    if (failed.length > 0) console.error(`cleanup: ${failed.join('; ')}`);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+type CopyOn = (i: number, ...p: string[]) => string;
+
+/** 1. Scattered edits in a large file. */
+async function scatteredEdits(
+  l: ClusterLab,
+  url: string,
+  volume: string,
+  rsyncDest: string,
+  work: string,
+  copyOn: CopyOn,
+): Promise<void> {
+  const daemon = { url };
+  {
     const size = MB * 1024 * 1024;
     const basis = randomBytes(size);
     await writeFile(join(volume, 'big.bin'), basis);
@@ -184,8 +224,18 @@ async function main(): Promise<void> {
     console.log(
       `  wall time ms   budgie ${budgieMs.toFixed(0)}  rsync ${r.ms.toFixed(0)}  ratio ${ratio(budgieMs, r.ms)}; rsync --fsync ${rf.ms.toFixed(0)}  ratio ${ratio(budgieMs, rf.ms)}`,
     );
+  }
+}
 
-    // 2. First sync of many small files.
+/** 2. First sync of many small files. */
+async function smallFiles(
+  url: string,
+  volume: string,
+  work: string,
+  copyOn: CopyOn,
+): Promise<void> {
+  const daemon = { url };
+  {
     const staging = join(work, 'staging');
     await mkdir(staging);
     let total = 0;
@@ -211,8 +261,17 @@ async function main(): Promise<void> {
     console.log(
       `  wall time ms   budgie ${smallMs.toFixed(0)}  rsync ${rs.ms.toFixed(0)}  ratio ${ratio(smallMs, rs.ms)}; rsync --fsync ${rsf.ms.toFixed(0)}  ratio ${ratio(smallMs, rsf.ms)}`,
     );
+  }
+}
 
-    // 3. Agent RSS while a large batch syncs.
+/** 3. Agent RSS while a large batch syncs. */
+async function batchRss(
+  l: ClusterLab,
+  volume: string,
+  work: string,
+  copyOn: CopyOn,
+): Promise<void> {
+  {
     const batch = join(work, 'batch');
     await mkdir(batch);
     const parts = GIB * 16;
@@ -243,17 +302,20 @@ async function main(): Promise<void> {
     console.log(
       `${GIB} GiB in ${parts} files of 64 MiB: ${((performance.now() - t1) / 1000).toFixed(1)} s; peak RSS agent A ${peak[0]?.toFixed(0)} MB, agent B ${peak[1]?.toFixed(0)} MB (goal < 200 MB)`,
     );
+  }
+}
 
-    // 4. Propagation latency to two nodes.
+/** 4. Propagation latency to two nodes. */
+async function latency(
+  l: ClusterLab,
+  volume: string,
+  copyOn: CopyOn,
+  replicaId: () => Promise<string>,
+): Promise<void> {
+  {
     await must(l, 2, 'chirp', await replicaId());
-    await until(
-      'C caught up',
-      900_000,
-      async () =>
-        (await readdir(copyOn(2, 'batch')).catch(() => [])).filter((f) => f.startsWith('part'))
-          .length === parts,
-      500,
-    );
+    const want = await treeOf(volume);
+    await until('C caught up', 900_000, async () => (await treeOf(copyOn(2))) === want, 500);
     const samples: number[] = [];
     for (let i = 0; i < CHANGES; i++) {
       const text = `change ${i} ${randomBytes(500).toString('hex')}`.slice(0, 1024);
@@ -277,11 +339,6 @@ async function main(): Promise<void> {
     console.log(
       `propagation of a 1 KB change to 2 nodes (${samples.length} arrivals): median ${median(samples).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (goal p99 < 1000 ms)`,
     );
-  } finally {
-    daemon.stop();
-    const failed = (await lab?.remove([APP])) ?? [];
-    if (failed.length > 0) console.error(`cleanup: ${failed.join('; ')}`);
-    await rm(work, { recursive: true, force: true });
   }
 }
 

@@ -23,6 +23,19 @@ export interface ScanStats {
   hashedBytes: number;
 }
 
+export interface ScanOptions {
+  /** Read every file, whatever its stamp says. */
+  rehash?: boolean;
+  /** Files hashed beforehand (see `prehash`): used while the file's stamp is still the same. */
+  known?: ReadonlyMap<string, Hashed>;
+}
+
+/** A file's content hash, and the stamp it was read at. */
+export interface Hashed {
+  stamp: LocalStamp;
+  hash: string;
+}
+
 /**
  * Brings the index in line with the disk under `prefix` ('' for the whole volume): new and
  * changed paths get a new version by `self`, vanished ones a tombstone. A file whose metadata
@@ -35,11 +48,11 @@ export async function scan(
   index: VolumeIndex,
   self: string,
   prefix = '',
-  options: { rehash?: boolean } = {},
+  options: ScanOptions = {},
 ): Promise<ScanStats> {
   const stats: ScanStats = { changed: 0, hashedBytes: 0 };
   const seen = new Set<string>();
-  const observer = new Observer(index, self, stats, seen, options.rehash === true);
+  const observer = new Observer(index, self, stats, seen, options);
   if (prefix === '') {
     await observer.walk(root, '');
   } else {
@@ -202,8 +215,7 @@ class Observer {
     private readonly self: string,
     private readonly stats: ScanStats,
     private readonly seen: Set<string>,
-    /** Read every file, whatever its stamp says. */
-    private readonly rehash: boolean,
+    private readonly options: ScanOptions,
   ) {}
 
   async walk(dir: Dir, prefix: string): Promise<void> {
@@ -258,12 +270,19 @@ class Observer {
     // Sockets, fifos and devices are not data.
     if (!st.isFile()) return false;
     this.seen.add(path);
-    if (live?.kind === 'file' && !this.rehash && trusted(entry?.stamp, stamp)) return false;
-    const hashed = await this.hash(dir, name, st);
-    // Written to while it was read: the watcher or the next scan comes back to it once it settles.
-    if (hashed === undefined) return false;
-    this.stats.hashedBytes += st.size;
-    const read = hashed.racy ? { ...stamp, racy: true } : stamp;
+    if (live?.kind === 'file' && this.options.rehash !== true && trusted(entry?.stamp, stamp)) {
+      return false;
+    }
+    const known = this.options.known?.get(path);
+    let hashed: Hashed | undefined;
+    if (known !== undefined && sameStamp(known.stamp, stamp)) hashed = known;
+    else {
+      hashed = await hashFile(dir, name, st);
+      // Written to while it was read: the watcher or the next scan comes back to it.
+      if (hashed === undefined) return false;
+      this.stats.hashedBytes += st.size;
+    }
+    const read = hashed.stamp;
     const next = { ...base, kind: 'file' as SyncKind, size: st.size, hash: hashed.hash };
     if (
       live?.kind === 'file' &&
@@ -287,39 +306,86 @@ class Observer {
     this.index.put({ ...state, deleted: false, version, modifiedBy: this.self }, stamp);
     this.stats.changed++;
   }
+}
 
-  /**
-   * The content hash of a file and whether its stamp is racy, or undefined when it changed while
-   * it was read.
-   */
-  private async hash(
-    dir: Dir,
-    name: string,
-    before: Stats,
-  ): Promise<{ hash: string; racy: boolean } | undefined> {
-    let fh;
-    try {
-      fh = await dir.file(name, constants.O_RDONLY);
-    } catch (err) {
-      if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) return undefined;
-      throw err;
+/**
+ * The content hash of the file `name` in `dir`, with the stamp it was read at (racy when its
+ * mtime was recent), or undefined when it is gone, or changed while it was read.
+ */
+async function hashFile(dir: Dir, name: string, before: Stats): Promise<Hashed | undefined> {
+  let fh;
+  try {
+    fh = await dir.file(name, constants.O_RDONLY);
+  } catch (err) {
+    if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) return undefined;
+    throw err;
+  }
+  try {
+    const opened = await fh.stat();
+    if (!opened.isFile() || opened.ino !== before.ino) return undefined;
+    const hash = ContentHash.create();
+    const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, opened.size)));
+    for (;;) {
+      const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
     }
-    try {
-      const opened = await fh.stat();
-      if (!opened.isFile() || opened.ino !== before.ino) return undefined;
-      const hash = ContentHash.create();
-      const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, opened.size)));
-      for (;;) {
-        const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
-        if (bytesRead === 0) break;
-        hash.update(buffer.subarray(0, bytesRead));
+    const readAt = Date.now();
+    const after = await fh.stat();
+    if (!sameStamp(stampOf(before), stampOf(after))) return undefined;
+    return { hash: hash.hex(), stamp: stampOf(after, readAt) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Hashes, without touching the index, the files under `paths` that a scan would read (new, or
+ * not trusted by their stamp), so that the scan that follows under the volume's lock finds them
+ * in `known` and reads nothing: hashing is the slow part of a scan, and syncing goes on while
+ * it runs.
+ */
+export async function prehash(
+  root: Dir,
+  index: VolumeIndex,
+  paths: readonly string[],
+): Promise<Map<string, Hashed>> {
+  const known = new Map<string, Hashed>();
+  const visit = async (dir: Dir, name: string, path: string): Promise<void> => {
+    if (name.startsWith(TEMP_PREFIX)) return;
+    const st = await dir.lstat(name);
+    if (st === undefined) return;
+    if (st.isDirectory()) {
+      const sub = await openDir(dir, name);
+      if (sub === undefined) return;
+      try {
+        for (const child of await sub.list().catch(() => [])) {
+          await visit(sub, child, `${path}/${child}`);
+        }
+      } finally {
+        await sub.close();
       }
-      const readAt = Date.now();
-      const after = await fh.stat();
-      if (!sameStamp(stampOf(before), stampOf(after))) return undefined;
-      return { hash: hash.hex(), racy: stampOf(after, readAt).racy === true };
+      return;
+    }
+    if (!st.isFile()) return;
+    const entry = index.get(path);
+    if (entry?.record.deleted === false && trusted(entry.stamp, stampOf(st))) return;
+    const hashed = await hashFile(dir, name, st);
+    if (hashed !== undefined) known.set(path, hashed);
+  };
+  for (const path of paths) {
+    if (path === '') {
+      for (const name of await root.list()) await visit(root, name, name);
+      continue;
+    }
+    const segments = checkEntryPath(path);
+    const parent = await parentOf(root, segments, false);
+    if (parent === undefined) continue;
+    try {
+      await visit(parent, segments[segments.length - 1] ?? '', path);
     } finally {
-      await fh.close();
+      await parent.close();
     }
   }
+  return known;
 }

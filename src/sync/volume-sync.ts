@@ -10,7 +10,15 @@ import { checkEntryPath, linkStaysInside } from '../volumes/paths';
 import { VolumeIndex, type PeerCursor } from './index-store';
 import { SYNC_MODE_MASK, type IndexEntry, type SyncRecord } from './records';
 import { decide, isConflictCopy, type Decision } from './resolve';
-import { sameStamp, scan, stampOf, suspects, TEMP_PREFIX, type ScanStats } from './scanner';
+import {
+  prehash,
+  sameStamp,
+  scan,
+  stampOf,
+  suspects,
+  TEMP_PREFIX,
+  type ScanStats,
+} from './scanner';
 import type { Signature } from './signature';
 import {
   readDelta,
@@ -187,17 +195,28 @@ export class VolumeSync {
     try {
       const paths = await suspects(this.requireRoot(), this.index);
       for (let i = 0; i < paths.length && !this.closed; i += RESCAN_BATCH) {
-        const batch = paths.slice(i, i + RESCAN_BATCH);
-        await this.exclusive(async () => {
-          const before = this.index.sequence;
-          for (const path of batch)
-            await scan(this.requireRoot(), this.index, this.options.self, path);
-          if (this.index.sequence !== before) this.scheduleSave();
-        });
+        await this.scanPaths(paths.slice(i, i + RESCAN_BATCH));
       }
     } finally {
       this.rescanning = false;
     }
+  }
+
+  /**
+   * Scans `paths` under the volume's lock, having hashed what they hold outside it first: a
+   * large file written or a directory of thousands moved in does not hold up syncing while it
+   * is read.
+   */
+  private async scanPaths(paths: readonly string[]): Promise<void> {
+    const known = await prehash(this.requireRoot(), this.index, paths);
+    await this.exclusive(async () => {
+      const before = this.index.sequence;
+      for (const path of paths) {
+        if (this.closed) return;
+        await scan(this.requireRoot(), this.index, this.options.self, path, { known });
+      }
+      if (this.index.sequence !== before) this.scheduleSave();
+    });
   }
 
   /** Scans `prefix` ('' for everything) under the volume's lock. */
@@ -711,14 +730,9 @@ export class VolumeSync {
       this.settleTimer = undefined;
       const batch = this.pendingPaths.has('') ? [''] : [...this.pendingPaths];
       this.pendingPaths = new Set();
-      void (async () => {
-        for (const path of batch) {
-          if (this.closed) return;
-          await this.rescan(path).catch((err: unknown) => {
-            this.failed('scan', err);
-          });
-        }
-      })();
+      this.scanPaths(batch).catch((err: unknown) => {
+        this.failed('scan', err);
+      });
     }, SETTLE_MS);
   }
 

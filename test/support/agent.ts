@@ -44,7 +44,11 @@ export async function startAgent(
   const socket = join(dir, 'budgie.sock');
   const stateDir = join(dir, 'state');
   const logDir = join(dir, 'log');
+  // Node's own flags for agents, e.g. BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"
+  // to profile them in a benchmark (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const argv = [
+    ...nodeArgs,
     options.main ?? MAIN,
     'agent',
     '--containerd',

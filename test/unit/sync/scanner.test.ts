@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dir } from '../../../src/fs';
 import { VolumeIndex } from '../../../src/sync/index-store';
-import { scan, suspects } from '../../../src/sync/scanner';
+import { prehash, scan, suspects } from '../../../src/sync/scanner';
 
 let base: string;
 let root: Dir;
@@ -83,4 +83,29 @@ it('a rehash reads a file whose stamp is trusted', async () => {
   await scan(root, index, 'n1');
   expect((await scan(root, index, 'n1', 'f.txt')).hashedBytes).toBe(0);
   expect((await scan(root, index, 'n1', 'f.txt', { rehash: true })).hashedBytes).toBe(9);
+});
+
+it('prehash reads new and changed files outside the lock, and the scan then reads nothing', async () => {
+  await mkdir(join(base, 'moved-in', 'deep'), { recursive: true });
+  await writeFile(join(base, 'moved-in', 'a.txt'), 'aaa');
+  await writeFile(join(base, 'moved-in', 'deep', 'b.txt'), 'bbbb');
+  await writeFile(join(base, 'old.txt'), 'old');
+  await aged('moved-in/a.txt', 'moved-in/deep/b.txt', 'old.txt');
+  const index = VolumeIndex.fresh();
+  await scan(root, index, 'n1', 'old.txt');
+  const sequence = index.sequence;
+  const known = await prehash(root, index, ['moved-in', 'old.txt']);
+  expect([...known.keys()].sort()).toEqual(['moved-in/a.txt', 'moved-in/deep/b.txt']);
+  expect(index.sequence).toBe(sequence);
+  // b.txt changes after it was hashed: its stamp differs, so the scan reads it itself.
+  await writeFile(join(base, 'moved-in', 'deep', 'b.txt'), 'b, changed');
+  await aged('moved-in/deep/b.txt');
+  const stats = await scan(root, index, 'n1', 'moved-in', { known });
+  expect(stats.hashedBytes).toBe('b, changed'.length);
+  expect(index.get('moved-in/a.txt')?.record.hash).toBe(known.get('moved-in/a.txt')?.hash);
+  const fresh = VolumeIndex.fresh();
+  await scan(root, fresh, 'n1');
+  expect(index.get('moved-in/deep/b.txt')?.record.hash).toBe(
+    fresh.get('moved-in/deep/b.txt')?.record.hash,
+  );
 });
