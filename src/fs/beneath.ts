@@ -50,6 +50,13 @@ export class Dir {
 
   /** A subdirectory, created (0755) when missing. */
   async ensureDir(name: string): Promise<Dir> {
+    // Opened first: it is there nearly always, and a failed call (an error built with its
+    // stack) costs more than the call itself.
+    try {
+      return await this.dir(name);
+    } catch (err) {
+      if (!hasCode(err, 'ENOENT')) throw err;
+    }
     try {
       await mkdir(this.at(name), { mode: 0o755 });
     } catch (err) {

@@ -36,8 +36,16 @@ import { watchTree } from './watcher';
 /** Records per Changes answer at most, and the longest a long poll is held. */
 export const MAX_CHANGES = 1000;
 export const MAX_WAIT_MS = 30_000;
-/** Records of a member applied at once (on unrelated paths). */
-const APPLY_WINDOW = 8;
+/**
+ * Records of a member applied at once (on unrelated paths), and the bytes of the files among
+ * them that are large: many small files go together (each is a few round trips and an fsync,
+ * mostly waiting), large ones two at a time, so that what is in flight (HTTP/2 windows of 8 MiB,
+ * buffers waiting for a write) stays small whatever the files' sizes.
+ */
+const APPLY_WINDOW = 32;
+const APPLY_LARGE = 2;
+/** A file this large counts against APPLY_LARGE. */
+const LARGE_BYTES = 1024 * 1024;
 /** The index is written at most this often while changes come in. */
 const SAVE_DELAY_MS = 500;
 /** A batch of watcher events is gathered for this long before it is scanned. */
@@ -92,6 +100,9 @@ export interface VolumeSyncStatus {
   received: WireCount & { files: number };
   peers: PeerStatus[];
 }
+
+/** What is on disk at a path is not what the index last saw: it is scanned before anything else. */
+class UnscannedChangeError extends UnavailableError {}
 
 /**
  * One rw volume of an app on this node, kept in sync with the members that run the app. It
@@ -316,6 +327,7 @@ export class VolumeSync {
         // a directory comes before what is in it, and is deleted after it.
         const inFlight = new Map<string, Promise<void>>();
         const finished = new Set<number>();
+        let largeInFlight = 0;
         let cursor = 0;
         let failure: { err: unknown } | undefined;
         // A function: the callbacks below set `failure` while the loop awaits.
@@ -328,9 +340,13 @@ export class VolumeSync {
             ([path]) => record.deleted || related(path, record.path),
           );
           await Promise.all(before.map(([, task]) => task));
-          while (inFlight.size >= APPLY_WINDOW) await Promise.race(inFlight.values());
-          if (failed()) break;
           const counted = fetches(record);
+          const large = counted && record.size >= LARGE_BYTES ? 1 : 0;
+          while (inFlight.size >= APPLY_WINDOW || largeInFlight + large > APPLY_LARGE) {
+            await Promise.race(inFlight.values());
+          }
+          if (failed()) break;
+          largeInFlight += large;
           const task = this.takeUnlessStale(peer, record, signal).then(
             (outcome) => {
               if (counted) {
@@ -355,7 +371,10 @@ export class VolumeSync {
               failure ??= { err };
             },
           );
-          const tracked = task.finally(() => inFlight.delete(record.path));
+          const tracked = task.finally(() => {
+            inFlight.delete(record.path);
+            largeInFlight -= large;
+          });
           inFlight.set(record.path, tracked);
         }
         await Promise.all(inFlight.values());
@@ -464,8 +483,28 @@ export class VolumeSync {
     // not scanned yet only adds to the local version): skipped without looking at the disk, so
     // the echo of this node's own changes from a member costs nothing.
     if (decide(this.index.get(remote.path)?.record, remote).action === 'skip') return 'skipped';
-    // A change made here since the last scan must count before anything replaces it.
-    await scan(root, this.index, self, remote.path);
+    // A change made here since the last scan must count before anything replaces it. A new
+    // path the index has never seen is not looked up first (most are new files): if something
+    // is there after all, materialize refuses to replace it, and it is scanned then.
+    const prescan = remote.deleted || this.index.get(remote.path) !== undefined;
+    if (prescan) await scan(root, this.index, self, remote.path);
+    try {
+      return await this.carryOut(peer, remote, signal);
+    } catch (err) {
+      if (prescan || !(err instanceof UnscannedChangeError)) throw err;
+      await scan(root, this.index, self, remote.path);
+      return this.carryOut(peer, remote, signal);
+    }
+  }
+
+  /** Decides a member record against the index (just brought up to date), and carries it out. */
+  private async carryOut(
+    peer: SyncPeer,
+    remote: SyncRecord,
+    signal: AbortSignal,
+  ): Promise<'skipped' | 'applied' | 'conflict'> {
+    const root = this.requireRoot();
+    const { self } = this.options;
     const decision: Decision = decide(this.index.get(remote.path)?.record, remote);
     switch (decision.action) {
       case 'skip':
@@ -541,7 +580,9 @@ export class VolumeSync {
           });
           return;
         }
-        throw new UnavailableError(`sync: ${at} changed here while it was synced; looked at again`);
+        throw new UnscannedChangeError(
+          `sync: ${at} changed here while it was synced; looked at again`,
+        );
       }
       if (record.deleted) {
         await this.remove(parent, name, entry, existing);

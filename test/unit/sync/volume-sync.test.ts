@@ -193,6 +193,20 @@ it('a version the member no longer has is passed over, and the one it has now fo
   expect(a.sync.status().files).toBe(2);
 });
 
+it('a new file here that no scan has seen yet is kept when a member sends one at its path', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  await writeFile(join(a.dir, 'new.txt'), 'from a');
+  await a.sync.rescan('');
+  await writeFile(join(b.dir, 'new.txt'), 'written on b, not scanned');
+  const signal = new AbortController().signal;
+  await b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal);
+  const texts = await Promise.all(
+    (await readdir(b.dir)).map((f) => readFile(join(b.dir, f), 'utf8')),
+  );
+  expect(texts.sort()).toEqual(['from a', 'written on b, not scanned']);
+});
+
 it('a node whose index was lost rebuilds it and merges without moving data', async () => {
   const a = await node('a');
   const b = await node('b');
