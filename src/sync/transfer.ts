@@ -52,7 +52,7 @@ export interface SyncPeer {
   fetch(path: string, signature: Signature, signal: AbortSignal): AsyncIterable<FetchItem>;
 }
 
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * The chunks of an open file from its start, each in a buffer of its own sized to what is left

@@ -48,8 +48,11 @@ const APPLY_LARGE = 2;
 const LARGE_BYTES = 1024 * 1024;
 /** The index is written at most this often while changes come in. */
 const SAVE_DELAY_MS = 500;
-/** A batch of watcher events is gathered for this long before it is scanned. */
-const SETTLE_MS = 30;
+/**
+ * A batch of watcher events is gathered for this long before it is scanned (the native watcher
+ * gathers its own first).
+ */
+const SETTLE_MS = 10;
 /** Paths a periodic rescan scans per turn of the lock. */
 const RESCAN_BATCH = 64;
 /** Directories with renames not fsynced yet, held open, at most: then they are fsynced. */
@@ -122,6 +125,7 @@ export class VolumeSync {
   /** Directories with renames not fsynced yet, by path (held open: see syncLater). */
   private readonly unsynced = new Map<string, Promise<Dir>>();
   private rescanning = false;
+  private rescanAgain = false;
   /** Rounds in progress, by member. */
   private readonly rounds = new Map<string, RoundProgress>();
   private rescanTimer: NodeJS.Timeout | undefined;
@@ -177,7 +181,7 @@ export class VolumeSync {
     const every = this.options.rescanMs ?? 30_000;
     if (every > 0) {
       this.rescanTimer = setInterval(() => {
-        this.periodicRescan().catch((err: unknown) => {
+        this.rescanAll().catch((err: unknown) => {
           this.failed('rescan', err);
         });
       }, every);
@@ -197,17 +201,25 @@ export class VolumeSync {
   }
 
   /**
-   * The periodic rescan: the walk that compares stamps runs outside the lock, and only what it
-   * finds is scanned under it, a few paths at a time, so syncing goes on meanwhile.
+   * A rescan of the whole volume (periodic, or after a burst of events too large to name): the
+   * walk that compares stamps runs outside the lock, and only what it finds is scanned under
+   * it, a few paths at a time, so syncing goes on meanwhile. Asked for while one runs, another
+   * follows it: what changed behind its walk may have been passed over.
    */
-  private async periodicRescan(): Promise<void> {
-    if (this.rescanning) return;
+  private async rescanAll(): Promise<void> {
+    if (this.rescanning) {
+      this.rescanAgain = true;
+      return;
+    }
     this.rescanning = true;
     try {
-      const paths = await suspects(this.requireRoot(), this.index);
-      for (let i = 0; i < paths.length && !this.closed; i += RESCAN_BATCH) {
-        await this.scanPaths(paths.slice(i, i + RESCAN_BATCH));
-      }
+      do {
+        this.rescanAgain = false;
+        const paths = await suspects(this.requireRoot(), this.index);
+        for (let i = 0; i < paths.length && !this.closed; i += RESCAN_BATCH) {
+          await this.scanPaths(paths.slice(i, i + RESCAN_BATCH));
+        }
+      } while (this.rescanAgain && !this.closed);
     } finally {
       this.rescanning = false;
     }
@@ -769,9 +781,10 @@ export class VolumeSync {
     if (this.settleTimer !== undefined) return;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
-      const batch = this.pendingPaths.has('') ? [''] : [...this.pendingPaths];
+      const everything = this.pendingPaths.has('');
+      const batch = [...this.pendingPaths];
       this.pendingPaths = new Set();
-      this.scanPaths(batch).catch((err: unknown) => {
+      (everything ? this.rescanAll() : this.scanPaths(batch)).catch((err: unknown) => {
         this.failed('scan', err);
       });
     }, SETTLE_MS);
