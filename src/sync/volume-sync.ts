@@ -212,6 +212,8 @@ export class VolumeSync {
       return;
     }
     this.rescanning = true;
+    // A function: a change event sets the flag while the loop awaits.
+    const again = (): boolean => this.rescanAgain && !this.closed;
     try {
       do {
         this.rescanAgain = false;
@@ -219,7 +221,7 @@ export class VolumeSync {
         for (let i = 0; i < paths.length && !this.closed; i += RESCAN_BATCH) {
           await this.scanPaths(paths.slice(i, i + RESCAN_BATCH));
         }
-      } while (this.rescanAgain && !this.closed);
+      } while (again());
     } finally {
       this.rescanning = false;
     }
