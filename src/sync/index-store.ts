@@ -45,6 +45,13 @@ const MIN_COMPACT_LINES = 1000;
  */
 export class VolumeIndex {
   private readonly entries = new Map<string, IndexEntry>();
+  /**
+   * The feed in sequence order, for a binary search of where a member's cursor is: a path and
+   * the sequence it was put at, appended by every put. A pair whose path has been put again
+   * since is stale and skipped; the arrays are rebuilt once stale pairs outnumber live ones.
+   */
+  private feedPaths: string[] = [];
+  private feedSeqs: number[] = [];
   readonly peers = new Map<string, PeerCursor>();
   /** Live files by content hash: where a rename's or a copy's bytes already are here. */
   private readonly byHash = new Map<string, Set<string>>();
@@ -105,6 +112,8 @@ export class VolumeIndex {
       (a, b) => a.record.sequence - b.record.sequence,
     )) {
       index.entries.set(entry.record.path, entry);
+      index.feedPaths.push(entry.record.path);
+      index.feedSeqs.push(entry.record.sequence);
       index.hashed(undefined, entry.record);
     }
     for (const [node, cursor] of peers) index.peers.set(node, cursor);
@@ -189,6 +198,9 @@ export class VolumeIndex {
     this.hashed(this.entries.get(record.path)?.record, full);
     this.entries.delete(record.path);
     this.entries.set(record.path, stamp === undefined ? { record: full } : { record: full, stamp });
+    this.feedPaths.push(record.path);
+    this.feedSeqs.push(full.sequence);
+    if (this.feedPaths.length > 2 * this.entries.size + 1024) this.rebuildFeed();
     this.dirty.add(record.path);
     for (const listener of this.listeners) listener();
     return full;
@@ -224,12 +236,18 @@ export class VolumeIndex {
   /** Records with a sequence above `since`, in order, at most `limit`; `more` if others follow. */
   changesSince(since: number, limit: number): { records: SyncRecord[]; more: boolean } {
     const records: SyncRecord[] = [];
-    for (const { record } of this.entries.values()) {
-      if (record.sequence <= since) continue;
+    for (let i = firstAbove(this.feedSeqs, since); i < this.feedPaths.length; i++) {
+      const record = this.entries.get(this.feedPaths[i] ?? '')?.record;
+      if (record === undefined || record.sequence !== this.feedSeqs[i]) continue;
       if (records.length === limit) return { records, more: true };
       records.push(record);
     }
     return { records, more: false };
+  }
+
+  private rebuildFeed(): void {
+    this.feedPaths = [...this.entries.keys()];
+    this.feedSeqs = [...this.entries.values()].map((e) => e.record.sequence);
   }
 
   /** Resolves when the sequence passes `since`, after `ms`, or on abort, whichever is first. */
@@ -250,6 +268,18 @@ export class VolumeIndex {
       signal.addEventListener('abort', done, { once: true });
     });
   }
+}
+
+/** The index of the first number above `n` in ascending `sorted` (its length if none). */
+function firstAbove(sorted: readonly number[], n: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? 0) <= n) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function journalOf(file: string): string {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +96,26 @@ it('an unreadable snapshot starts a new epoch, and says why', async () => {
   const { index, problem } = await VolumeIndex.load(file);
   expect(problem).toBe('not an index');
   expect(index.size).toBe(0);
+});
+
+it('the feed past any cursor is every current record above it, in order, whatever was put again', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 3000 }),
+      fc.integer({ min: 0, max: 3000 }),
+      fc.integer({ min: 1, max: 50 }),
+      (puts, since, limit) => {
+        const index = VolumeIndex.fresh();
+        puts.forEach((p, n) => index.put(record(`f${p}`, n), undefined));
+        const current = [...index.values()]
+          .map((e) => e.record)
+          .filter((r) => r.sequence > since)
+          .sort((a, b) => a.sequence - b.sequence);
+        const got = index.changesSince(since, limit);
+        expect(got.records).toEqual(current.slice(0, limit));
+        expect(got.more).toBe(current.length > limit);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
