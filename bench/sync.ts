@@ -317,6 +317,7 @@ async function latency(
     const want = await treeOf(volume);
     await until('C caught up', 900_000, async () => (await treeOf(copyOn(2))) === want, 500);
     const samples: number[] = [];
+    const arrivals: { change: number; node: number; ms: number }[] = [];
     for (let i = 0; i < CHANGES; i++) {
       const text = `change ${i} ${randomBytes(500).toString('hex')}`.slice(0, 1024);
       const t = performance.now();
@@ -330,6 +331,7 @@ async function latency(
           2,
         );
         samples.push(performance.now() - t);
+        arrivals.push({ change: i, node, ms: performance.now() - t });
       };
       await Promise.all([arrived(1), arrived(2)]);
       await pause(100);
@@ -341,6 +343,10 @@ async function latency(
         .slice(-4)
         .map((ms) => ms.toFixed(0))
         .join(', ')} ms`,
+    );
+    const slowest = [...arrivals].sort((a, b) => b.ms - a.ms).slice(0, 2);
+    console.log(
+      `  slowest arrivals: ${slowest.map((a) => `change ${a.change} on node ${a.node} ${a.ms.toFixed(0)} ms`).join('; ')}`,
     );
   }
 }

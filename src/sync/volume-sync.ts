@@ -346,8 +346,25 @@ export class VolumeSync {
         let failure: { err: unknown } | undefined;
         // A function: the callbacks below set `failure` while the loop awaits.
         const failed = (): boolean => failure !== undefined;
+        const done = (i: number): void => {
+          finished.add(i);
+          // The cursor moves only past records all of whose predecessors are done too.
+          while (finished.has(cursor)) {
+            next.since = answer.records[cursor]?.sequence ?? next.since;
+            cursor++;
+          }
+          this.index.peers.set(peer.nodeId, { ...next });
+          this.scheduleSave();
+        };
         for (const [i, record] of answer.records.entries()) {
           if (signal.aborted || this.closed || failed()) break;
+          // What this node has already (the echo of its own changes, or of another member's
+          // that it applied) is done on the spot: rounds are mostly that, and a member that
+          // joins goes through every record of every other member's feed.
+          if (decide(this.index.get(record.path)?.record, record).action === 'skip') {
+            done(i);
+            continue;
+          }
           // A deletion also waits for every file in flight: one of them may be reading the
           // deleted file as its basis (a rename arrives as a new path and a tombstone).
           const before = [...inFlight].filter(
@@ -372,14 +389,7 @@ export class VolumeSync {
                 if (record.deleted) applied.deleted++;
                 else applied.files++;
               }
-              finished.add(i);
-              // The cursor moves only past records all of whose predecessors are done too.
-              while (finished.has(cursor)) {
-                next.since = answer.records[cursor]?.sequence ?? next.since;
-                cursor++;
-              }
-              this.index.peers.set(peer.nodeId, { ...next });
-              this.scheduleSave();
+              done(i);
             },
             (err: unknown) => {
               failure ??= { err };
