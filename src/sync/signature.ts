@@ -40,39 +40,64 @@ export async function strongHasher(): Promise<(block: Uint8Array) => string> {
   };
 }
 
+/**
+ * A signature built from a file's bytes as they go by (read, or written by a fetch), in blocks
+ * of `blockSize`: only the block that straddles two chunks is copied, the others are hashed in
+ * place.
+ */
+export class SignatureBuilder {
+  private readonly blocks: Signature['blocks'] = [];
+  /** Fewer than a block of bytes carried over from the last chunk. */
+  private pending: Buffer | undefined;
+  private fileSize = 0;
+
+  private constructor(
+    private readonly blockSize: number,
+    private readonly strong: (block: Uint8Array) => string,
+  ) {}
+
+  static async create(blockSize: number): Promise<SignatureBuilder> {
+    return new SignatureBuilder(blockSize, await strongHasher());
+  }
+
+  update(chunk: Uint8Array): void {
+    const { blockSize } = this;
+    this.fileSize += chunk.length;
+    let at = 0;
+    if (this.pending !== undefined) {
+      const need = blockSize - this.pending.length;
+      if (chunk.length < need) {
+        this.pending = Buffer.concat([this.pending, chunk]);
+        return;
+      }
+      this.add(Buffer.concat([this.pending, chunk.subarray(0, need)]));
+      at = need;
+      this.pending = undefined;
+    }
+    while (chunk.length - at >= blockSize) {
+      this.add(chunk.subarray(at, at + blockSize));
+      at += blockSize;
+    }
+    if (at < chunk.length) this.pending = Buffer.from(chunk.subarray(at));
+  }
+
+  finish(): Signature {
+    if (this.pending !== undefined) this.add(this.pending);
+    this.pending = undefined;
+    return { blockSize: this.blockSize, fileSize: this.fileSize, blocks: this.blocks };
+  }
+
+  private add(block: Uint8Array): void {
+    this.blocks.push({ weak: weakChecksum(block), strong: this.strong(block) });
+  }
+}
+
 /** The signature of a file read as a stream of chunks, in blocks of `blockSize`. */
 export async function signatureOf(
   source: AsyncIterable<Uint8Array>,
   blockSize: number,
 ): Promise<Signature> {
-  const strong = await strongHasher();
-  const blocks: Signature['blocks'] = [];
-  /** Fewer than a block of bytes carried over from the last chunk. */
-  let pending: Buffer | undefined;
-  let fileSize = 0;
-  const add = (block: Uint8Array): void => {
-    blocks.push({ weak: weakChecksum(block), strong: strong(block) });
-  };
-  for await (const chunk of source) {
-    fileSize += chunk.length;
-    let at = 0;
-    if (pending !== undefined) {
-      // Only the block that straddles two chunks is copied; the others are hashed in place.
-      const need = blockSize - pending.length;
-      if (chunk.length < need) {
-        pending = Buffer.concat([pending, chunk]);
-        continue;
-      }
-      add(Buffer.concat([pending, chunk.subarray(0, need)]));
-      at = need;
-      pending = undefined;
-    }
-    while (chunk.length - at >= blockSize) {
-      add(chunk.subarray(at, at + blockSize));
-      at += blockSize;
-    }
-    if (at < chunk.length) pending = Buffer.from(chunk.subarray(at));
-  }
-  if (pending !== undefined) add(pending);
-  return { blockSize, fileSize, blocks };
+  const builder = await SignatureBuilder.create(blockSize);
+  for await (const chunk of source) builder.update(chunk);
+  return builder.finish();
 }

@@ -7,7 +7,7 @@ import { ContentHash } from './content-hash';
 import { deltaOf, type DeltaOp } from './delta';
 import { applyDelta } from './patch';
 import type { SyncRecord } from './records';
-import { blockSizeFor, signatureOf, type Signature } from './signature';
+import { blockSizeFor, signatureOf, type Signature, type SignatureBuilder } from './signature';
 
 /** What a member's Fetch stream carries: the delta, then what was sent. */
 export type FetchItem = DeltaOp | FetchEnd;
@@ -28,6 +28,9 @@ export interface FetchEnd {
  * what is there now, and its feed carries that as a newer record.
  */
 export class StaleRecordError extends UnavailableError {}
+
+/** The local copy a fetch built on changed while it was read: the rebuilt file is not the one sent. */
+export class CopyChangedError extends UnavailableError {}
 
 const GONE: FetchEnd = { kind: 'end', size: 0, hash: '', mode: 0, mtimeMs: 0, gone: true };
 
@@ -159,8 +162,10 @@ export interface WireCount {
 /**
  * The receiver's side: rebuilds `want` (a member's record) from the local copy and the member's
  * delta into `temp` (a new file, open for writing), checking every instruction, and then that
- * the bytes are exactly the version the record names (size and SHA-256). A member whose file
- * changed since its record gets a retry later, never a mixed file.
+ * the bytes are exactly the version the record names (size and SHA-256), never a mixed file. A
+ * member whose file changed since its record throws StaleRecordError; a copy here that changed
+ * while it was read (the rebuilt bytes are not what the member sent) throws UnavailableError, to
+ * be tried again. `built`, if given, is fed the new file's bytes.
  */
 export async function receiveFile(
   temp: FileHandle,
@@ -169,6 +174,7 @@ export async function receiveFile(
   items: AsyncIterable<FetchItem>,
   want: SyncRecord,
   count: WireCount,
+  built?: SignatureBuilder,
 ): Promise<void> {
   let end: FetchEnd | undefined;
   const ops = async function* (): AsyncGenerator<DeltaOp> {
@@ -195,6 +201,7 @@ export async function receiveFile(
     want.size,
     async (chunk) => {
       hash.update(chunk);
+      built?.update(chunk);
       await temp.write(chunk, 0, chunk.length, position);
       position += chunk.length;
     },
@@ -202,9 +209,14 @@ export async function receiveFile(
   count.fileBytes += written;
   const got = hash.hex();
   if (end === undefined) throw new UnavailableError(`sync: the fetch of ${want.path} broke off`);
-  if (end.gone || end.size !== written || end.hash !== got || got !== want.hash) {
+  if (end.gone || end.size !== want.size || end.hash !== want.hash) {
     throw new StaleRecordError(
       `sync: ${want.path} changed on the member since it was indexed; it is fetched again`,
+    );
+  }
+  if (written !== want.size || got !== want.hash) {
+    throw new CopyChangedError(
+      `sync: the copy of ${want.path} here changed while it was read; it is fetched again`,
     );
   }
 }

@@ -19,8 +19,10 @@ import {
   TEMP_PREFIX,
   type ScanStats,
 } from './scanner';
-import type { Signature } from './signature';
+import { blockSizeFor, SignatureBuilder, type Signature } from './signature';
+import { CACHED_SIGNATURE_BYTES, SignatureCache } from './signature-cache';
 import {
+  CopyChangedError,
   readDelta,
   receiveFile,
   signatureOfFile,
@@ -135,8 +137,11 @@ export class VolumeSync {
   private readonly errors = new Map<string, string>();
   private closed = false;
   readonly received = { literalBytes: 0, fileBytes: 0, files: 0 };
+  private readonly signatures: SignatureCache;
 
-  constructor(private readonly options: VolumeSyncOptions) {}
+  constructor(private readonly options: VolumeSyncOptions) {
+    this.signatures = new SignatureCache(`${options.indexFile.replace(/\.json$/, '')}.sigs`);
+  }
 
   get app(): string {
     return this.options.app;
@@ -158,6 +163,7 @@ export class VolumeSync {
     this.root = await Dir.open(dir);
     await this.sweepTemp(this.root);
     const stats = await this.rescan('');
+    await this.pruneSignatures();
     log.info('sync volume indexed', {
       app: this.app,
       target: this.target,
@@ -222,6 +228,7 @@ export class VolumeSync {
           await this.scanPaths(paths.slice(i, i + RESCAN_BATCH));
         }
       } while (again());
+      await this.pruneSignatures();
     } finally {
       this.rescanning = false;
     }
@@ -613,7 +620,7 @@ export class VolumeSync {
         if (own) this.index.put(record, undefined);
         return;
       }
-      const stamp = await this.write(peer, parent, name, record, existing, entry, signal);
+      const stamp = await this.write(peer, parent, at, record, existing, entry, signal);
       if (own) this.index.put(record, stamp);
     } finally {
       await parent.close();
@@ -639,15 +646,17 @@ export class VolumeSync {
     await parent.sync();
   }
 
+  /** Writes `record` at `at` (whose last segment is in `parent`). */
   private async write(
     peer: SyncPeer,
     parent: Dir,
-    name: string,
+    at: string,
     record: SyncRecord,
     existing: Stats | undefined,
     entry: IndexEntry | undefined,
     signal: AbortSignal,
   ): Promise<IndexEntry['stamp']> {
+    const name = at.split('/').pop() ?? '';
     const mode = record.mode & SYNC_MODE_MASK;
     if (record.kind === 'dir') {
       if (existing !== undefined && !existing.isDirectory()) await parent.unlink(name);
@@ -678,13 +687,13 @@ export class VolumeSync {
           try {
             await fh.chmod(mode);
             await fh.utimes(record.mtimeMs / 1000, record.mtimeMs / 1000);
-            const readAt = Date.now();
-            return stampOf(await fh.stat(), readAt);
+            return stampOf(await fh.stat());
           } finally {
             await fh.close();
           }
         }
-        await this.fetchInto(peer, parent, temp, name, record, existing, signal);
+        const local = existing === undefined ? undefined : { stats: existing, entry };
+        await this.fetchInto(peer, parent, temp, at, record, local, signal);
       }
       if (existing?.isDirectory() === true && !(await parent.rmdir(name))) {
         throw new UnavailableError(`sync: ${record.path} is a directory with files here`);
@@ -695,24 +704,38 @@ export class VolumeSync {
       await parent.unlink(temp).catch(() => undefined);
       throw err;
     }
-    const readAt = Date.now();
+    // Not racy (see LocalStamp), though just written: its mtime is the member's, set by hand in
+    // whole milliseconds, and a write here after this would set it to the clock's time instead.
     const placed = await parent.lstat(name);
-    return placed === undefined ? undefined : stampOf(placed, readAt);
+    return placed === undefined ? undefined : stampOf(placed);
   }
 
-  /** Fetches a member's file into `temp` (beside `name`), fsynced, with its mode and mtime. */
+  /**
+   * Fetches a member's file into `temp` (in the directory of `at`), fsynced, with its mode and mtime. The
+   * signature of the local copy it builds on is read from the cache when the copy is large and
+   * indexed as unchanged; a large file fetched leaves its own signature there for next time.
+   */
   private async fetchInto(
     peer: SyncPeer,
     parent: Dir,
     temp: string,
-    name: string,
+    at: string,
     record: SyncRecord,
-    existing: Stats | undefined,
+    existing: { stats: Stats; entry: IndexEntry | undefined } | undefined,
     signal: AbortSignal,
   ): Promise<void> {
-    const basis = await this.basisFor(parent, name, existing, record.hash);
+    const basis = await this.basisFor(parent, at, existing, record.hash);
     try {
-      const signature = await signatureOfFile(basis);
+      const size = basis === undefined ? 0 : (await basis.handle.stat()).size;
+      const cached =
+        basis?.hash === undefined
+          ? undefined
+          : await this.signatures.get(basis.hash, size).catch(() => undefined);
+      const signature = cached ?? (await signatureOfFile(basis?.handle));
+      const built =
+        record.size >= CACHED_SIGNATURE_BYTES
+          ? await SignatureBuilder.create(blockSizeFor(record.size))
+          : undefined;
       const out = await parent.file(
         temp,
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
@@ -720,12 +743,23 @@ export class VolumeSync {
       try {
         await receiveFile(
           out,
-          basis,
+          basis?.handle,
           signature,
           peer.fetch(record.path, signature, signal),
           record,
           this.received,
-        );
+          built,
+        ).catch(async (err: unknown) => {
+          if (err instanceof CopyChangedError && basis !== undefined) {
+            // The copy, or what the cache said of it, was not what the index says: neither is
+            // trusted by the retry.
+            if (cached !== undefined && basis.hash !== undefined) {
+              await this.signatures.drop(basis.hash).catch(() => undefined);
+            }
+            this.recheck(basis.path);
+          }
+          throw err;
+        });
         await out.chmod(record.mode & SYNC_MODE_MASK);
         await out.utimes(record.mtimeMs / 1000, record.mtimeMs / 1000);
         await out.sync();
@@ -733,30 +767,57 @@ export class VolumeSync {
         await out.close();
       }
       this.received.files++;
+      if (built !== undefined) await this.cacheSignature(record.hash, built.finish());
     } finally {
-      await basis?.close();
+      await basis?.handle.close();
     }
   }
 
+  /** Forgets the signatures of content that no file here has any more. */
+  private async pruneSignatures(): Promise<void> {
+    await this.signatures
+      .prune((hash) => this.index.withHash(hash).length > 0)
+      .catch((err: unknown) => {
+        this.failed('signature cache prune', err);
+      });
+  }
+
+  /** Keeps a large file's signature for the next fetch that builds on it (a hint: best effort). */
+  private async cacheSignature(hash: string, signature: Signature): Promise<void> {
+    await this.signatures.put(hash, signature).catch((err: unknown) => {
+      this.options.log.debug('sync: a signature was not cached', { error: messageOf(err) });
+    });
+  }
+
   /**
-   * The local bytes a fetch builds on: the file's own older version, or else a file here with
-   * the very content wanted (a rename or a copy on the member moves no data).
+   * The local bytes a fetch builds on, and their content hash when the index vouches for it:
+   * the file's own older version (unchanged since indexed), or else a file here with the very
+   * content wanted (a rename or a copy on the member moves no data).
    */
   private async basisFor(
     parent: Dir,
-    name: string,
-    existing: Stats | undefined,
+    path: string,
+    existing: { stats: Stats; entry: IndexEntry | undefined } | undefined,
     hash: string,
-  ): Promise<FileHandle | undefined> {
-    if (existing?.isFile() === true) {
-      return parent.file(name, constants.O_RDONLY).catch(() => undefined);
+  ): Promise<{ handle: FileHandle; path: string; hash?: string } | undefined> {
+    if (existing?.stats.isFile() === true) {
+      const name = path.split('/').pop() ?? '';
+      const handle = await parent.file(name, constants.O_RDONLY).catch(() => undefined);
+      if (handle === undefined) return undefined;
+      const { entry } = existing;
+      if (entry?.record.kind !== 'file' || !this.unchanged(entry, existing.stats)) {
+        return { handle, path };
+      }
+      return { handle, path, hash: entry.record.hash };
     }
-    for (const path of this.index.withHash(hash)) {
-      const segments = checkEntryPath(path);
+    for (const other of this.index.withHash(hash)) {
+      const segments = checkEntryPath(other);
       const dir = await parentOf(this.requireRoot(), segments, false);
       if (dir === undefined) continue;
       try {
-        return await dir.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
+        // Not vouched for: its stamp was not looked at.
+        const handle = await dir.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
+        return { handle, path: other };
       } catch {
         continue;
       } finally {

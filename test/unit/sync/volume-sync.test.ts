@@ -120,6 +120,37 @@ it('a small edit in a large file moves a delta, not the file', async () => {
   expect(b.sync.received.literalBytes - big.length).toBeLessThan(20_000);
 });
 
+it('a large file fetched leaves its signature, and the next edit builds on it; a wrong one is dropped', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  const big = randomBytes(3 * 1024 * 1024);
+  await writeFile(join(a.dir, 'big.bin'), big);
+  await settle(a, b);
+  const sigs = join(base, 'b', 'index.sigs');
+  expect(await readdir(sigs)).toHaveLength(1);
+  // The cached signature is made to lie (its first two blocks swapped): the fetch that builds
+  // on it fails its check, the signature is dropped, and the retry builds on the copy itself.
+  const [hash] = await readdir(sigs);
+  const lie = await readFile(join(sigs, hash!));
+  const first = Buffer.from(lie.subarray(20, 40));
+  lie.copy(lie, 20, 40, 60);
+  first.copy(lie, 40);
+  await writeFile(join(sigs, hash!), lie);
+  const edited = Buffer.from(big);
+  edited.fill(9, 1_000_000, 1_000_050);
+  await writeFile(join(a.dir, 'big.bin'), edited);
+  await a.sync.rescan('');
+  const signal = new AbortController().signal;
+  await expect(b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal)).rejects.toThrow(
+    /changed while it was read/,
+  );
+  await b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal);
+  expect(Buffer.compare(await readFile(join(b.dir, 'big.bin')), edited)).toBe(0);
+  // The new version's signature replaced the old one, which no file has any more.
+  await b.sync.rescan('');
+  expect(await readdir(sigs)).not.toContain(hash);
+});
+
 it('concurrent edits keep both versions under the same conflict name on both nodes', async () => {
   const a = await node('a');
   const b = await node('b');
