@@ -3,7 +3,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { InvalidInputError, UnavailableError } from '../errors';
 import { hasCode, parentOf, type Dir } from '../fs';
 import { checkEntryPath } from '../volumes/paths';
+import type { Stats } from 'node:fs';
 import { ContentHash } from './content-hash';
+import { sameStamp, stampOf, type Hashed } from './scanner';
 import { deltaOf, type DeltaOp } from './delta';
 import { applyDelta } from './patch';
 import type { SyncRecord } from './records';
@@ -60,22 +62,32 @@ const CHUNK_BYTES = 1024 * 1024;
 /**
  * The chunks of an open file from its start, each in a buffer of its own sized to what is left
  * of `size` (a small file costs a small buffer); reads on past `size` should the file grow, so
- * the hash at the end covers what was sent. Stops early on abort.
+ * the hash at the end covers what was sent. One read ahead: the next chunk comes off the disk
+ * while this one is hashed and matched. Stops early on abort.
  */
 async function* chunksOf(
   fh: FileHandle,
   size: number,
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
-  let read = 0;
-  for (;;) {
-    if (signal?.aborted === true) return;
-    const length = Math.min(CHUNK_BYTES, Math.max(4096, size - read + 1));
+  const readAt = async (at: number): Promise<Buffer> => {
+    const length = Math.min(CHUNK_BYTES, Math.max(4096, size - at + 1));
     const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await fh.read(buffer, 0, length, null);
-    if (bytesRead === 0) return;
-    read += bytesRead;
-    yield buffer.subarray(0, bytesRead);
+    const { bytesRead } = await fh.read(buffer, 0, length, at);
+    return buffer.subarray(0, bytesRead);
+  };
+  let next = readAt(0);
+  try {
+    for (let position = 0; ;) {
+      const chunk = await next;
+      if (chunk.length === 0 || signal?.aborted === true) return;
+      position += chunk.length;
+      next = readAt(position);
+      yield chunk;
+    }
+  } finally {
+    // A read still in flight when the reader stops: its failure (the file closed) is no news.
+    next.catch(() => undefined);
   }
 }
 
@@ -89,6 +101,7 @@ export async function* readDelta(
   path: string,
   signature: Signature,
   signal: AbortSignal,
+  indexed?: Hashed,
 ): AsyncGenerator<FetchItem> {
   const segments = checkEntryPath(path);
   const parent = await parentOf(root, segments, false);
@@ -114,20 +127,31 @@ export async function* readDelta(
       yield GONE;
       return;
     }
-    const hash = ContentHash.create();
+    // A file whose stamp is the one it was hashed at, before and after it is read, holds the
+    // indexed content: it is not hashed again (the receiver checks what it rebuilds anyway).
+    const vouched = (now: Stats): boolean =>
+      indexed !== undefined &&
+      indexed.stamp.racy !== true &&
+      sameStamp(indexed.stamp, stampOf(now));
+    const hash = vouched(st) ? undefined : ContentHash.create();
     let size = 0;
     const hashed = async function* (): AsyncGenerator<Buffer> {
       for await (const chunk of chunksOf(fh, st.size, signal)) {
-        hash.update(chunk);
+        hash?.update(chunk);
         size += chunk.length;
         yield chunk;
       }
     };
     yield* deltaOf(signature, hashed());
+    let sent = hash?.hex();
+    if (sent === undefined) {
+      // Changed while it was sent: what was sent is not known, and the receiver drops it.
+      sent = vouched(await fh.stat()) ? (indexed?.hash ?? '') : '';
+    }
     yield {
       kind: 'end',
       size,
-      hash: hash.hex(),
+      hash: sent,
       mode: st.mode & 0o7777,
       mtimeMs: Math.floor(st.mtimeMs),
       gone: false,
@@ -195,17 +219,27 @@ export async function receiveFile(
     return buffer.subarray(0, bytesRead);
   };
   let position = 0;
-  const written = await applyDelta(
-    { blockSize: signature.blockSize, fileSize: signature.fileSize, read },
-    ops(),
-    want.size,
-    async (chunk) => {
-      hash.update(chunk);
-      built?.update(chunk);
-      await temp.write(chunk, 0, chunk.length, position);
-      position += chunk.length;
-    },
-  );
+  // One write in flight while the next chunk is rebuilt and hashed.
+  let writing: Promise<unknown> = Promise.resolve();
+  let written: number;
+  try {
+    written = await applyDelta(
+      { blockSize: signature.blockSize, fileSize: signature.fileSize, read },
+      ops(),
+      want.size,
+      async (chunk) => {
+        hash.update(chunk);
+        built?.update(chunk);
+        const at = position;
+        position += chunk.length;
+        await writing;
+        writing = temp.write(chunk, 0, chunk.length, at);
+      },
+    );
+  } finally {
+    await writing.catch(() => undefined);
+  }
+  await writing;
   count.fileBytes += written;
   const got = hash.hex();
   if (end === undefined) throw new UnavailableError(`sync: the fetch of ${want.path} broke off`);

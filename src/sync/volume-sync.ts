@@ -278,7 +278,12 @@ export class VolumeSync {
    * which passes over a stale record, finds the new version in the feed.
    */
   async *read(path: string, signature: Signature, signal: AbortSignal): AsyncGenerator<FetchItem> {
-    for await (const item of readDelta(this.requireRoot(), path, signature, signal)) {
+    const entry = this.index.get(path);
+    const indexed =
+      entry?.record.kind === 'file' && !entry.record.deleted && entry.stamp !== undefined
+        ? { hash: entry.record.hash, stamp: entry.stamp }
+        : undefined;
+    for await (const item of readDelta(this.requireRoot(), path, signature, signal, indexed)) {
       if (item.kind === 'end') {
         const record = this.index.get(path)?.record;
         const indexed = record === undefined || record.deleted ? undefined : record.hash;
