@@ -106,6 +106,9 @@ export interface VolumeSyncStatus {
   peers: PeerStatus[];
 }
 
+/** What became of a member's record here. */
+type Outcome = 'skipped' | 'applied' | 'conflict';
+
 /** What is on disk at a path is not what the index last saw: it is scanned before anything else. */
 class UnscannedChangeError extends UnavailableError {}
 
@@ -493,7 +496,7 @@ export class VolumeSync {
     peer: SyncPeer,
     remote: SyncRecord,
     signal: AbortSignal,
-  ): Promise<'skipped' | 'applied' | 'conflict'> {
+  ): Promise<Outcome> {
     try {
       return await this.take(peer, remote, signal);
     } catch (err) {
@@ -508,11 +511,7 @@ export class VolumeSync {
   }
 
   /** Decides one member record against the path's fresh local state, and carries it out. */
-  private async take(
-    peer: SyncPeer,
-    remote: SyncRecord,
-    signal: AbortSignal,
-  ): Promise<'skipped' | 'applied' | 'conflict'> {
+  private async take(peer: SyncPeer, remote: SyncRecord, signal: AbortSignal): Promise<Outcome> {
     const root = this.requireRoot();
     const { self } = this.options;
     // Older than or equal to what the index has here is older than what the disk has (a change
@@ -538,7 +537,7 @@ export class VolumeSync {
     peer: SyncPeer,
     remote: SyncRecord,
     signal: AbortSignal,
-  ): Promise<'skipped' | 'applied' | 'conflict'> {
+  ): Promise<Outcome> {
     const root = this.requireRoot();
     const { self } = this.options;
     const decision: Decision = decide(this.index.get(remote.path)?.record, remote);
