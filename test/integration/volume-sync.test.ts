@@ -26,11 +26,11 @@ import { testImages, type TestImages } from '../support/images';
 import { httpGetIn } from '../support/netns';
 
 /**
- * Volume sync on real agents: two nodes in their own network namespaces with their own
- * containerd, on one isolated bridge. A runs an httpd app whose rw volume both replicas write
- * to; B joins it with `budgie chirp ID` (its copy is the first sync round), and from then on
- * every change on either side reaches the other while the replicas run. A third namespace holds
- * a stranger.
+ * Volume sync on real agents: nodes in their own network namespaces with their own containerd,
+ * on one isolated bridge. A runs an httpd app whose rw volume every replica writes to; B joins
+ * it with `budgie chirp ID` (its copy is the first sync round), and from then on every change on
+ * either side reaches the other while the replicas run; later C joins too, and changes go
+ * between all three. A fourth namespace holds a stranger.
  */
 const APP_PORT = 8080;
 const APP = 'notes';
@@ -43,13 +43,14 @@ const lab = (): ClusterLab => {
 };
 const agent = (i: number): AgentProcess => lab().agent(i);
 const budgie = (i: number, ...argv: string[]) => lab().budgie(i, ...argv);
-/** A's volume (the app's declared source) and B's copy of it (under B's state dir). */
+/** A's volume (the app's declared source), and B's and C's copies of it (under their state dirs). */
 const onA = (...p: string[]): string => join(dir!, 'www', ...p);
 const onB = (...p: string[]): string => join(agent(1).stateDir, 'volumes', APP, '0', ...p);
+const onC = (...p: string[]): string => join(agent(2).stateDir, 'volumes', APP, '0', ...p);
 
 beforeAll(async () => {
   [cl, images] = await Promise.all([
-    startClusterLab({ label: 'vsync', agents: 2, hosts: 3, subnet: '10.186' }),
+    startClusterLab({ label: 'vsync', agents: 3, hosts: 4, subnet: '10.186' }),
     testImages(),
   ]);
   dir = await mkdtemp(join(tmpdir(), 'budgie-vsync-'));
@@ -135,7 +136,7 @@ healthcheck:
   retries: 2
 replicas:
   min: 1
-  max: 2
+  max: 3
 stop_timeout: 1s
 `,
   );
@@ -306,11 +307,54 @@ it('kill -9 of the receiving agent mid-transfer leaves no torn file, and the tra
   );
 });
 
+it('a third node joins; changes on any of the three reach the other two, a file written all the time included', async () => {
+  await unlink(onA('old.bin'));
+  await until('old.bin deleted on B', 20_000, () => gone(onB('old.bin')));
+  const replicaOnA = (
+    JSON.parse((await budgie(2, 'chirp', '--format', 'json')).stdout) as {
+      replicas: { id: string; node: string }[];
+    }
+  ).replicas.find((r) => r.node === lab().nodeName(0))!;
+  const joined = await budgie(2, 'chirp', replicaOnA.id.slice(0, 12));
+  expect(joined.stderr).not.toMatch(/budgie: /);
+  expect(joined.code).toBe(0);
+  expect(await readFile(onC('index.html'), 'utf8')).toBe(await readFile(onA('index.html'), 'utf8'));
+  // Each replica writes its tick file every second: C has A's and B's, and they have C's.
+  const ticks = async (side: (...p: string[]) => string): Promise<number> =>
+    (await readdir(side())).filter((f) => f.startsWith('tick-')).length;
+  for (const side of [onA, onB, onC]) {
+    await until('three tick files', 20_000, async () =>
+      (await ticks(side)) === 3 ? true : undefined,
+    );
+  }
+  await writeFile(onC('from-c.txt'), 'written on C');
+  await arrives(onA('from-c.txt'), 'written on C');
+  await arrives(onB('from-c.txt'), 'written on C');
+  await mkdir(onB('made-on-b'));
+  await writeFile(onB('made-on-b', 'x.txt'), 'x');
+  await arrives(onC('made-on-b', 'x.txt'), 'x');
+  await rename(onA('from-c.txt'), onA('renamed-on-a.txt'));
+  await arrives(onC('renamed-on-a.txt'), 'written on C');
+  await until('the old name gone on C', 8000, () => gone(onC('from-c.txt')));
+  await rm(onC('made-on-b'), { recursive: true });
+  await until('the directory gone on A', 8000, () => gone(onA('made-on-b')));
+  await until('the directory gone on B', 8000, () => gone(onB('made-on-b')));
+  for (const i of [0, 1, 2]) {
+    const peers = await until(`node ${i} in sync with both others`, 20_000, async () => {
+      const s = await status(i);
+      return s.peers.length === 2 && s.peers.every((p) => p.inSync && p.error === '')
+        ? s.peers
+        : undefined;
+    });
+    expect(peers).toHaveLength(2);
+  }
+});
+
 it('a stranger without a cluster certificate gets UNAUTHENTICATED and no volume data', async () => {
   const caPem = await readFile(join(agent(0).stateDir, 'cluster', 'ca.crt'), 'utf8');
   const { inNetns } = await import('../support/netns');
   const answer = JSON.parse(
-    await inNetns(lab().host(2).netnsPath, [
+    await inNetns(lab().host(3).netnsPath, [
       process.execPath,
       '-e',
       STRANGER,
