@@ -240,7 +240,6 @@ export async function receiveFile(
     await writing.catch(() => undefined);
   }
   await writing;
-  count.fileBytes += written;
   const got = hash.hex();
   if (end === undefined) throw new UnavailableError(`sync: the fetch of ${want.path} broke off`);
   if (end.gone || end.size !== want.size || end.hash !== want.hash) {
@@ -253,4 +252,5 @@ export async function receiveFile(
       `sync: the copy of ${want.path} here changed while it was read; it is fetched again`,
     );
   }
+  count.fileBytes += written;
 }

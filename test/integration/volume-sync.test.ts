@@ -151,7 +151,9 @@ stop_timeout: 1s
   expect(joined.stderr).not.toMatch(/budgie: /);
   expect(joined.code).toBe(0);
   expect(joined.stderr).toContain(`copying volume /www from ${lab().nodeName(0)} into ${onB()}`);
-  expect(joined.stderr).toMatch(/copying volume \/www: [45] files, \d+ bytes/);
+  // 3 to 5: the tick file the replica on A rewrites every second may be passed over as stale
+  // by this round (A indexes its new version, and the next round brings it).
+  expect(joined.stderr).toMatch(/copying volume \/www: [345] files, \d+ bytes/);
   expect(await readFile(onB('index.html'), 'utf8')).toBe('v1 from A');
   expect(await readlink(onB('alias.html'))).toBe('index.html');
   const served = await until('B serving the volume', 8000, async () => {
