@@ -322,13 +322,21 @@ it('a third node joins; changes on any of the three reach the other two, a file 
   expect(joined.stderr).not.toMatch(/budgie: /);
   expect(joined.code).toBe(0);
   expect(await readFile(onC('index.html'), 'utf8')).toBe(await readFile(onA('index.html'), 'utf8'));
-  // Each replica writes its tick file every second: C has A's and B's, and they have C's.
-  const ticks = async (side: (...p: string[]) => string): Promise<number> =>
-    (await readdir(side())).filter((f) => f.startsWith('tick-')).length;
+  // Each replica writes its tick file (named by its hostname, the short replica ID) every
+  // second: every node has all three running replicas' files (and maybe those of replicas
+  // that the agent restarts of the tests before replaced).
+  const running = (
+    JSON.parse((await budgie(2, 'chirp', '--format', 'json')).stdout) as {
+      replicas: { id: string; state: string }[];
+    }
+  ).replicas.filter((r) => r.state === 'running');
+  expect(running).toHaveLength(3);
+  const wanted = running.map((r) => `tick-${r.id.slice(0, 12)}.txt`);
   for (const side of [onA, onB, onC]) {
-    await until('three tick files', 20_000, async () =>
-      (await ticks(side)) === 3 ? true : undefined,
-    );
+    await until(`the three replicas' tick files in ${side()}`, 20_000, async () => {
+      const names = await readdir(side());
+      return wanted.every((w) => names.includes(w)) ? true : undefined;
+    });
   }
   await writeFile(onC('from-c.txt'), 'written on C');
   await arrives(onA('from-c.txt'), 'written on C');
