@@ -139,6 +139,8 @@ export class VolumeSync {
   private pendingPaths = new Set<string>();
   private readonly errors = new Map<string, string>();
   private closed = false;
+  /** The index is loaded and the volume scanned (see requireStarted). */
+  private started = false;
   readonly received = { literalBytes: 0, fileBytes: 0, files: 0 };
   private readonly signatures: SignatureCache;
 
@@ -187,6 +189,7 @@ export class VolumeSync {
           }),
       );
     }
+    this.started = true;
     const every = this.options.rescanMs ?? 30_000;
     if (every > 0) {
       this.rescanTimer = setInterval(() => {
@@ -266,6 +269,7 @@ export class VolumeSync {
 
   /** The feed a member pulls: records past its cursor, after a wait for one if there are none. */
   async changes(query: ChangesQuery, signal: AbortSignal): Promise<ChangesAnswer> {
+    this.requireStarted();
     const since = query.epoch === this.index.epoch ? query.since : 0;
     const wait = Math.min(Math.max(query.waitMs, 0), MAX_WAIT_MS);
     await this.index.waitPast(since, wait, signal);
@@ -281,6 +285,7 @@ export class VolumeSync {
    * which passes over a stale record, finds the new version in the feed.
    */
   async *read(path: string, signature: Signature, signal: AbortSignal): AsyncGenerator<FetchItem> {
+    this.requireStarted();
     const entry = this.index.get(path);
     const indexed =
       entry?.record.kind === 'file' && !entry.record.deleted && entry.stamp !== undefined
@@ -946,6 +951,16 @@ export class VolumeSync {
       target: this.target,
       error: messageOf(err),
     });
+  }
+
+  /**
+   * Members are served only once the index is loaded and the volume scanned: a long poll parked
+   * on the placeholder index before that would never hear of a change.
+   */
+  private requireStarted(): void {
+    if (!this.started) {
+      throw new UnavailableError(`sync: ${this.app}'s volume ${this.target} is still starting`);
+    }
   }
 
   private requireRoot(): Dir {

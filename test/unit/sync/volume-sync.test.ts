@@ -238,6 +238,25 @@ it('a new file here that no scan has seen yet is kept when a member sends one at
   expect(texts.sort()).toEqual(['from a', 'written on b, not scanned']);
 });
 
+it('serves members only once its index is loaded (a long poll on the placeholder would never end)', async () => {
+  const sync = new VolumeSync({
+    app: 'web',
+    target: '/data',
+    dir: join(base, 's', 'data'),
+    self: 's-node-id',
+    indexFile: join(base, 's', 'index.json'),
+    log: silentLogger(),
+    rescanMs: 0,
+    watch: false,
+  });
+  const signal = new AbortController().signal;
+  const query = { since: 0, epoch: '', limit: 10, waitMs: 0 };
+  await expect(sync.changes(query, signal)).rejects.toThrow(/still starting/);
+  await sync.start();
+  nodes.push(sync);
+  await expect(sync.changes(query, signal)).resolves.toMatchObject({ records: [] });
+});
+
 it('a node whose index was lost rebuilds it and merges without moving data', async () => {
   const a = await node('a');
   const b = await node('b');
