@@ -173,58 +173,49 @@ async function scatteredEdits(
   work: string,
   copyOn: CopyOn,
 ): Promise<void> {
-  const daemon = { url };
-  {
-    const size = MB * 1024 * 1024;
-    const basis = randomBytes(size);
-    await writeFile(join(volume, 'big.bin'), basis);
-    await writeFile(join(rsyncDest, 'big.bin'), basis);
-    await until(
-      'big.bin on B',
-      120_000,
-      async () => (await stat(copyOn(1, 'big.bin')).catch(() => undefined))?.size === size,
-      100,
-    );
-    await pause(1000);
-    const edited = Buffer.from(basis);
-    for (let i = 0; i < 100; i++)
-      randomBytes(10_240).copy(edited, Math.floor(((i + 0.5) * size) / 100));
-    const marker = new Date(Math.floor(Date.now() / 1000) * 1000 + 5000);
-    const before = await literalOn(l, 1);
-    const start = performance.now();
-    const fh = await open(join(volume, 'big.bin'), 'r+');
-    await fh.write(edited, 0, size, 0);
-    await fh.close();
-    await utimes(join(volume, 'big.bin'), marker, marker);
-    await until(
-      'the edits on B',
-      120_000,
-      async () =>
-        (await stat(copyOn(1, 'big.bin')).catch(() => undefined))?.mtimeMs === marker.getTime(),
-    );
-    const budgieMs = performance.now() - start;
-    const budgieLiteral = (await literalOn(l, 1)) - before;
-    const src = join(work, 'src');
-    await mkdir(src);
-    await writeFile(join(src, 'big.bin'), edited);
-    const r = await rsyncTo(['-I', '--no-whole-file', join(src, 'big.bin'), `${daemon.url}/`]);
-    // Budgie fsyncs every file it writes; rsync only when asked: both are printed.
-    await writeFile(join(rsyncDest, 'big.bin'), basis);
-    const rf = await rsyncTo([
-      '-I',
-      '--no-whole-file',
-      '--fsync',
-      join(src, 'big.bin'),
-      `${daemon.url}/`,
-    ]);
-    console.log(`${MB} MiB file, 100 scattered 10 KB edits:`);
-    console.log(
-      `  literal bytes  budgie ${budgieLiteral}  rsync ${r.literal}  ratio ${ratio(budgieLiteral, r.literal)}`,
-    );
-    console.log(
-      `  wall time ms   budgie ${budgieMs.toFixed(0)}  rsync ${r.ms.toFixed(0)}  ratio ${ratio(budgieMs, r.ms)}; rsync --fsync ${rf.ms.toFixed(0)}  ratio ${ratio(budgieMs, rf.ms)}`,
-    );
-  }
+  const size = MB * 1024 * 1024;
+  const basis = randomBytes(size);
+  await writeFile(join(volume, 'big.bin'), basis);
+  await writeFile(join(rsyncDest, 'big.bin'), basis);
+  await until(
+    'big.bin on B',
+    120_000,
+    async () => (await stat(copyOn(1, 'big.bin')).catch(() => undefined))?.size === size,
+    100,
+  );
+  await pause(1000);
+  const edited = Buffer.from(basis);
+  for (let i = 0; i < 100; i++)
+    randomBytes(10_240).copy(edited, Math.floor(((i + 0.5) * size) / 100));
+  const marker = new Date(Math.floor(Date.now() / 1000) * 1000 + 5000);
+  const before = await literalOn(l, 1);
+  const start = performance.now();
+  const fh = await open(join(volume, 'big.bin'), 'r+');
+  await fh.write(edited, 0, size, 0);
+  await fh.close();
+  await utimes(join(volume, 'big.bin'), marker, marker);
+  await until(
+    'the edits on B',
+    120_000,
+    async () =>
+      (await stat(copyOn(1, 'big.bin')).catch(() => undefined))?.mtimeMs === marker.getTime(),
+  );
+  const budgieMs = performance.now() - start;
+  const budgieLiteral = (await literalOn(l, 1)) - before;
+  const src = join(work, 'src');
+  await mkdir(src);
+  await writeFile(join(src, 'big.bin'), edited);
+  const r = await rsyncTo(['-I', '--no-whole-file', join(src, 'big.bin'), `${url}/`]);
+  // Budgie fsyncs every file it writes; rsync only when asked: both are printed.
+  await writeFile(join(rsyncDest, 'big.bin'), basis);
+  const rf = await rsyncTo(['-I', '--no-whole-file', '--fsync', join(src, 'big.bin'), `${url}/`]);
+  console.log(`${MB} MiB file, 100 scattered 10 KB edits:`);
+  console.log(
+    `  literal bytes  budgie ${budgieLiteral}  rsync ${r.literal}  ratio ${ratio(budgieLiteral, r.literal)}`,
+  );
+  console.log(
+    `  wall time ms   budgie ${budgieMs.toFixed(0)}  rsync ${r.ms.toFixed(0)}  ratio ${ratio(budgieMs, r.ms)}; rsync --fsync ${rf.ms.toFixed(0)}  ratio ${ratio(budgieMs, rf.ms)}`,
+  );
 }
 
 /** 2. First sync of many small files. */
@@ -234,34 +225,31 @@ async function smallFiles(
   work: string,
   copyOn: CopyOn,
 ): Promise<void> {
-  const daemon = { url };
-  {
-    const staging = join(work, 'staging');
-    await mkdir(staging);
-    let total = 0;
-    for (let i = 0; i < FILES; i++) {
-      const bytes = randomBytes(1024 + Math.floor(Math.random() * 63 * 1024));
-      total += bytes.length;
-      await writeFile(join(staging, `f${i}.bin`), bytes);
-    }
-    const rs = await rsyncTo(['-a', `${staging}/`, `${daemon.url}/small/`]);
-    const rsf = await rsyncTo(['-a', '--fsync', `${staging}/`, `${daemon.url}/small-fsync/`]);
-    const t0 = performance.now();
-    await rename(staging, join(volume, 'small'));
-    await until(
-      'the small files on B',
-      600_000,
-      async () =>
-        (await readdir(copyOn(1, 'small')).catch(() => [])).filter((f) => !f.startsWith('.'))
-          .length === FILES,
-      50,
-    );
-    const smallMs = performance.now() - t0;
-    console.log(`first sync of ${FILES} files of 1-64 KB (${(total / 1048576).toFixed(0)} MiB):`);
-    console.log(
-      `  wall time ms   budgie ${smallMs.toFixed(0)}  rsync ${rs.ms.toFixed(0)}  ratio ${ratio(smallMs, rs.ms)}; rsync --fsync ${rsf.ms.toFixed(0)}  ratio ${ratio(smallMs, rsf.ms)}`,
-    );
+  const staging = join(work, 'staging');
+  await mkdir(staging);
+  let total = 0;
+  for (let i = 0; i < FILES; i++) {
+    const bytes = randomBytes(1024 + Math.floor(Math.random() * 63 * 1024));
+    total += bytes.length;
+    await writeFile(join(staging, `f${i}.bin`), bytes);
   }
+  const rs = await rsyncTo(['-a', `${staging}/`, `${url}/small/`]);
+  const rsf = await rsyncTo(['-a', '--fsync', `${staging}/`, `${url}/small-fsync/`]);
+  const t0 = performance.now();
+  await rename(staging, join(volume, 'small'));
+  await until(
+    'the small files on B',
+    600_000,
+    async () =>
+      (await readdir(copyOn(1, 'small')).catch(() => [])).filter((f) => !f.startsWith('.'))
+        .length === FILES,
+    50,
+  );
+  const smallMs = performance.now() - t0;
+  console.log(`first sync of ${FILES} files of 1-64 KB (${(total / 1048576).toFixed(0)} MiB):`);
+  console.log(
+    `  wall time ms   budgie ${smallMs.toFixed(0)}  rsync ${rs.ms.toFixed(0)}  ratio ${ratio(smallMs, rs.ms)}; rsync --fsync ${rsf.ms.toFixed(0)}  ratio ${ratio(smallMs, rsf.ms)}`,
+  );
 }
 
 /** 3. Agent RSS while a large batch syncs. */
@@ -271,38 +259,35 @@ async function batchRss(
   work: string,
   copyOn: CopyOn,
 ): Promise<void> {
-  {
-    const batch = join(work, 'batch');
-    await mkdir(batch);
-    const parts = GIB * 16;
-    for (let i = 0; i < parts; i++)
-      await writeFile(join(batch, `part${i}.bin`), randomBytes(64 * 1024 * 1024));
-    const peak = [0, 0];
-    const sampling = { on: true };
-    const sampler = (async () => {
-      while (sampling.on) {
-        for (const i of [0, 1])
-          peak[i] = Math.max(peak[i] ?? 0, await rssMb(l.agent(i).process.pid));
-        await pause(100);
-      }
-    })();
-    const t1 = performance.now();
-    await rename(batch, join(volume, 'batch'));
-    await until(
-      'the batch on B',
-      900_000,
-      async () => {
-        const names = await readdir(copyOn(1, 'batch')).catch(() => []);
-        return names.filter((f) => f.startsWith('part')).length === parts;
-      },
-      200,
-    );
-    sampling.on = false;
-    await sampler;
-    console.log(
-      `${GIB} GiB in ${parts} files of 64 MiB: ${((performance.now() - t1) / 1000).toFixed(1)} s; peak RSS agent A ${peak[0]?.toFixed(0)} MB, agent B ${peak[1]?.toFixed(0)} MB (goal < 200 MB)`,
-    );
-  }
+  const batch = join(work, 'batch');
+  await mkdir(batch);
+  const parts = GIB * 16;
+  for (let i = 0; i < parts; i++)
+    await writeFile(join(batch, `part${i}.bin`), randomBytes(64 * 1024 * 1024));
+  const peak = [0, 0];
+  const sampling = { on: true };
+  const sampler = (async () => {
+    while (sampling.on) {
+      for (const i of [0, 1]) peak[i] = Math.max(peak[i] ?? 0, await rssMb(l.agent(i).process.pid));
+      await pause(100);
+    }
+  })();
+  const t1 = performance.now();
+  await rename(batch, join(volume, 'batch'));
+  await until(
+    'the batch on B',
+    900_000,
+    async () => {
+      const names = await readdir(copyOn(1, 'batch')).catch(() => []);
+      return names.filter((f) => f.startsWith('part')).length === parts;
+    },
+    200,
+  );
+  sampling.on = false;
+  await sampler;
+  console.log(
+    `${GIB} GiB in ${parts} files of 64 MiB: ${((performance.now() - t1) / 1000).toFixed(1)} s; peak RSS agent A ${peak[0]?.toFixed(0)} MB, agent B ${peak[1]?.toFixed(0)} MB (goal < 200 MB)`,
+  );
 }
 
 /** 4. Propagation latency to two nodes. */
@@ -312,43 +297,40 @@ async function latency(
   copyOn: CopyOn,
   replicaId: () => Promise<string>,
 ): Promise<void> {
-  {
-    await must(l, 2, 'chirp', await replicaId());
-    const want = await treeOf(volume);
-    await until('C caught up', 900_000, async () => (await treeOf(copyOn(2))) === want, 500);
-    const samples: number[] = [];
-    const arrivals: { change: number; node: number; ms: number }[] = [];
-    for (let i = 0; i < CHANGES; i++) {
-      const text = `change ${i} ${randomBytes(500).toString('hex')}`.slice(0, 1024);
-      const t = performance.now();
-      await writeFile(join(volume, 'latency.txt'), text);
-      const arrived = async (node: number): Promise<void> => {
-        await until(
-          `change ${i} on node ${node}`,
-          30_000,
-          async () =>
-            (await readFile(copyOn(node, 'latency.txt'), 'utf8').catch(() => '')) === text,
-          2,
-        );
-        samples.push(performance.now() - t);
-        arrivals.push({ change: i, node, ms: performance.now() - t });
-      };
-      await Promise.all([arrived(1), arrived(2)]);
-      await pause(100);
-    }
-    const sorted = [...samples].sort((a, b) => a - b);
-    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? NaN;
-    console.log(
-      `propagation of a 1 KB change to 2 nodes (${samples.length} arrivals): median ${median(samples).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (goal p99 < 1000 ms); slowest ${sorted
-        .slice(-4)
-        .map((ms) => ms.toFixed(0))
-        .join(', ')} ms`,
-    );
-    const slowest = [...arrivals].sort((a, b) => b.ms - a.ms).slice(0, 2);
-    console.log(
-      `  slowest arrivals: ${slowest.map((a) => `change ${a.change} on node ${a.node} ${a.ms.toFixed(0)} ms`).join('; ')}`,
-    );
+  await must(l, 2, 'chirp', await replicaId());
+  const want = await treeOf(volume);
+  await until('C caught up', 900_000, async () => (await treeOf(copyOn(2))) === want, 500);
+  const samples: number[] = [];
+  const arrivals: { change: number; node: number; ms: number }[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const text = `change ${i} ${randomBytes(500).toString('hex')}`.slice(0, 1024);
+    const t = performance.now();
+    await writeFile(join(volume, 'latency.txt'), text);
+    const arrived = async (node: number): Promise<void> => {
+      await until(
+        `change ${i} on node ${node}`,
+        30_000,
+        async () => (await readFile(copyOn(node, 'latency.txt'), 'utf8').catch(() => '')) === text,
+        2,
+      );
+      samples.push(performance.now() - t);
+      arrivals.push({ change: i, node, ms: performance.now() - t });
+    };
+    await Promise.all([arrived(1), arrived(2)]);
+    await pause(100);
   }
+  const sorted = [...samples].sort((a, b) => a - b);
+  const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? NaN;
+  console.log(
+    `propagation of a 1 KB change to 2 nodes (${samples.length} arrivals): median ${median(samples).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (goal p99 < 1000 ms); slowest ${sorted
+      .slice(-4)
+      .map((ms) => ms.toFixed(0))
+      .join(', ')} ms`,
+  );
+  const slowest = [...arrivals].sort((a, b) => b.ms - a.ms).slice(0, 2);
+  console.log(
+    `  slowest arrivals: ${slowest.map((a) => `change ${a.change} on node ${a.node} ${a.ms.toFixed(0)} ms`).join('; ')}`,
+  );
 }
 
 main().catch((err: unknown) => {

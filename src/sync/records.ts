@@ -39,7 +39,7 @@ export interface LocalStamp {
   ctimeMs: number;
   mode: number;
   /**
-   * Read while its mtime was within a clock tick of now: a write in that same tick leaves every
+   * Read within a second of its mtime: a write in the same tick of the file clock leaves every
    * field of the stamp as it is, so the next scan reads the content again rather than trust it.
    */
   racy?: boolean;

@@ -17,9 +17,10 @@ const HASH = /^[0-9a-f]{64}$/;
  * Block signatures of the large files this node holds, on disk by content hash (`<hash>` in
  * `dir`). A fetch of a new version of a large file sends the signature of the copy here: read
  * back, it costs a small read instead of reading and hashing the whole copy (a third of the
- * time of a small edit to a 100 MiB file). Written as a fetched file's bytes go by, and by the
- * scanner as it hashes a file. A cached signature is only a hint of what the copy holds: if the
- * copy changed since, the rebuilt file fails its content hash check and is fetched again.
+ * time of a small edit to a 100 MiB file). Written as a fetched file's bytes go by (a file the
+ * app here wrote has none until it is fetched). A cached signature is only a hint of what the
+ * copy holds: if the copy changed since, the rebuilt file fails its content hash check and is
+ * fetched again.
  */
 export class SignatureCache {
   constructor(private readonly dir: string) {}

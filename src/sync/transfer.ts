@@ -1,14 +1,13 @@
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { InvalidInputError, UnavailableError } from '../errors';
 import { hasCode, parentOf, type Dir } from '../fs';
 import { checkEntryPath } from '../volumes/paths';
-import type { Stats } from 'node:fs';
 import { ContentHash } from './content-hash';
-import { sameStamp, stampOf, type Hashed } from './scanner';
 import { deltaOf, type DeltaOp } from './delta';
 import { applyDelta } from './patch';
 import type { SyncRecord } from './records';
+import { sameStamp, stampOf, type Hashed } from './scanner';
 import { blockSizeFor, signatureOf, type Signature, type SignatureBuilder } from './signature';
 
 /** What a member's Fetch stream carries: the delta, then what was sent. */
@@ -161,10 +160,11 @@ export async function* readDelta(
   }
 }
 
-/** The block signature of a local copy (empty without one), for a Fetch. */
-export async function signatureOfFile(basis: FileHandle | undefined): Promise<Signature> {
-  if (basis === undefined) return { blockSize: blockSizeFor(0), fileSize: 0, blocks: [] };
-  const size = (await basis.stat()).size;
+/** The block signature of a local copy of `size` bytes (empty without one), for a Fetch. */
+export function signatureOfFile(basis: FileHandle | undefined, size: number): Promise<Signature> {
+  if (basis === undefined) {
+    return Promise.resolve({ blockSize: blockSizeFor(0), fileSize: 0, blocks: [] });
+  }
   return signatureOf(positional(basis, size), blockSizeFor(size));
 }
 
@@ -188,7 +188,7 @@ export interface WireCount {
  * delta into `temp` (a new file, open for writing), checking every instruction, and then that
  * the bytes are exactly the version the record names (size and SHA-256), never a mixed file. A
  * member whose file changed since its record throws StaleRecordError; a copy here that changed
- * while it was read (the rebuilt bytes are not what the member sent) throws UnavailableError, to
+ * while it was read (the rebuilt bytes are not what the member sent) throws CopyChangedError, to
  * be tried again. `built`, if given, is fed the new file's bytes.
  */
 export async function receiveFile(

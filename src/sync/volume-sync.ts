@@ -17,6 +17,7 @@ import {
   stampOf,
   suspects,
   TEMP_PREFIX,
+  type ScanOptions,
   type ScanStats,
 } from './scanner';
 import { blockSizeFor, SignatureBuilder, type Signature } from './signature';
@@ -247,24 +248,26 @@ export class VolumeSync {
    */
   private async scanPaths(paths: readonly string[]): Promise<void> {
     const known = await prehash(this.requireRoot(), this.index, paths);
-    await this.exclusive(async () => {
-      const before = this.index.sequence;
-      for (const path of paths) {
-        if (this.closed) return;
-        await scan(this.requireRoot(), this.index, this.options.self, path, { known });
-      }
-      if (this.index.sequence !== before) this.scheduleSave();
-    });
+    await this.exclusive(() => this.scanNow(paths, { known }));
   }
 
   /** Scans `prefix` ('' for everything) under the volume's lock. */
   rescan(prefix: string): Promise<ScanStats> {
-    return this.exclusive(async () => {
-      const before = this.index.sequence;
-      const stats = await scan(this.requireRoot(), this.index, this.options.self, prefix);
-      if (this.index.sequence !== before) this.scheduleSave();
-      return stats;
-    });
+    return this.exclusive(() => this.scanNow([prefix]));
+  }
+
+  /** Scans `paths` (the caller holds the lock), and saves the index soon if anything changed. */
+  private async scanNow(paths: readonly string[], options: ScanOptions = {}): Promise<ScanStats> {
+    const before = this.index.sequence;
+    const stats: ScanStats = { changed: 0, hashedBytes: 0 };
+    for (const path of paths) {
+      if (this.closed) return stats;
+      const one = await scan(this.requireRoot(), this.index, this.options.self, path, options);
+      stats.changed += one.changed;
+      stats.hashedBytes += one.hashedBytes;
+    }
+    if (this.index.sequence !== before) this.scheduleSave();
+    return stats;
   }
 
   /** The feed a member pulls: records past its cursor, after a wait for one if there are none. */
@@ -293,9 +296,9 @@ export class VolumeSync {
         : undefined;
     for await (const item of readDelta(this.requireRoot(), path, signature, signal, indexed)) {
       if (item.kind === 'end') {
-        const record = this.index.get(path)?.record;
-        const indexed = record === undefined || record.deleted ? undefined : record.hash;
-        if (item.gone || item.hash !== indexed) this.recheck(path);
+        const now = this.index.get(path)?.record;
+        const hash = now === undefined || now.deleted ? undefined : now.hash;
+        if (item.gone || item.hash !== hash) this.recheck(path);
       }
       yield item;
     }
@@ -304,11 +307,7 @@ export class VolumeSync {
   /** Scans `path` again soon, rehashing it whatever its stamp says. */
   private recheck(path: string): void {
     if (this.closed) return;
-    void this.exclusive(async () => {
-      const before = this.index.sequence;
-      await scan(this.requireRoot(), this.index, this.options.self, path, { rehash: true });
-      if (this.index.sequence !== before) this.scheduleSave();
-    }).catch((err: unknown) => {
+    this.exclusive(() => this.scanNow([path], { rehash: true })).catch((err: unknown) => {
       this.failed('scan', err);
     });
   }
@@ -720,9 +719,9 @@ export class VolumeSync {
   }
 
   /**
-   * Fetches a member's file into `temp` (in the directory of `at`), fsynced, with its mode and mtime. The
-   * signature of the local copy it builds on is read from the cache when the copy is large and
-   * indexed as unchanged; a large file fetched leaves its own signature there for next time.
+   * Fetches a member's file into `temp` (in the directory of `at`), fsynced, with its mode and
+   * mtime. The signature of the local copy it builds on is read from the cache when the copy is
+   * large and indexed as unchanged; a large file fetched leaves its own signature for next time.
    */
   private async fetchInto(
     peer: SyncPeer,
@@ -740,7 +739,7 @@ export class VolumeSync {
         basis?.hash === undefined
           ? undefined
           : await this.signatures.get(basis.hash, size).catch(() => undefined);
-      const signature = cached ?? (await signatureOfFile(basis?.handle));
+      const signature = cached ?? (await signatureOfFile(basis?.handle, size));
       const built =
         record.size >= CACHED_SIGNATURE_BYTES
           ? await SignatureBuilder.create(blockSizeFor(record.size))
