@@ -1,4 +1,5 @@
 import { SyncServiceService, type SyncServiceServer } from '../gen/budgie/peer/v1/sync';
+import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import { callerOf } from '../peer/auth';
 import { serverStream, unary, type ServiceBinding } from '../rpc/handlers';
@@ -38,7 +39,7 @@ export function syncService(
     fetch: serverStream(log, 'Fetch', async (req, send, signal, call) => {
       const caller = callerOf(call, identity().caCertPem);
       const volume = volumes.volumeFor(caller.nodeId, req.app, req.target);
-      checkEntryPath(req.path);
+      refuseForged(log, caller.nodeId, req.path);
       for await (const item of volume.read(req.path, fromWireSignature(req), signal)) {
         if (signal.aborted) return;
         await send(toFetchResponse(item));
@@ -46,4 +47,21 @@ export function syncService(
     }),
   };
   return { definition: SyncServiceService, implementation };
+}
+
+/**
+ * A path no member of ours sends (absolute, with '..', and the like): refused, and logged at
+ * warn, since a member that sends one is broken or hostile and the admin should hear of it.
+ */
+function refuseForged(log: Logger, member: string, path: string): void {
+  try {
+    checkEntryPath(path);
+  } catch (err) {
+    log.warn('sync: refused a path from a member', {
+      member,
+      path: path.slice(0, 200),
+      error: messageOf(err),
+    });
+    throw err;
+  }
 }

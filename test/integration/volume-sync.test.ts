@@ -385,6 +385,51 @@ it('a stranger without a cluster certificate gets UNAUTHENTICATED and no volume 
   expect(answer).toEqual({ code: 16, records: 0 }); // UNAUTHENTICATED
 });
 
+it("a member's forged paths are refused and logged, and a link out of the volume is never followed", async () => {
+  // A link a container made in A's volume, out of it: never indexed, never read through.
+  await symlink('/etc', onA('escape'));
+  const read = (name: string): Promise<string> =>
+    readFile(join(agent(2).stateDir, 'cluster', name), 'utf8');
+  const [caPem, keyPem, certPem] = await Promise.all([
+    read('ca.crt'),
+    read('node.key'),
+    read('node.crt'),
+  ]);
+  const paths = ['../../../etc/passwd', '/etc/passwd', 'escape/passwd', 'escape'];
+  const { inNetns } = await import('../support/netns');
+  // C is a member that runs the app: what it asks with its own certificate is what a
+  // compromised member could ask.
+  const answers = JSON.parse(
+    await inNetns(lab().host(2).netnsPath, [
+      process.execPath,
+      '-e',
+      FORGER,
+      join(__dirname, '..', '..', 'dist'),
+      `${lab().host(0).address}:7447`,
+      caPem,
+      keyPem,
+      certPem,
+      JSON.stringify(paths),
+    ]),
+  ) as unknown;
+  expect(answers).toEqual([
+    { path: '../../../etc/passwd', code: 3, literalBytes: 0, gone: false },
+    { path: '/etc/passwd', code: 3, literalBytes: 0, gone: false },
+    { path: 'escape/passwd', code: 0, literalBytes: 0, gone: true },
+    { path: 'escape', code: 0, literalBytes: 0, gone: true },
+  ]);
+  const log = await readFile(join(agent(0).logDir, 'agent.log'), 'utf8');
+  const refused = log
+    .split('\n')
+    .filter((line) => line.includes('refused a path from a member'))
+    .map((line) => JSON.parse(line) as { level: string; path: string });
+  expect(refused).toEqual([
+    expect.objectContaining({ level: 'warn', path: '../../../etc/passwd' }),
+    expect.objectContaining({ level: 'warn', path: '/etc/passwd' }),
+  ]);
+  await unlink(onA('escape'));
+});
+
 // Asks SyncService.Changes over TLS that trusts the cluster CA but presents no client certificate.
 const STRANGER = `
 const [dist, target, ca] = process.argv.slice(1);
@@ -396,3 +441,28 @@ client.changes({ app: '${APP}', target: '/www', since: 0, limit: 100, waitMs: 0,
   process.stdout.write(JSON.stringify({ code: err ? err.code : 0, records: res ? res.records.length : 0 }));
   client.close();
 });`;
+
+// Asks SyncService.Fetch for each path in turn with a member's certificate: the gRPC code, the
+// literal bytes that came back, and whether the file was said to be gone.
+const FORGER = `
+const [dist, target, ca, key, cert, paths] = process.argv.slice(1);
+const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
+const { SyncServiceClient } = require(dist + '/gen/budgie/peer/v1/sync.js');
+const creds = grpc.credentials.createSsl(Buffer.from(ca), Buffer.from(key), Buffer.from(cert), { checkServerIdentity: () => undefined });
+const client = new SyncServiceClient(target, creds);
+const ask = (path) => new Promise((done) => {
+  const answer = { path, code: 0, literalBytes: 0, gone: false };
+  const call = client.fetch({ app: '${APP}', target: '/www', path, blockSize: 1024, basisSize: 0, blocks: [] }, { deadline: Date.now() + 5000 });
+  call.on('data', (m) => {
+    if (m.op && m.op.$case === 'literal') answer.literalBytes += m.op.value.length;
+    if (m.op && m.op.$case === 'end') answer.gone = m.op.value.gone;
+  });
+  call.on('error', (err) => { answer.code = err.code; done(answer); });
+  call.on('end', () => done(answer));
+});
+(async () => {
+  const out = [];
+  for (const path of JSON.parse(paths)) out.push(await ask(path));
+  process.stdout.write(JSON.stringify(out));
+  client.close();
+})();`;
