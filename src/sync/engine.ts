@@ -208,6 +208,7 @@ export class SyncEngine implements SyncVolumes {
   private pullers(run: Running, spec: SyncVolumeSpec): void {
     const members = this.options.sources.membersRunning(spec.app);
     const ids = new Set(members.map((m) => m.nodeId));
+    run.sync.setMembers(ids);
     for (const [nodeId, abort] of run.pullers) {
       if (!ids.has(nodeId)) {
         abort.abort();

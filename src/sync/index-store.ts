@@ -14,6 +14,17 @@ export interface PeerCursor {
   sequence: number;
   /** When this node last caught up with it (ms since the epoch), 0 never. */
   syncedAtMs: number;
+  /**
+   * When the last round that caught up asked (0 never, or an index older than this field):
+   * whatever the member had recorded by then is applied here.
+   */
+  asOfMs?: number;
+}
+
+/** How far a member has pulled this node's feed (in this index's epoch), and when it said so. */
+export interface FeedAck {
+  since: number;
+  atMs: number;
 }
 
 interface IndexFile {
@@ -23,12 +34,21 @@ interface IndexFile {
   sequence: number;
   entries: IndexEntry[];
   peers: Record<string, PeerCursor>;
+  acks?: Record<string, FeedAck>;
   /** The journal that continues this snapshot; another journal's lines are stale. */
   journal?: string;
 }
 
-/** A journal line: the journal's id (its first line), an entry, or a member's cursor. */
-type JournalLine = { id: string } | { entry: IndexEntry } | { peer: [string, PeerCursor] };
+/**
+ * A journal line: the journal's id (its first line), an entry, a member's cursor, a member's
+ * ack of this feed, or a tombstone dropped (with the sequence then, which must never go back).
+ */
+type JournalLine =
+  | { id: string }
+  | { entry: IndexEntry }
+  | { peer: [string, PeerCursor] }
+  | { ack: [string, FeedAck] }
+  | { drop: string; sequence: number };
 
 /** The journal is folded into a new snapshot once it has this many lines, or the index's size. */
 const MIN_COMPACT_LINES = 1000;
@@ -53,11 +73,15 @@ export class VolumeIndex {
   private feedPaths: string[] = [];
   private feedSeqs: number[] = [];
   readonly peers = new Map<string, PeerCursor>();
+  /** How far each member has pulled this feed: tombstones all have passed are dropped. */
+  readonly acks = new Map<string, FeedAck>();
   /** Live files by content hash: where a rename's or a copy's bytes already are here. */
   private readonly byHash = new Map<string, Set<string>>();
   private listeners = new Set<() => void>();
   /** Paths whose entry changed since the last save. */
   private readonly dirty = new Set<string>();
+  /** Paths whose tombstone was dropped since the last save. */
+  private readonly dropped = new Set<string>();
   /** The journal in use, and how many lines it has; none until the first save. */
   private journal: { id: string; lines: number } | undefined;
   private saving: Promise<void> = Promise.resolve();
@@ -99,13 +123,19 @@ export class VolumeIndex {
     }
     const byPath = new Map(data.entries.map((e) => [e.record.path, e]));
     const peers = new Map(Object.entries(data.peers));
+    const acks = new Map(Object.entries(data.acks ?? {}));
+    let seq = data.sequence;
     if (data.journal !== undefined) {
       for (const line of await readJournal(journalOf(file), data.journal)) {
         if ('entry' in line) byPath.set(line.entry.record.path, line.entry);
         else if ('peer' in line) peers.set(line.peer[0], line.peer[1]);
+        else if ('ack' in line) acks.set(line.ack[0], line.ack[1]);
+        else if ('drop' in line) {
+          byPath.delete(line.drop);
+          seq = Math.max(seq, line.sequence);
+        }
       }
     }
-    let seq = data.sequence;
     for (const entry of byPath.values()) seq = Math.max(seq, entry.record.sequence);
     const index = new VolumeIndex(data.epoch, seq);
     for (const entry of [...byPath.values()].sort(
@@ -117,6 +147,7 @@ export class VolumeIndex {
       index.hashed(undefined, entry.record);
     }
     for (const [node, cursor] of peers) index.peers.set(node, cursor);
+    for (const [node, ack] of acks) index.acks.set(node, ack);
     return { index };
   }
 
@@ -132,7 +163,7 @@ export class VolumeIndex {
   }
 
   private async saveNow(file: string): Promise<void> {
-    const lines = this.dirty.size + this.peers.size;
+    const lines = this.dirty.size + this.dropped.size + this.peers.size + this.acks.size;
     if (
       this.journal === undefined ||
       this.journal.lines + lines > Math.max(MIN_COMPACT_LINES, this.entries.size)
@@ -145,8 +176,11 @@ export class VolumeIndex {
       const entry = this.entries.get(path);
       if (entry !== undefined) out.push({ entry });
     }
+    for (const drop of this.dropped) out.push({ drop, sequence: this.seq });
     for (const peer of this.peers) out.push({ peer });
+    for (const ack of this.acks) out.push({ ack });
     this.dirty.clear();
+    this.dropped.clear();
     const handle = await fsp.open(journalOf(file), 'a', 0o600);
     try {
       await handle.writeFile(out.map((l) => `${JSON.stringify(l)}\n`).join(''));
@@ -161,12 +195,14 @@ export class VolumeIndex {
     await fsp.mkdir(dirname(file), { recursive: true, mode: 0o700 });
     const id = randomBytes(8).toString('hex');
     this.dirty.clear();
+    this.dropped.clear();
     const data: IndexFile = {
       format: 2,
       epoch: this.epoch,
       sequence: this.seq,
       entries: [...this.entries.values()],
       peers: Object.fromEntries(this.peers),
+      acks: Object.fromEntries(this.acks),
       journal: id,
     };
     await writeFileAtomic(fsp, file, JSON.stringify(data), 0o600);
@@ -198,12 +234,32 @@ export class VolumeIndex {
     this.hashed(this.entries.get(record.path)?.record, full);
     this.entries.delete(record.path);
     this.entries.set(record.path, stamp === undefined ? { record: full } : { record: full, stamp });
+    this.dropped.delete(record.path);
     this.feedPaths.push(record.path);
     this.feedSeqs.push(full.sequence);
     if (this.feedPaths.length > 2 * this.entries.size + 1024) this.rebuildFeed();
     this.dirty.add(record.path);
     for (const listener of this.listeners) listener();
     return full;
+  }
+
+  /**
+   * Forgets the tombstones with a sequence up to `upTo` (every member has pulled past them);
+   * how many. The feed skips them from now on, and a member that pulls from the start never
+   * hears of what it never had.
+   */
+  dropTombstones(upTo: number): number {
+    let count = 0;
+    for (const [path, entry] of this.entries) {
+      // In sequence order: the rest are newer.
+      if (entry.record.sequence > upTo) break;
+      if (!entry.record.deleted) continue;
+      this.entries.delete(path);
+      this.dirty.delete(path);
+      this.dropped.add(path);
+      count++;
+    }
+    return count;
   }
 
   /** Paths of live files with this content hash. */
@@ -308,8 +364,9 @@ async function readJournal(path: string, id: string): Promise<JournalLine[]> {
       if (!('id' in line) || line.id !== id) return [];
       continue;
     }
-    if ('entry' in line || 'peer' in line) lines.push(line as JournalLine);
-    else break;
+    if ('entry' in line || 'peer' in line || 'ack' in line || 'drop' in line) {
+      lines.push(line as JournalLine);
+    } else break;
   }
   return lines;
 }

@@ -33,6 +33,7 @@ export function syncService(
       const answer = await volume.changes(
         { since: req.since, epoch: req.epoch, limit: req.limit, waitMs: req.waitMs },
         signal,
+        caller.nodeId,
       );
       return { ...answer, records: answer.records.map(toWireRecord) };
     }),

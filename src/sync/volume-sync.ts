@@ -58,6 +58,11 @@ const SAVE_DELAY_MS = 500;
 const SETTLE_MS = 10;
 /** Paths a periodic rescan scans per turn of the lock. */
 const RESCAN_BATCH = 64;
+/**
+ * A node that has not pulled this feed for this long is taken to be gone for good: its ack no
+ * longer holds tombstones back (should it come back with old files, they come back too).
+ */
+const ACK_TTL_MS = 30 * 24 * 3600_000;
 /** Directories with renames not fsynced yet, held open, at most: then they are fsynced. */
 const MAX_UNSYNCED_DIRS = 64;
 
@@ -138,6 +143,8 @@ export class VolumeSync {
   private saveTimer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   private pendingPaths = new Set<string>();
+  /** The members that run the app (besides this node), as the engine last said. */
+  private members: ReadonlySet<string> = new Set();
   private readonly errors = new Map<string, string>();
   private closed = false;
   /** The index is loaded and the volume scanned (see requireStarted). */
@@ -236,6 +243,7 @@ export class VolumeSync {
         }
       } while (again());
       await this.pruneSignatures();
+      await this.collectTombstones();
     } finally {
       this.rescanning = false;
     }
@@ -271,9 +279,19 @@ export class VolumeSync {
   }
 
   /** The feed a member pulls: records past its cursor, after a wait for one if there are none. */
-  async changes(query: ChangesQuery, signal: AbortSignal): Promise<ChangesAnswer> {
+  async changes(query: ChangesQuery, signal: AbortSignal, caller?: string): Promise<ChangesAnswer> {
     this.requireStarted();
     const since = query.epoch === this.index.epoch ? query.since : 0;
+    // The caller has applied everything up to `since` (its cursor moves only past what it
+    // applied): what holds tombstones back until every member has them.
+    if (caller !== undefined && query.epoch === this.index.epoch) {
+      // A node's first ack is saved soon: a restart must not forget that it holds tombstones.
+      if (!this.index.acks.has(caller)) this.scheduleSave();
+      this.index.acks.set(caller, {
+        since: Math.min(since, this.index.sequence),
+        atMs: Date.now(),
+      });
+    }
     const wait = Math.min(Math.max(query.waitMs, 0), MAX_WAIT_MS);
     await this.index.waitPast(since, wait, signal);
     const limit = Math.min(Math.max(query.limit, 1), MAX_CHANGES);
@@ -326,6 +344,7 @@ export class VolumeSync {
       syncedAtMs: 0,
     };
     let answer: ChangesAnswer;
+    const askedAtMs = Date.now();
     try {
       answer = await peer.changes(
         { since: cursor.since, epoch: cursor.epoch, limit: MAX_CHANGES, waitMs },
@@ -432,7 +451,9 @@ export class VolumeSync {
     }
     this.errors.delete(peer.nodeId);
     const caughtUp = !answer.more && next.since >= answer.sequence;
-    if (caughtUp) this.index.peers.set(peer.nodeId, { ...next, syncedAtMs: Date.now() });
+    if (caughtUp) {
+      this.index.peers.set(peer.nodeId, { ...next, syncedAtMs: Date.now(), asOfMs: askedAtMs });
+    }
     if (applied.files + applied.deleted + applied.conflicts > 0) {
       this.options.log.info('sync round', {
         app: this.app,
@@ -443,6 +464,49 @@ export class VolumeSync {
       });
     }
     return caughtUp;
+  }
+
+  /** The members that run the app besides this node: each must have a tombstone before it goes. */
+  setMembers(nodeIds: Iterable<string>): void {
+    this.members = new Set(nodeIds);
+  }
+
+  /**
+   * Drops the tombstones every node that runs the app has: the members that run it now and
+   * every node that pulled this feed within ACK_TTL_MS. A node has a tombstone once it pulled
+   * past it (its ack), and once this node has caught up with it in a round that asked after
+   * that ack: an answer it sent before it applied the deletion, with the file's old record, can
+   * no longer be on its way here, to bring the file back once the tombstone is gone. With no
+   * such node at all (an app on one node), tombstones have nobody to reach and go at once.
+   */
+  collectTombstones(now = Date.now()): Promise<number> {
+    return this.exclusive(() => Promise.resolve(this.dropHeldTombstones(now)));
+  }
+
+  private dropHeldTombstones(now: number): number {
+    let upTo = this.index.sequence;
+    const nodes = new Set(this.members);
+    for (const [node, ack] of this.index.acks) {
+      if (now - ack.atMs > ACK_TTL_MS && !this.members.has(node)) this.index.acks.delete(node);
+      else nodes.add(node);
+    }
+    for (const node of nodes) {
+      const ack = this.index.acks.get(node);
+      const cursor = this.index.peers.get(node);
+      const fenced = ack !== undefined && (cursor?.asOfMs ?? 0) > ack.atMs;
+      upTo = Math.min(upTo, fenced ? ack.since : 0);
+    }
+    if (upTo === 0) return 0;
+    const dropped = this.index.dropTombstones(upTo);
+    if (dropped > 0) {
+      this.options.log.debug('sync: tombstones every node has were dropped', {
+        app: this.app,
+        target: this.target,
+        dropped,
+      });
+      this.scheduleSave();
+    }
+    return dropped;
   }
 
   /** Forgets a member's failure (it is no longer a member that runs the app). */

@@ -52,6 +52,34 @@ it('a save appends what changed to the journal; a load replays it in sequence or
   expect(await readFile(file, 'utf8')).toBe(snapshot);
 });
 
+it('dropped tombstones and acks survive a save and a load, and the sequence never goes back', async () => {
+  const index = VolumeIndex.fresh();
+  index.put(record('kept', 1), undefined);
+  index.put(record('gone', 2), undefined);
+  await index.save(file); // a snapshot; what follows goes to the journal
+  index.put({ ...record('gone', 3), deleted: true }, undefined);
+  index.put({ ...record('later', 4), deleted: true }, undefined);
+  index.acks.set('b', { since: 3, atMs: 5 });
+  // Up to sequence 3: the tombstone of 'gone' goes; 'later' (4) is newer than every ack.
+  expect(index.dropTombstones(3)).toBe(1);
+  expect(paths(index)).toEqual(['kept', 'later']);
+  expect(index.changesSince(0, 10).records.map((r) => r.path)).toEqual(['kept', 'later']);
+  index.put({ ...record('later', 5), deleted: true }, undefined);
+  expect(index.dropTombstones(5)).toBe(1);
+  await index.save(file);
+  const { index: loaded } = await VolumeIndex.load(file);
+  expect(paths(loaded)).toEqual(['kept']);
+  // The highest records were dropped: the next one still gets a number no member has seen.
+  expect(loaded.sequence).toBe(5);
+  expect(loaded.acks.get('b')).toEqual({ since: 3, atMs: 5 });
+  // A path put again after its tombstone was dropped is back, in the journal and the feed.
+  loaded.put(record('gone', 6), undefined);
+  await loaded.save(file);
+  const { index: again } = await VolumeIndex.load(file);
+  expect(paths(again)).toEqual(['kept', 'gone']);
+  expect(again.get('gone')?.record.sequence).toBe(6);
+});
+
 it('a torn last journal line (a crash mid-append) ends the replay, the lines before it count', async () => {
   const index = VolumeIndex.fresh();
   index.put(record('a', 1), undefined);

@@ -55,10 +55,11 @@ async function node(name: string): Promise<{ sync: VolumeSync; dir: string }> {
   return { sync, dir };
 }
 
-function peerOf(other: VolumeSync, nodeId: string): SyncPeer {
+/** `other` (node `nodeId`) as a member; `caller`, the node that pulls, is told to `other`. */
+function peerOf(other: VolumeSync, nodeId: string, caller?: string): SyncPeer {
   return {
     nodeId,
-    changes: (query, signal) => other.changes(query, signal),
+    changes: (query, signal) => other.changes(query, signal, caller),
     fetch: (path, signature, signal) => other.read(path, signature, signal),
   };
 }
@@ -272,6 +273,58 @@ it('a node whose index was lost rebuilds it and merges without moving data', asy
     before - b.sync.received.literalBytes,
   );
   expect((await readdir(a.dir)).filter((f) => f.includes('conflict'))).toEqual([]);
+});
+
+it('a tombstone goes once every node that runs the app has it, and not before', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  const signal = new AbortController().signal;
+  const pull = async (to: typeof a, from: typeof a, fromId: string, toId: string) => {
+    // Apart by a tick: "asked after that ack" is decided by the clock's milliseconds.
+    await new Promise((r) => setTimeout(r, 5));
+    await to.sync.pullOnce(peerOf(from.sync, fromId, toId), 0, signal);
+  };
+  const feedOfA = async () =>
+    (await a.sync.changes({ since: 0, epoch: '', limit: 100, waitMs: 0 }, signal)).records.map(
+      (r) => `${r.path}${r.deleted ? ' (deleted)' : ''}`,
+    );
+  a.sync.setMembers(['b-node-id']);
+  b.sync.setMembers(['a-node-id']);
+  await writeFile(join(a.dir, 'x.txt'), 'x');
+  await a.sync.rescan('');
+  await pull(b, a, 'a-node-id', 'b-node-id');
+  await unlink(join(a.dir, 'x.txt'));
+  await a.sync.rescan('');
+  expect(await feedOfA()).toEqual(['x.txt (deleted)']);
+  // b has not pulled past it yet.
+  expect(await a.sync.collectTombstones()).toBe(0);
+  await pull(b, a, 'a-node-id', 'b-node-id'); // b applies the deletion
+  await pull(b, a, 'a-node-id', 'b-node-id'); // and says so (its cursor is past it)
+  await expect(lstat(join(b.dir, 'x.txt'))).rejects.toThrow(/ENOENT/);
+  // b's ack is in, but a has not heard from b since: an older answer of b's, with x.txt's old
+  // record, could still be on its way.
+  expect(await a.sync.collectTombstones()).toBe(0);
+  await pull(a, b, 'b-node-id', 'a-node-id');
+  // A node that runs the app and has not acked at all holds it back too.
+  a.sync.setMembers(['b-node-id', 'c-node-id']);
+  expect(await a.sync.collectTombstones()).toBe(0);
+  a.sync.setMembers(['b-node-id']);
+  expect(await a.sync.collectTombstones()).toBe(1);
+  expect(await feedOfA()).toEqual([]);
+  // b's own tombstone comes back to a as an echo and brings nothing back.
+  await pull(a, b, 'b-node-id', 'a-node-id');
+  await expect(lstat(join(a.dir, 'x.txt'))).rejects.toThrow(/ENOENT/);
+  await expect(lstat(join(b.dir, 'x.txt'))).rejects.toThrow(/ENOENT/);
+});
+
+it('an app on one node drops its tombstones at once: there is nobody to tell', async () => {
+  const a = await node('a');
+  await writeFile(join(a.dir, 'x.txt'), 'x');
+  await a.sync.rescan('');
+  await unlink(join(a.dir, 'x.txt'));
+  await a.sync.rescan('');
+  expect(await a.sync.collectTombstones()).toBe(1);
+  expect(a.sync.status().sequence).toBe(2);
 });
 
 it('a forged record with a traversal path is refused and nothing is written outside', async () => {
