@@ -32,6 +32,7 @@ import {
   ChirpServiceClient,
   type ChirpResponse,
   type JoinAppResponse,
+  type VolumeMapping,
 } from '../gen/budgie/v1/chirp';
 import { NodeServiceClient, type GetInfoResponse } from '../gen/budgie/v1/node';
 import { errorMapper, streamOf, unary, type ErrorMapper } from '../rpc/calls';
@@ -207,9 +208,16 @@ export class AgentClient {
     );
   }
 
-  /** `budgie chirp ID`: joins an app of a member as a replica on this node, with progress. */
-  joinApp(target: string, signal?: AbortSignal): AsyncGenerator<JoinAppResponse> {
-    const call = this.chirps.joinApp({ target }, new Metadata(), this.options());
+  /**
+   * `budgie chirp ID`: joins an app of a member as a replica on this node, with progress;
+   * `volumeMap` says where each ro volume comes from on this machine.
+   */
+  joinApp(
+    target: string,
+    volumeMap: VolumeMapping[],
+    signal?: AbortSignal,
+  ): AsyncGenerator<JoinAppResponse> {
+    const call = this.chirps.joinApp({ target, volumeMap }, new Metadata(), this.options());
     cancelOnAbort(call, signal);
     return streamOf(this.mapError, call);
   }

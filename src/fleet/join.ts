@@ -1,5 +1,5 @@
 import type { App } from '../bundle/types';
-import { FailedPreconditionError } from '../errors';
+import { FailedPreconditionError, InvalidInputError } from '../errors';
 import type { ImageEvent, ImageTarget } from '../runtime/images';
 import { pick } from './remote-logs';
 import type { ChirpResult, PlacedReplica } from './types';
@@ -88,6 +88,7 @@ export async function joinApp(
   target: string,
   signal: AbortSignal,
   onEvent: (event: JoinEvent) => void,
+  volumeMap: ReadonlyMap<string, string> = new Map(),
 ): Promise<JoinResult> {
   onEvent({ type: 'phase', text: `finding ${target} in the cluster` });
   const result = await sources.chirp(signal);
@@ -126,12 +127,19 @@ export async function joinApp(
   const { app, image } = await sources.getApp(peer, chosen.replica.id, signal);
   // The app itself is the authority on max (a listing may predate an update of the app).
   refuseAtMax(appName, running, app.replicas.max);
+  const hostPaths = roSources(app, volumeMap);
+  for (const [volumeTarget, source] of hostPaths) {
+    onEvent({
+      type: 'phase',
+      text: `mounting ${source} of this machine read-only at ${volumeTarget} (--volume-map)`,
+    });
+  }
   onEvent({ type: 'phase', text: `fetching image ${image.name} from ${peer.nodeName}` });
   const blobs = new BlobCounter(onEvent);
   const storedName = await sources.fetchImage(peer, image, signal, (event) => {
     blobs.update(event);
   });
-  const volumes = await copyVolumes(sources, peer, app, signal, onEvent);
+  const volumes = await copyVolumes(sources, peer, app, hostPaths, signal, onEvent);
   onEvent({ type: 'phase', text: `starting ${appName} on this node` });
   const [replicaId] = await sources.run(
     localCopy(app, storedName, volumes),
@@ -160,21 +168,46 @@ export function localCopy(app: App, imageName: string, volumes = app.volumes): A
 }
 
 /**
+ * Where each ro volume of a member's app comes from here: only what this node's admin said
+ * (`--volume-map TARGET=HOSTPATH`), never the member's `source`, which a hostile member could
+ * point at this node's state dir (and its CA key) or at `/`. Every ro volume needs a mapping, and
+ * every mapping an ro volume.
+ */
+function roSources(app: App, volumeMap: ReadonlyMap<string, string>): Map<string, string> {
+  const ro = app.volumes.filter((v) => v.mode === 'ro').map((v) => v.target);
+  for (const target of volumeMap.keys()) {
+    if (!ro.includes(target)) {
+      throw new InvalidInputError(
+        `--volume-map ${target}: app ${app.name} has no ro volume there (its ro volumes: ${ro.join(', ') || 'none'})`,
+      );
+    }
+  }
+  const missing = ro.filter((target) => !volumeMap.has(target));
+  if (missing.length > 0) {
+    throw new FailedPreconditionError(
+      `app ${app.name} mounts host paths of its node read-only at ${missing.join(', ')}; an app from a member never names host paths here: say which of this machine's with --volume-map ${missing[0] ?? ''}=HOSTPATH for each`,
+    );
+  }
+  return new Map(ro.map((target) => [target, volumeMap.get(target) ?? '']));
+}
+
+/**
  * Each rw volume from the peer, into this node's own directory for it, as the first round of the
- * sync that follows; the app's volumes as this node mounts them. ro volumes are not copied and keep their path: they are
- * host data (config, certificates) that each machine provides itself.
+ * sync that follows; each ro volume from the host path this node's admin mapped it to (`ro`);
+ * the app's volumes as this node mounts them.
  */
 async function copyVolumes(
   sources: JoinSources,
   peer: JoinPeer,
   app: App,
+  ro: ReadonlyMap<string, string>,
   signal: AbortSignal,
   onEvent: (event: JoinEvent) => void,
 ): Promise<App['volumes']> {
   const out: App['volumes'] = [];
   for (const [index, volume] of app.volumes.entries()) {
     if (volume.mode !== 'rw') {
-      out.push(volume);
+      out.push({ ...volume, source: ro.get(volume.target) ?? '' });
       continue;
     }
     const dest = sources.volumeDir(app.name, index);

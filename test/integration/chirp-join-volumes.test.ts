@@ -94,6 +94,9 @@ it("B joins A's app and gets a copy of its rw volume, served by B's replica", as
   await symlink('/etc/shadow', join(www, 'escape'));
   await utimes(join(www, 'index.html'), MTIME_S, MTIME_S);
   await writeFile(join(conf, 'app.conf'), 'host config');
+  const confB = join(dir!, 'conf-b');
+  await mkdir(confB);
+  await writeFile(join(confB, 'app.conf'), "B's config");
   const file = join(dir!, 'files.bun');
   await writeFile(
     file,
@@ -110,7 +113,7 @@ volumes:
   - source: ${conf}
     target: /conf
     mode: ro
-command: ["sh", "-c", "exec httpd -f -p 8080 -h /www"]
+command: ["sh", "-c", "ln -sfn /conf /www/conf; exec httpd -f -p 8080 -h /www"]
 healthcheck:
   path: /health
   interval: 500ms
@@ -129,10 +132,21 @@ stop_timeout: 1s
   await lab().form();
 
   const onA = (await chirpRows(1)).find((r) => r.node === nodeName(0))!;
-  const r = await budgie(1, 'chirp', onA.id.slice(0, 12));
+  // The ro volume's source is a host path of A's: never mounted here unless B's admin says
+  // where it comes from on B.
+  const refused = await budgie(1, 'chirp', onA.id.slice(0, 12));
+  expect(refused).toMatchObject({
+    code: 1,
+    stderr: expect.stringMatching(
+      /^budgie: app files mounts host paths of its node read-only at \/conf; an app from a member never names host paths here: say which of this machine's with --volume-map \/conf=HOSTPATH for each\n$/m,
+    ) as unknown,
+  });
+  await expect(lstat(join(agent(1).stateDir, 'volumes', 'files'))).rejects.toThrow(/ENOENT/);
+  const r = await budgie(1, 'chirp', onA.id.slice(0, 12), '--volume-map', `/conf=${confB}`);
   console.log(`chirp join with a volume:\n${r.stderr}`);
   expect(r.stderr).not.toMatch(/budgie: /);
   expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`mounting ${confB} of this machine read-only at /conf (--volume-map)`);
   const copy = join(agent(1).stateDir, 'volumes', 'files', '0');
   expect(r.stderr).toContain(`copying volume /www from ${nodeName(0)} into ${copy}`);
   expect(r.stderr).toContain(`copying volume /www: 5 files, ${2 + 12 + 9 + BIG.length + 10} bytes`);
@@ -157,6 +171,11 @@ stop_timeout: 1s
     return got.startsWith('200') ? got : undefined;
   });
   expect(answer).toBe('200 hello from A');
+  // Each replica's /conf is its own machine's: A's declared path there, B's mapped one here
+  // (the port balances over both replicas, so both answers come).
+  const confs = new Set<string>();
+  for (let i = 0; i < 8; i++) confs.add(await httpGet(host(1).address, '/conf/app.conf'));
+  expect([...confs].sort()).toEqual(["200 B's config", '200 host config']);
   await writeFile(join(www, 'index.html'), 'changed on A');
   await until('B serving the change', 8000, async () =>
     (await httpGet(host(1).address, '/index.html')) === '200 changed on A' ? true : undefined,
@@ -172,7 +191,13 @@ it('joining again syncs over the data already there: newer versions win, files o
   await writeFile(join(www, 'index.html'), 'changed on A again');
   await writeFile(join(copy, 'mine.txt'), 'B only');
   const onA = (await chirpRows(1)).find((r) => r.node === nodeName(0))!;
-  const r = await budgie(1, 'chirp', onA.id.slice(0, 12));
+  const r = await budgie(
+    1,
+    'chirp',
+    onA.id.slice(0, 12),
+    '--volume-map',
+    `/conf=${join(dir!, 'conf-b')}`,
+  );
   expect(r.stderr).not.toMatch(/budgie: /);
   expect(r.code).toBe(0);
   expect(r.stderr).toContain(

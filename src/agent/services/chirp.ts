@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import {
   chirp,
   DEFAULT_CHIRP_TIMEOUT_MS,
@@ -13,6 +14,7 @@ import {
   ChirpServiceService,
   type ChirpServiceServer,
   type JoinAppResponse,
+  type VolumeMapping,
 } from '../../gen/budgie/v1/chirp';
 import type { Logger } from '../../log';
 import type { ServiceBinding } from '../../rpc/handlers';
@@ -55,14 +57,38 @@ export function chirpService(
       }
       // Progress is sent in order but not awaited one by one: join awaits nothing from it.
       let sent = Promise.resolve();
-      const result = await joinApp(join, req.target, signal, (event) => {
-        sent = sent.then(() => send(toJoinEvent(event)));
-      });
+      const volumeMap = volumeMapOf(req.volumeMap);
+      const result = await joinApp(
+        join,
+        req.target,
+        signal,
+        (event) => {
+          sent = sent.then(() => send(toJoinEvent(event)));
+        },
+        volumeMap,
+      );
       await sent;
       await send({ event: { $case: 'done', value: result } });
     }),
   };
   return { definition: ChirpServiceService, implementation };
+}
+
+/** The admin's ro volume mappings: absolute paths both sides, one per target. */
+function volumeMapOf(mappings: readonly VolumeMapping[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { target, source } of mappings) {
+    if (!posix.isAbsolute(target) || !posix.isAbsolute(source)) {
+      throw new InvalidInputError(
+        `volume_map ${target}=${source}: expected an absolute path in the container = an absolute path on this machine`,
+      );
+    }
+    if (out.has(target)) {
+      throw new InvalidInputError(`volume_map ${target}: mapped twice`);
+    }
+    out.set(target, source);
+  }
+  return out;
 }
 
 function toJoinEvent(event: JoinEvent): JoinAppResponse {

@@ -169,8 +169,34 @@ describe('budgie chirp', () => {
         'fetching app web from node-a\nblobs 0/2\nblobs 2/2\nstarting web on this node\n' +
         'web: joined from node-a, replica c0ffee111111 running\n',
     });
-    expect(agent.joinRequests).toEqual([{ target: '3f2a9c1b7d0e' }]);
+    expect(agent.joinRequests).toEqual([{ target: '3f2a9c1b7d0e', volumeMap: [] }]);
     expect(agent.requests).toEqual([]);
+  });
+
+  it('passes --volume-map TARGET=HOSTPATH to the join, and refuses one that is not', async () => {
+    await run('chirp', 'web', '--volume-map', '/etc/web=/srv/web-config', '--volume-map', '/c=/d');
+    expect(agent.joinRequests).toEqual([
+      {
+        target: 'web',
+        volumeMap: [
+          { target: '/etc/web', source: '/srv/web-config' },
+          { target: '/c', source: '/d' },
+        ],
+      },
+    ]);
+    for (const bad of ['/etc/web', 'etc=/srv', '/etc=srv']) {
+      const r = await run('chirp', 'web', '--volume-map', bad);
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `budgie: --volume-map ${bad}: expected TARGET=HOSTPATH, both absolute (e.g. /etc/web=/srv/web-config)\n`,
+      });
+    }
+    const r = await run('chirp', '--volume-map', '/a=/b');
+    expect(r.stderr).toBe(
+      'budgie: --volume-map: only with a target to join (budgie chirp ID ...)\n',
+    );
+    expect(agent.joinRequests).toHaveLength(1);
   });
 
   it('reports a refused join in one line, exit 1', async () => {

@@ -7,7 +7,7 @@ import {
   type PeerApp,
 } from '../../../src/fleet';
 import type { App } from '../../../src/bundle/types';
-import { FailedPreconditionError, NotFoundError } from '../../../src/errors';
+import { FailedPreconditionError, InvalidInputError, NotFoundError } from '../../../src/errors';
 import type { ImageEvent } from '../../../src/runtime/images';
 import { app as appOf } from '../orchestrator/harness';
 import { placed } from './fixtures';
@@ -76,10 +76,14 @@ function web(overrides: Partial<App> = {}): App {
   });
 }
 
-async function join(sources: JoinSources, target: string) {
+async function join(sources: JoinSources, target: string, volumeMap?: Map<string, string>) {
   const events: JoinEvent[] = [];
-  const result = await joinApp(sources, target, new AbortController().signal, (e) =>
-    events.push(e),
+  const result = await joinApp(
+    sources,
+    target,
+    new AbortController().signal,
+    (e) => events.push(e),
+    volumeMap,
   );
   return { result, events };
 }
@@ -189,24 +193,30 @@ describe('joinApp', () => {
 });
 
 describe('joinApp with volumes', () => {
-  it('copies rw volumes into its own dir and mounts them from there; ro ones stay as declared', async () => {
+  it("copies rw volumes into its own dir and mounts them from there; ro ones from the admin's map", async () => {
     const volumes: App['volumes'] = [
       { source: '/srv/web/data', target: '/data', mode: 'rw' },
       { source: '/etc/web', target: '/conf', mode: 'ro' },
       { source: '/srv/web/old', target: '/old', mode: 'rw' },
     ];
     const { sources, calls, ran } = world({}, { app: web({ volumes }), image: IMAGE });
-    const { events } = await join(sources, 'web');
+    const { events } = await join(sources, 'web', new Map([['/conf', '/srv/here/conf']]));
     expect(calls.filter((c) => c.startsWith('volume'))).toEqual([
       'volume a web /data -> /state/volumes/web/0',
       'volume a web /old -> /state/volumes/web/2',
     ]);
     expect(ran[0]!.volumes).toEqual([
       { source: '/state/volumes/web/0', target: '/data', mode: 'rw' },
-      { source: '/etc/web', target: '/conf', mode: 'ro' },
+      { source: '/srv/here/conf', target: '/conf', mode: 'ro' },
       { source: '/state/volumes/web/2', target: '/old', mode: 'rw' },
     ]);
     const phases = events.flatMap((e) => (e.type === 'phase' ? [e.text] : []));
+    // Said before anything moves: right after the app came.
+    expect(phases.slice(1, 4)).toEqual([
+      'fetching app web from a',
+      'mounting /srv/here/conf of this machine read-only at /conf (--volume-map)',
+      'fetching image docker.io/library/web:1 from a',
+    ]);
     expect(phases).toContain('copying volume /data from a into /state/volumes/web/0');
     expect(phases).toContain('copying volume /data: 2 files, 5 bytes');
     expect(phases.find((p) => p.startsWith('copying volume /old from'))).toMatch(
@@ -216,6 +226,38 @@ describe('joinApp with volumes', () => {
     expect(phases.indexOf('copying volume /old: 2 files, 5 bytes')).toBeLessThan(
       phases.indexOf('starting web on this node'),
     );
+  });
+});
+
+describe('joinApp and host paths', () => {
+  it("never mounts a host path a member names: an ro volume without the admin's map is refused before anything moves", async () => {
+    // What a hostile member would answer: this node's state dir, with the cluster's CA key.
+    const volumes: App['volumes'] = [
+      { source: '/var/lib/budgie', target: '/loot', mode: 'ro' },
+      { source: '/', target: '/root', mode: 'ro' },
+    ];
+    const { sources, calls, ran } = world({}, { app: web({ volumes }), image: IMAGE });
+    await expect(join(sources, 'web')).rejects.toThrow(
+      new FailedPreconditionError(
+        "app web mounts host paths of its node read-only at /loot, /root; an app from a member never names host paths here: say which of this machine's with --volume-map /loot=HOSTPATH for each",
+      ),
+    );
+    await expect(join(sources, 'web', new Map([['/loot', '/srv/empty']]))).rejects.toThrow(
+      /read-only at \/root;/,
+    );
+    expect(calls.filter((c) => !c.startsWith('getApp'))).toEqual([]);
+    expect(ran).toEqual([]);
+  });
+
+  it('refuses a mapping for a path that is not an ro volume of the app', async () => {
+    const volumes: App['volumes'] = [{ source: '/srv/web/data', target: '/data', mode: 'rw' }];
+    const { sources, ran } = world({}, { app: web({ volumes }), image: IMAGE });
+    await expect(join(sources, 'web', new Map([['/data', '/srv/x']]))).rejects.toThrow(
+      new InvalidInputError(
+        '--volume-map /data: app web has no ro volume there (its ro volumes: none)',
+      ),
+    );
+    expect(ran).toEqual([]);
   });
 });
 

@@ -25,6 +25,18 @@ import { Replica } from "./apps";
 export interface JoinAppRequest {
   /** A replica ID (or unique prefix) or an app name, as `budgie chirp` lists them. */
   target: string;
+  /**
+   * Where this node's admin says each ro volume of the app comes from on this machine: an app
+   * from a member never names host paths here. Every ro volume needs one.
+   */
+  volumeMap: VolumeMapping[];
+}
+
+export interface VolumeMapping {
+  /** The ro volume's path in the app's containers. */
+  target: string;
+  /** The directory or file on this machine to mount there, read-only (absolute). */
+  source: string;
 }
 
 export interface JoinAppResponse {
@@ -83,13 +95,16 @@ export interface UnreachableMember {
 }
 
 function createBaseJoinAppRequest(): JoinAppRequest {
-  return { target: "" };
+  return { target: "", volumeMap: [] };
 }
 
 export const JoinAppRequest: MessageFns<JoinAppRequest> = {
   encode(message: JoinAppRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.target !== "") {
       writer.uint32(10).string(message.target);
+    }
+    for (const v of message.volumeMap) {
+      VolumeMapping.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -115,6 +130,14 @@ export const JoinAppRequest: MessageFns<JoinAppRequest> = {
             message.target = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.volumeMap.push(VolumeMapping.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -128,13 +151,23 @@ export const JoinAppRequest: MessageFns<JoinAppRequest> = {
   },
 
   fromJSON(object: any): JoinAppRequest {
-    return { target: isSet(object.target) ? globalThis.String(object.target) : "" };
+    return {
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      volumeMap: globalThis.Array.isArray(object?.volumeMap)
+        ? object.volumeMap.map((e: any) => VolumeMapping.fromJSON(e))
+        : globalThis.Array.isArray(object?.volume_map)
+        ? object.volume_map.map((e: any) => VolumeMapping.fromJSON(e))
+        : [],
+    };
   },
 
   toJSON(message: JoinAppRequest): unknown {
     const obj: any = {};
     if (message.target !== "") {
       obj.target = message.target;
+    }
+    if (message.volumeMap?.length) {
+      obj.volumeMap = message.volumeMap.map((e) => VolumeMapping.toJSON(e));
     }
     return obj;
   },
@@ -145,6 +178,92 @@ export const JoinAppRequest: MessageFns<JoinAppRequest> = {
   fromPartial(object: DeepPartial<JoinAppRequest>): JoinAppRequest {
     const message = createBaseJoinAppRequest();
     message.target = object.target ?? "";
+    message.volumeMap = object.volumeMap?.map((e) => VolumeMapping.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseVolumeMapping(): VolumeMapping {
+  return { target: "", source: "" };
+}
+
+export const VolumeMapping: MessageFns<VolumeMapping> = {
+  encode(message: VolumeMapping, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    if (message.source !== "") {
+      writer.uint32(18).string(message.source);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeMapping {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeMapping();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeMapping {
+    return {
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+    };
+  },
+
+  toJSON(message: VolumeMapping): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VolumeMapping>): VolumeMapping {
+    return VolumeMapping.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VolumeMapping>): VolumeMapping {
+    const message = createBaseVolumeMapping();
+    message.target = object.target ?? "";
+    message.source = object.source ?? "";
     return message;
   },
 };
