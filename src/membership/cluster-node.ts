@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ClusterIdentity, parseToken, type Joined, type NodeIdentity } from '../trust';
+import { ClusterIdentity, parseToken, signLeave, type Joined, type NodeIdentity } from '../trust';
 import { PeerChannel, type PeerServer, type ServiceBinding } from '../peer';
 import type { ClusterConfig } from '../config/cluster-config';
 import {
@@ -149,6 +149,7 @@ export class ClusterNode {
       const told = await announceLeave(
         this.table?.members() ?? [],
         (m) => new MembershipClient(this.dial(m.address, m.nodeId)),
+        signLeave(this.identity.current()),
         LEAVE_NOTICE_MS,
         this.log,
       );
@@ -329,7 +330,7 @@ export class ClusterNode {
     const current = (): NodeIdentity => this.identity.current();
     const left = await LeftMembers.open(
       join(this.options.stateDir, 'cluster'),
-      identity.nodeId,
+      identity,
       this.log.child({ component: 'membership' }),
       (nodeId) => {
         const address = this.addressOf(nodeId);
@@ -372,8 +373,8 @@ export class ClusterNode {
         if (state === 'alive' && was !== undefined) this.forgetChannels(address);
       },
       isRevoked: (nodeId) => left.has(nodeId),
-      onRevoked: (nodeIds) => {
-        void left.add(nodeIds);
+      onRevoked: (proofs, from) => {
+        void left.add(proofs, from);
       },
     });
     this.table.start();

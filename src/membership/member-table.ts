@@ -1,3 +1,4 @@
+import type { LeaveProof } from '../trust';
 import type { Clock } from '../discovery/clock';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
@@ -25,8 +26,8 @@ export interface MemberTableOptions {
   onState?: (address: string, state: MemberState, was: MemberState | undefined) => void;
   /** Members that left are never heartbeated (nor listed) again. */
   isRevoked?: (nodeId: string) => boolean;
-  /** Told of the members a peer says have left, from its Hello answers. */
-  onRevoked?: (nodeIds: string[]) => void;
+  /** Told of the leaves a peer passes on in its Hello answers (`from`: its node id), unchecked. */
+  onRevoked?: (proofs: LeaveProof[], from: string) => void;
 }
 
 /**
@@ -145,8 +146,8 @@ export class MemberTable {
           this.options.log.debug('peer is in another cluster', { peer: entry.address });
           return;
         }
-        if (answer.revokedNodeIds !== undefined && answer.revokedNodeIds.length > 0) {
-          this.options.onRevoked?.(answer.revokedNodeIds);
+        if (answer.left !== undefined && answer.left.length > 0) {
+          this.options.onRevoked?.(answer.left, answer.nodeId);
         }
         // Gossip: the peer's members that this node has not heard of are heartbeated too.
         for (const m of answer.members ?? []) {

@@ -6,6 +6,7 @@ import {
   type JoinResponse,
 } from '../gen/budgie/peer/v1/peer';
 import { peerCall, type CallOptions, type PeerChannel } from '../peer';
+import type { LeaveProof } from '../trust';
 
 /** budgie.peer.v1.MembershipService of one member: heartbeats, forwarded joins, leaving. */
 export class MembershipClient {
@@ -32,10 +33,13 @@ export class MembershipClient {
     );
   }
 
-  /** Tells the member this node leaves the cluster: it stops trusting this node's certificate. */
-  async leave(options: CallOptions = {}): Promise<void> {
+  /**
+   * Tells the member this node leaves the cluster, with this node's signed word for it (which
+   * the member passes on): it stops trusting this node's certificate.
+   */
+  async leave(proof: LeaveProof, options: CallOptions = {}): Promise<void> {
     await peerCall(this.target, options, (deadline, done) =>
-      this.client.leave({}, new Metadata(), { deadline }, done),
+      this.client.leave({ proof }, new Metadata(), { deadline }, done),
     );
   }
 }

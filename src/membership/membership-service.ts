@@ -8,6 +8,7 @@ import {
 } from '../gen/budgie/peer/v1/peer';
 import type { Logger } from '../log';
 import { unary, type ServiceBinding } from '../rpc/handlers';
+import type { LeaveProof } from '../trust';
 import type { NodeIdentity } from '../trust/identity';
 import { callerOf } from '../peer/auth';
 
@@ -20,10 +21,10 @@ export interface HelloCaller {
 
 /** What the membership service needs of the members that left. */
 export interface LeaveHandling {
-  /** Node ids whose certificates are refused, passed on in every Hello answer. */
-  revoked(): string[];
-  /** A member says it leaves: refuse its certificate from now on. */
-  onLeave(nodeId: string): Promise<void>;
+  /** The leaves whose certificates are refused, passed on in every Hello answer. */
+  revoked(): LeaveProof[];
+  /** A member says it leaves, with its proof: refuse its certificate from now on. */
+  onLeave(nodeId: string, proof: LeaveProof | undefined): Promise<void>;
 }
 
 export interface MembershipServiceOptions {
@@ -55,14 +56,14 @@ export function membershipService(options: MembershipServiceOptions): ServiceBin
         nodeName: self.nodeName,
         clusterId: self.clusterId,
         callerNodeId: caller.nodeId,
-        revokedNodeIds: leaving?.revoked() ?? [],
+        left: leaving?.revoked() ?? [],
         members: members?.() ?? [],
       });
     }),
-    leave: unary(log, 'Leave', async (_req, _signal, call) => {
+    leave: unary(log, 'Leave', async (req, _signal, call) => {
       const caller = callerOf(call, identity().caCertPem);
       log.info('member leaves the cluster', { node: caller.nodeId.slice(0, 12) });
-      await leaving?.onLeave(caller.nodeId);
+      await leaving?.onLeave(caller.nodeId, req.proof);
       return {};
     }),
     admit: unary(log, 'Admit', async (req, _signal, call) => {

@@ -1,3 +1,4 @@
+import type { LeaveProof } from '../trust';
 /** A member's state as this node's heartbeats see it. */
 export type MemberState = 'alive' | 'suspect' | 'dead';
 
@@ -26,8 +27,8 @@ export interface HelloAnswer {
   nodeId: string;
   nodeName: string;
   clusterId: string;
-  /** Members the peer knows have left (see budgie.peer.v1 HelloResponse). */
-  revokedNodeIds?: string[];
+  /** Members the peer knows have left, each with its signed leave (see budgie.peer.v1 HelloResponse). */
+  left?: LeaveProof[];
   /** Members the peer sees alive, to dial those not known here. */
   members?: { nodeId: string; nodeName: string; address: string }[];
 }

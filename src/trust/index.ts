@@ -11,6 +11,7 @@ export {
 } from './cluster-identity';
 export type { NodeIdentity } from './identity';
 export { shortId } from './ids';
-export { Revocations } from './revocations';
+export { Revocations, MAX_REVOCATIONS, type CheckLeave, type Refused } from './revocations';
+export { checkLeave, signLeave, type LeaveProof } from './leave-proof';
 export { parseToken, formatToken, type JoinToken } from './token';
 export type { KnownMember } from './join-client';

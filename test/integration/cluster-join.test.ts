@@ -151,7 +151,7 @@ describe('joining a cluster', () => {
       nodeName: 'main-a',
       clusterId: a.identity.clusterId,
       callerNodeId: identity.nodeId,
-      revokedNodeIds: [],
+      left: [],
       members: [],
     });
     client.close();

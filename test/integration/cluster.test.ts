@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startAgent, type AgentProcess } from '../support/agent';
@@ -229,6 +230,108 @@ it('three agents form a cluster, watch each other, and refuse strangers', async 
 
 // Calls Membership.Hello over TLS that trusts the cluster CA, presenting the given client
 // certificate and key, or none.
+it("a member's forged revocation of another is refused and logged; the other stays a member", async () => {
+  const a = agents.get(name(0))!;
+  const clusterDir = join(a.stateDir, 'cluster');
+  const [caCert, caKey] = await Promise.all([
+    readFile(join(clusterDir, 'ca.crt'), 'utf8'),
+    readFile(join(clusterDir, 'ca.key'), 'utf8'),
+  ]);
+  const victim = (await nodes(a)).find((r) => r.name === name(1))!.nodeId;
+  // A member with a certificate of this cluster (C's host is free since C left): it says Hello
+  // to A, and answers A's heartbeats with a "leave" of B that it signed itself.
+  const hostile = spawn(
+    'nsenter',
+    [
+      `--net=${host(2).netnsPath}`,
+      process.execPath,
+      '-e',
+      HOSTILE,
+      DIST,
+      `${host(2).address}:7451`,
+      `${host(0).address}:7447`,
+      caCert,
+      caKey,
+      victim,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    const said = await new Promise<string>((done) => {
+      let out = '';
+      let errors = '';
+      hostile.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) done(out);
+      });
+      hostile.stderr.on('data', (chunk: Buffer) => {
+        errors += chunk.toString();
+      });
+      hostile.once('exit', () => {
+        done(out + errors);
+      });
+    });
+    expect(said).toBe(`${JSON.stringify({ ready: true, error: '' })}\n`);
+    const log = join(a.logDir, 'agent.log');
+    const refusals = async (): Promise<{ node: string; why: string }[]> =>
+      (await readFile(log, 'utf8'))
+        .split('\n')
+        .filter((line) => line.includes('refused a revocation a member passed on'))
+        .map((line) => JSON.parse(line) as { node: string; why: string });
+    const deadline = Date.now() + 10_000;
+    while ((await refusals()).length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await refusals()).toEqual([
+      expect.objectContaining({
+        node: victim.slice(0, 12),
+        why: 'its certificate is not the leaving node’s',
+      }),
+    ]);
+    // Heartbeats go on (the refusal is not checked or logged again), and B stays a member.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await refusals()).toHaveLength(1);
+    expect((await nodes(a)).find((r) => r.nodeId === victim)).toMatchObject({ state: 'alive' });
+    const revoked = JSON.parse(await readFile(join(clusterDir, 'revoked.json'), 'utf8')) as {
+      nodeId: string;
+    }[];
+    expect(revoked.map((r) => r.nodeId)).not.toContain(victim);
+    expect(revoked).toHaveLength(1); // C's own leave
+  } finally {
+    hostile.kill();
+  }
+});
+
+// A member of the cluster (its certificate minted with the CA key) that says Hello to a node,
+// then answers its heartbeats with a leave of `victim` signed with its own key, not the victim's.
+const HOSTILE = `
+const [dist, self, target, caCertPem, caKeyPem, victim] = process.argv.slice(1);
+const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
+const { createPrivateKey, sign, X509Certificate } = require('node:crypto');
+const peer = require(dist + '/gen/budgie/peer/v1/peer.js');
+const nc = require(dist + '/trust/node-cert.js');
+const ids = require(dist + '/trust/ids.js');
+(async () => {
+  const keyPem = await nc.createNodeKey();
+  const csrDer = await nc.createCsr(keyPem, 'hostile');
+  const signed = await nc.signNodeCertificate({ certPem: caCertPem, keyPem: caKeyPem }, { csrDer, nodeName: 'hostile', addresses: [self.split(':')[0]], now: Date.now() });
+  const clusterId = ids.clusterIdOf(new X509Certificate(caCertPem).raw);
+  const statement = Buffer.from('budgie leave\\ncluster ' + clusterId + '\\nnode ' + victim + '\\n');
+  const forged = { nodeId: victim, certificate: new X509Certificate(signed.certPem).raw, signature: sign('sha256', statement, createPrivateKey(keyPem)) };
+  const server = new grpc.Server();
+  server.addService(peer.MembershipServiceService, {
+    hello: (call, done) => done(null, { nodeId: signed.nodeId, nodeName: 'hostile', clusterId, callerNodeId: '', members: [], left: [forged] }),
+    leave: (call, done) => done(null, {}),
+    admit: (call, done) => done({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
+  });
+  const creds = grpc.ServerCredentials.createSsl(Buffer.from(caCertPem), [{ private_key: Buffer.from(keyPem), cert_chain: Buffer.from(signed.certPem) }], true);
+  await new Promise((ok, fail) => server.bindAsync(self, creds, (err) => (err ? fail(err) : ok())));
+  const client = new peer.MembershipServiceClient(target, grpc.credentials.createSsl(Buffer.from(caCertPem), Buffer.from(keyPem), Buffer.from(signed.certPem), { checkServerIdentity: () => undefined }));
+  client.hello({ address: self }, { deadline: Date.now() + 5000 }, (err) => {
+    process.stdout.write(JSON.stringify({ ready: !err, error: err ? err.message : '' }) + '\\n');
+  });
+})().catch((err) => process.stdout.write(JSON.stringify({ ready: false, error: String(err) }) + '\\n'));`;
+
 const STRANGER = `
 const [dist, target, ca, cert, key] = process.argv.slice(1);
 const grpc = require(dist + '/../node_modules/@grpc/grpc-js');

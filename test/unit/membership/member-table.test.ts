@@ -136,6 +136,7 @@ it('passes on who left from Hello answers, forgets a node that left, and never a
   const revoked = new Set<string>();
   const heard: string[][] = [];
   const C = 'd'.repeat(64);
+  const leaveOfC = { nodeId: C, certificate: Buffer.from('cert'), signature: Buffer.from('sig') };
   const table = new MemberTable({
     selfNodeId: SELF,
     clusterId: CLUSTER,
@@ -144,20 +145,21 @@ it('passes on who left from Hello answers, forgets a node that left, and never a
     clock,
     log: silentLogger(),
     isRevoked: (id) => revoked.has(id),
-    onRevoked: (ids) => heard.push(ids),
+    onRevoked: (proofs, from) => heard.push([...proofs.map((p) => p.nodeId), `from ${from}`]),
   });
   table.start();
   peers.up.set('10.0.0.2:7447', {
     nodeId: B,
     nodeName: 'node-b',
     clusterId: CLUSTER,
-    revokedNodeIds: [C],
+    left: [leaveOfC],
   });
   peers.up.set('10.0.0.3:7447', { nodeId: C, nodeName: 'node-c', clusterId: CLUSTER });
   table.add({ address: '10.0.0.2:7447', nodeId: B });
   table.add({ address: '10.0.0.3:7447', nodeId: C });
   await clock.advance(0);
-  expect(heard).toEqual([[C]]);
+  // Handed on as they came: LeftMembers checks the proofs.
+  expect(heard).toEqual([[C, `from ${B}`]]);
   expect(states(table)).toEqual([
     ['node-b', 'alive'],
     ['node-c', 'alive'],

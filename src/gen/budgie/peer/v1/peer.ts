@@ -82,18 +82,33 @@ export interface HelloResponse {
   /** The node id the server read from the caller's certificate. */
   callerNodeId: string;
   /**
-   * Node ids of members that left: their certificates are refused. The caller adopts the list,
-   * so a member that was away when a node left learns of it at its next heartbeat.
-   */
-  revokedNodeIds: string[];
-  /**
    * The members this node sees alive (itself included), so that the caller dials those it does not
    * know yet: member tables converge even where only static peers or one join told them anything.
    */
   members: Member[];
+  /**
+   * The members that left, each with its own signed word for it: their certificates are refused.
+   * The caller checks and adopts them, so a member that was away when a node left learns of it
+   * at its next heartbeat; a member cannot make the others refuse a node that did not leave.
+   */
+  left: LeaveProof[];
+}
+
+/** A node's word that it left the cluster. */
+export interface LeaveProof {
+  nodeId: string;
+  /** The leaving node's certificate (DER), issued by the cluster CA. */
+  certificate: Buffer;
+  /**
+   * ECDSA P-256 / SHA-256 by the node's own key over
+   * "budgie leave\ncluster <cluster id>\nnode <node id>\n".
+   */
+  signature: Buffer;
 }
 
 export interface LeaveRequest {
+  /** The caller's own proof that it leaves, passed on to the other members. */
+  proof?: LeaveProof | undefined;
 }
 
 export interface LeaveResponse {
@@ -775,7 +790,7 @@ export const HelloRequest: MessageFns<HelloRequest> = {
 };
 
 function createBaseHelloResponse(): HelloResponse {
-  return { nodeId: "", nodeName: "", clusterId: "", callerNodeId: "", revokedNodeIds: [], members: [] };
+  return { nodeId: "", nodeName: "", clusterId: "", callerNodeId: "", members: [], left: [] };
 }
 
 export const HelloResponse: MessageFns<HelloResponse> = {
@@ -792,11 +807,11 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     if (message.callerNodeId !== "") {
       writer.uint32(34).string(message.callerNodeId);
     }
-    for (const v of message.revokedNodeIds) {
-      writer.uint32(42).string(v!);
-    }
     for (const v of message.members) {
       Member.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.left) {
+      LeaveProof.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -846,20 +861,20 @@ export const HelloResponse: MessageFns<HelloResponse> = {
             message.callerNodeId = reader.string();
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
-              break;
-            }
-
-            message.revokedNodeIds.push(reader.string());
-            continue;
-          }
           case 6: {
             if (tag !== 50) {
               break;
             }
 
             message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.left.push(LeaveProof.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -896,12 +911,10 @@ export const HelloResponse: MessageFns<HelloResponse> = {
         : isSet(object.caller_node_id)
         ? globalThis.String(object.caller_node_id)
         : "",
-      revokedNodeIds: globalThis.Array.isArray(object?.revokedNodeIds)
-        ? object.revokedNodeIds.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.revoked_node_ids)
-        ? object.revoked_node_ids.map((e: any) => globalThis.String(e))
+      members: globalThis.Array.isArray(object?.members)
+        ? object.members.map((e: any) => Member.fromJSON(e))
         : [],
-      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
+      left: globalThis.Array.isArray(object?.left) ? object.left.map((e: any) => LeaveProof.fromJSON(e)) : [],
     };
   },
 
@@ -919,11 +932,11 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     if (message.callerNodeId !== "") {
       obj.callerNodeId = message.callerNodeId;
     }
-    if (message.revokedNodeIds?.length) {
-      obj.revokedNodeIds = message.revokedNodeIds;
-    }
     if (message.members?.length) {
       obj.members = message.members.map((e) => Member.toJSON(e));
+    }
+    if (message.left?.length) {
+      obj.left = message.left.map((e) => LeaveProof.toJSON(e));
     }
     return obj;
   },
@@ -937,18 +950,126 @@ export const HelloResponse: MessageFns<HelloResponse> = {
     message.nodeName = object.nodeName ?? "";
     message.clusterId = object.clusterId ?? "";
     message.callerNodeId = object.callerNodeId ?? "";
-    message.revokedNodeIds = object.revokedNodeIds?.map((e) => e) || [];
     message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
+    message.left = object.left?.map((e) => LeaveProof.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLeaveProof(): LeaveProof {
+  return { nodeId: "", certificate: Buffer.alloc(0), signature: Buffer.alloc(0) };
+}
+
+export const LeaveProof: MessageFns<LeaveProof> = {
+  encode(message: LeaveProof, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.certificate.length !== 0) {
+      writer.uint32(18).bytes(message.certificate);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(26).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaveProof {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaveProof();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.certificate = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeaveProof {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      certificate: isSet(object.certificate) ? Buffer.from(bytesFromBase64(object.certificate)) : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: LeaveProof): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.certificate.length !== 0) {
+      obj.certificate = base64FromBytes(message.certificate);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaveProof>): LeaveProof {
+    return LeaveProof.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeaveProof>): LeaveProof {
+    const message = createBaseLeaveProof();
+    message.nodeId = object.nodeId ?? "";
+    message.certificate = object.certificate ?? Buffer.alloc(0);
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBaseLeaveRequest(): LeaveRequest {
-  return {};
+  return { proof: undefined };
 }
 
 export const LeaveRequest: MessageFns<LeaveRequest> = {
-  encode(_: LeaveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: LeaveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proof !== undefined) {
+      LeaveProof.encode(message.proof, writer.uint32(10).fork()).join();
+    }
     return writer;
   },
 
@@ -965,6 +1086,14 @@ export const LeaveRequest: MessageFns<LeaveRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proof = LeaveProof.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -977,20 +1106,26 @@ export const LeaveRequest: MessageFns<LeaveRequest> = {
     }
   },
 
-  fromJSON(_: any): LeaveRequest {
-    return {};
+  fromJSON(object: any): LeaveRequest {
+    return { proof: isSet(object.proof) ? LeaveProof.fromJSON(object.proof) : undefined };
   },
 
-  toJSON(_: LeaveRequest): unknown {
+  toJSON(message: LeaveRequest): unknown {
     const obj: any = {};
+    if (message.proof !== undefined) {
+      obj.proof = LeaveProof.toJSON(message.proof);
+    }
     return obj;
   },
 
   create(base?: DeepPartial<LeaveRequest>): LeaveRequest {
     return LeaveRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<LeaveRequest>): LeaveRequest {
+  fromPartial(object: DeepPartial<LeaveRequest>): LeaveRequest {
     const message = createBaseLeaveRequest();
+    message.proof = (object.proof !== undefined && object.proof !== null)
+      ? LeaveProof.fromPartial(object.proof)
+      : undefined;
     return message;
   },
 };
