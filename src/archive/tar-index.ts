@@ -37,8 +37,15 @@ async function scan(fh: FileHandle, path: string): Promise<Map<string, TarEntry>
       throw new InvalidInputError(`${path}: not a tar archive (bad header at byte ${pos})`);
     }
     const type = String.fromCharCode(header[156] ?? 0);
-    const size = Number(pax?.get('size') ?? octal(header, 124, 12));
     const body = pos + BLOCK;
+    const size = sizeOf(pax?.get('size'), header, path, pos);
+    // Every entry lies within the file, so the next header is always further on: a crafted size
+    // (negative, huge, not a number) can neither loop the scan nor point past the end.
+    if (body + size > fileSize) {
+      throw new InvalidInputError(
+        `${path}: tar entry at byte ${pos} says ${size} bytes, past the end of the archive (truncated or not a tar)`,
+      );
+    }
     const name = normalise(pax?.get('path') ?? longName ?? headerName(header));
     if (type === 'x') {
       pax = parsePax(await readBody(fh, body, size));
@@ -52,6 +59,21 @@ async function scan(fh: FileHandle, path: string): Promise<Map<string, TarEntry>
     pos = body + Math.ceil(size / BLOCK) * BLOCK;
   }
   return entries;
+}
+
+/** An entry's size: a PAX `size` record's if any, else the header's; a non-negative safe integer. */
+function sizeOf(paxSize: string | undefined, header: Buffer, path: string, pos: number): number {
+  const size = paxSize === undefined ? octal(header, 124, 12) : Number(paxSize);
+  if (
+    (paxSize !== undefined && !/^[0-9]+$/.test(paxSize)) ||
+    !Number.isSafeInteger(size) ||
+    size < 0
+  ) {
+    throw new InvalidInputError(
+      `${path}: tar entry at byte ${pos} has size ${JSON.stringify(paxSize ?? size)}; expected a whole number of bytes`,
+    );
+  }
+  return size;
 }
 
 async function readExactly(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
