@@ -18,6 +18,8 @@ export interface ClusterConfig {
   heartbeatMs: number;
   suspectAfterMs: number;
   deadAfterMs: number;
+  /** How long a dead member is still listed (as dead) and asked, before it is forgotten. */
+  forgetAfterMs: number;
 }
 
 /** The settings as given (flags, environment, config file), before they are checked. */
@@ -29,6 +31,7 @@ export interface ClusterSettings {
   heartbeat?: string | undefined;
   suspectAfter?: string | undefined;
   deadAfter?: string | undefined;
+  forgetAfter?: string | undefined;
 }
 
 export const DEFAULT_PEER_PORT = 7447;
@@ -38,6 +41,7 @@ const DEFAULTS = {
   heartbeat: '1s',
   suspectAfter: '3s',
   deadAfter: '10s',
+  forgetAfter: '24h',
 };
 
 /** Config file keys (snake_case) of the cluster settings. */
@@ -49,6 +53,7 @@ export const CLUSTER_FILE_KEYS: Record<string, keyof ClusterSettings> = {
   heartbeat: 'heartbeat',
   suspect_after: 'suspectAfter',
   dead_after: 'deadAfter',
+  forget_after: 'forgetAfter',
 };
 
 /** One config file entry; `peers` is a list (a single string is one peer), the rest strings. */
@@ -99,6 +104,12 @@ export function checkClusterConfig(
       '--heartbeat, --suspect-after, --dead-after: expected heartbeat < suspect-after < dead-after (e.g. 1s, 3s, 10s)',
     );
   }
+  const forgetAfterMs = duration('--forget-after', settings.forgetAfter ?? DEFAULTS.forgetAfter);
+  if (forgetAfterMs <= deadAfterMs) {
+    throw new InvalidInputError(
+      `--forget-after: expected longer than --dead-after (${settings.deadAfter ?? DEFAULTS.deadAfter}), got ${settings.forgetAfter ?? DEFAULTS.forgetAfter}`,
+    );
+  }
   return {
     listen,
     advertise,
@@ -108,6 +119,7 @@ export function checkClusterConfig(
     heartbeatMs,
     suspectAfterMs,
     deadAfterMs,
+    forgetAfterMs,
   };
 }
 

@@ -361,12 +361,12 @@ export class ClusterNode {
     await server.start(this.options.config.listen);
     this.server = server;
     this.member = identity;
-    const { heartbeatMs, suspectAfterMs, deadAfterMs } = this.options.config;
+    const { heartbeatMs, suspectAfterMs, deadAfterMs, forgetAfterMs } = this.options.config;
     this.table = new MemberTable({
       selfNodeId: identity.nodeId,
       clusterId: identity.clusterId,
       dial: peerDialer(identity, this.selfAddress()),
-      timings: { heartbeatMs, suspectAfterMs, deadAfterMs },
+      timings: { heartbeatMs, suspectAfterMs, deadAfterMs, forgetAfterMs },
       clock: this.clock,
       log: this.log.child({ component: 'membership' }),
       onState: (address, state, was) => {
@@ -378,7 +378,7 @@ export class ClusterNode {
       },
     });
     this.table.start();
-    for (const p of this.statics.peers()) this.table.add({ address: p.key });
+    for (const p of this.statics.peers()) this.table.add({ address: p.key, pinned: true });
     for (const p of this.browser?.peers() ?? []) this.offer(p);
     log.info('peer API listening', { listen: this.options.config.listen });
   }

@@ -13,7 +13,17 @@ interface Entry {
   lastSeen: number | undefined;
   state: MemberState | undefined;
   inFlight: boolean;
+  pinned: boolean;
 }
+
+/**
+ * Candidates at most: peers that have not yet answered a Hello over mutual TLS (what an mDNS
+ * advert or a member's list names: anyone on the LAN can advertise the public cluster id). When
+ * full, the oldest candidate goes. Each costs a TLS dial per heartbeat.
+ */
+export const MAX_CANDIDATES = 64;
+/** A candidate that has not answered within this many dead-afters is dropped (its next advert adds it again). */
+const CANDIDATE_LIFETIMES = 3;
 
 export interface MemberTableOptions {
   selfNodeId: string;
@@ -32,8 +42,11 @@ export interface MemberTableOptions {
 
 /**
  * The members this node heartbeats, keyed by address: every candidate is asked Hello every
- * `heartbeatMs`, and its state follows from when it last answered (alive, suspect, dead). Dead
- * members are still asked, so a node that comes back is alive again at its first answer.
+ * `heartbeatMs`, and its state follows from when it last answered (alive, suspect, dead). Only a
+ * peer that answered over mutual TLS (its certificate is the cluster CA's) is a member; until
+ * then it is a candidate, bounded (MAX_CANDIDATES) and dropped when it never answers. Dead
+ * members are still asked, so a node that comes back is alive again at its first answer, and
+ * forgotten after `forgetAfterMs`; static peers are asked for ever.
  */
 export class MemberTable {
   private readonly entries = new Map<string, Entry>();
@@ -57,8 +70,10 @@ export class MemberTable {
     if (known !== undefined) {
       known.nodeId ??= candidate.nodeId;
       if (known.name === '' && candidate.name !== undefined) known.name = candidate.name;
+      known.pinned ||= candidate.pinned === true;
       return;
     }
+    if (candidate.pinned !== true) this.makeRoomForCandidate();
     const entry: Entry = {
       address: candidate.address,
       nodeId: candidate.nodeId,
@@ -68,6 +83,7 @@ export class MemberTable {
       lastSeen: undefined,
       state: undefined,
       inFlight: false,
+      pinned: candidate.pinned === true,
     };
     this.entries.set(entry.address, entry);
     if (this.cancelTick !== undefined) this.probe(entry);
@@ -80,7 +96,8 @@ export class MemberTable {
   members(): MemberView[] {
     const byNode = new Map<string, MemberView>();
     for (const entry of this.entries.values()) {
-      if (entry.nodeId === undefined) continue;
+      // A candidate's node id is only what an advert claimed: not a member until it answers.
+      if (entry.nodeId === undefined || entry.lastSeen === undefined) continue;
       const view: MemberView = {
         nodeId: entry.nodeId,
         name: entry.name,
@@ -119,7 +136,8 @@ export class MemberTable {
   }
 
   private tick(): void {
-    for (const entry of this.entries.values()) {
+    for (const entry of [...this.entries.values()]) {
+      if (this.expired(entry)) continue;
       this.update(entry);
       this.probe(entry);
     }
@@ -189,6 +207,39 @@ export class MemberTable {
       name: entry.name,
       ...(previous !== undefined && { was: previous }),
     });
+  }
+
+  /**
+   * Drops a candidate that never answered, and forgets a member dead for `forgetAfterMs`;
+   * whether it did. Static peers stay.
+   */
+  private expired(entry: Entry): boolean {
+    if (entry.pinned) return false;
+    const now = this.options.clock.now();
+    const { deadAfterMs, forgetAfterMs } = this.options.timings;
+    if (entry.lastSeen === undefined) {
+      if (now - entry.addedAt < CANDIDATE_LIFETIMES * deadAfterMs) return false;
+    } else {
+      if (now - entry.lastSeen < forgetAfterMs) return false;
+      this.options.log.info('forgot a member dead for --forget-after', {
+        peer: entry.address,
+        node: entry.nodeId?.slice(0, 12),
+        name: entry.name,
+      });
+    }
+    this.entries.delete(entry.address);
+    entry.prober.close();
+    return true;
+  }
+
+  /** Drops the oldest candidate when MAX_CANDIDATES are waiting. */
+  private makeRoomForCandidate(): void {
+    const waiting = [...this.entries.values()].filter((e) => e.lastSeen === undefined && !e.pinned);
+    if (waiting.length < MAX_CANDIDATES) return;
+    const oldest = waiting.reduce((a, b) => (b.addedAt < a.addedAt ? b : a));
+    this.entries.delete(oldest.address);
+    oldest.prober.close();
+    this.options.log.debug('candidate dropped: too many waiting', { peer: oldest.address });
   }
 
   private stateOf(entry: Entry): MemberState {

@@ -20,6 +20,8 @@ export interface Candidate {
   /** Known from mDNS or a member list; then the TLS handshake is pinned to it. */
   nodeId?: string | undefined;
   name?: string | undefined;
+  /** A static peer (`--peer`): asked for ever, never dropped nor forgotten. */
+  pinned?: boolean;
 }
 
 /** What a heartbeat learns: who answered, and in which cluster. */
@@ -48,4 +50,6 @@ export interface Timings {
   suspectAfterMs: number;
   /** ...and dead after this long. It is still asked, so it rejoins when it answers again. */
   deadAfterMs: number;
+  /** Silence after which a dead member is forgotten (static peers never are). */
+  forgetAfterMs: number;
 }

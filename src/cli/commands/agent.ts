@@ -18,6 +18,7 @@ interface AgentArgs extends GlobalArgs {
   heartbeat?: string;
   'suspect-after'?: string;
   'dead-after'?: string;
+  'forget-after'?: string;
   config?: string;
 }
 
@@ -77,6 +78,10 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
           type: 'string',
           describe: 'Silence after which a member is dead [default: 10s]',
         })
+        .option('forget-after', {
+          type: 'string',
+          describe: 'Silence after which a dead member is forgotten [default: 24h]',
+        })
         .option('config', {
           type: 'string',
           describe: 'Config file (YAML) [default: /etc/budgie/config.yaml if present]',
@@ -103,6 +108,7 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
           heartbeat: args.heartbeat,
           suspectAfter: args['suspect-after'],
           deadAfter: args['dead-after'],
+          forgetAfter: args['forget-after'],
         },
         args.config,
       );

@@ -21,7 +21,7 @@ const interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = {
 };
 
 describe('the cluster settings', () => {
-  it('default to port 7447 on every address, the first LAN IPv4, mDNS on, 1s/3s/10s', () => {
+  it('default to port 7447 on every address, the first LAN IPv4, mDNS on, 1s/3s/10s/24h', () => {
     expect(checkClusterConfig({}, interfaces)).toEqual({
       listen: '0.0.0.0:7447',
       advertise: '192.168.1.20',
@@ -31,6 +31,7 @@ describe('the cluster settings', () => {
       heartbeatMs: 1000,
       suspectAfterMs: 3000,
       deadAfterMs: 10_000,
+      forgetAfterMs: 24 * 3600_000,
     });
   });
 
@@ -58,6 +59,7 @@ describe('the cluster settings', () => {
     [{ mdns: 'maybe' }, /^--mdns: expected on or off, got "maybe"/],
     [{ heartbeat: 'fast' }, /^--heartbeat: "fast": a number followed by/],
     [{ suspectAfter: '20s' }, /^--heartbeat, --suspect-after, --dead-after: expected heartbeat </],
+    [{ forgetAfter: '5s' }, /^--forget-after: expected longer than --dead-after \(10s\), got 5s$/],
   ])('refuse %j with a message naming the flag', (settings, message) => {
     expect(() => checkClusterConfig(settings, interfaces)).toThrow(message);
   });

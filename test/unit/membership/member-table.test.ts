@@ -1,12 +1,18 @@
 import { UnavailableError } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 import { MemberTable, type HelloAnswer, type Prober } from '../../../src/membership';
+import { MAX_CANDIDATES } from '../../../src/membership/member-table';
 import { ManualClock } from '../../support/fakes/mdns';
 
 const CLUSTER = 'c'.repeat(64);
 const SELF = 'a'.repeat(64);
 const B = 'b'.repeat(64);
-const timings = { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 10_000 };
+const timings = {
+  heartbeatMs: 1000,
+  suspectAfterMs: 3000,
+  deadAfterMs: 10_000,
+  forgetAfterMs: 60_000,
+};
 
 /** Peers that answer Hello while `up` says so; records who was dialled. */
 class FakePeers {
@@ -203,4 +209,52 @@ it("dials the members a peer's Hello answer names that it does not know yet, onc
   // Each member is dialled at one address only, however often it is named.
   expect(peers.dialled.map((d) => d.address)).toEqual(['10.0.0.2:7447', '10.0.0.3:7447']);
   table.close();
+});
+
+it('adverts that never answer stay candidates: bounded, never listed, dropped after three dead-afters', async () => {
+  const { clock, peers, table } = setup();
+  // Anyone on the LAN can advertise the (public) cluster id, at as many addresses as it likes.
+  for (let i = 0; i < 200; i++) {
+    table.add({
+      address: `10.9.${i >> 8}.${i & 255}:7447`,
+      nodeId: i.toString(16).padStart(64, 'e'),
+    });
+  }
+  await clock.advance(0);
+  expect(table.members()).toEqual([]);
+  expect(peers.closed).toBe(200 - MAX_CANDIDATES);
+  // A real member still gets in (the oldest candidate makes room), and is listed once it answers.
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
+  table.add({ address: '10.0.0.2:7447', nodeId: B, name: 'node-b' });
+  await clock.advance(1000);
+  expect(states(table)).toEqual([['node-b', 'alive']]);
+  await clock.advance(3 * timings.deadAfterMs);
+  expect(peers.closed).toBe(200 - MAX_CANDIDATES + MAX_CANDIDATES);
+  const dialledBefore = peers.dialled.length;
+  await clock.advance(5000);
+  // Only the member is asked now (the dial happened once; no new dials).
+  expect(peers.dialled.length).toBe(dialledBefore);
+  expect(states(table)).toEqual([['node-b', 'alive']]);
+});
+
+it('a dead member is listed as dead until --forget-after, then forgotten; a static peer never is', async () => {
+  const { clock, peers, table } = setup();
+  const C = 'd'.repeat(64);
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER });
+  peers.up.set('10.0.0.3:7447', { nodeId: C, nodeName: 'node-c', clusterId: CLUSTER });
+  table.add({ address: '10.0.0.2:7447', nodeId: B });
+  table.add({ address: '10.0.0.3:7447', pinned: true });
+  await clock.advance(1000);
+  peers.up.clear();
+  await clock.advance(timings.deadAfterMs + 1000);
+  expect(states(table)).toEqual([
+    ['node-b', 'dead'],
+    ['node-c', 'dead'],
+  ]);
+  await clock.advance(timings.forgetAfterMs);
+  expect(states(table)).toEqual([['node-c', 'dead']]);
+  // The static peer is still asked, and is alive again at its first answer.
+  peers.up.set('10.0.0.3:7447', { nodeId: C, nodeName: 'node-c', clusterId: CLUSTER });
+  await clock.advance(1000);
+  expect(states(table)).toEqual([['node-c', 'alive']]);
 });
