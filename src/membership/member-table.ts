@@ -198,7 +198,8 @@ export class MemberTable {
     if (state === entry.state) return;
     const previous = entry.state;
     entry.state = state;
-    if (entry.nodeId === undefined) return;
+    // A candidate's states are no news: an advert from anyone on the LAN must not fill the log.
+    if (entry.nodeId === undefined || entry.lastSeen === undefined) return;
     this.options.onState?.(entry.address, state, previous);
     const level = state === 'alive' ? 'info' : 'warn';
     this.options.log.log(level, `member ${state}`, {

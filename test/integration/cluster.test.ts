@@ -302,6 +302,69 @@ it("a member's forged revocation of another is refused and logged; the other sta
   }
 });
 
+it("a LAN neighbour's flood of adverts with the cluster's id adds no member and no warning", async () => {
+  const a = agents.get(name(0))!;
+  const caPem = await readFile(join(a.stateDir, 'cluster', 'ca.crt'), 'utf8');
+  const before = (await nodes(a)).map((r) => r.name).sort();
+  const flood = spawn(
+    'nsenter',
+    [
+      `--net=${host(3).netnsPath}`,
+      process.execPath,
+      '-e',
+      FLOOD,
+      DIST,
+      host(3).address,
+      caPem,
+      '100',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    // The neighbour sees A's advert: multicast gets through both ways, so A hears the flood.
+    const said = await new Promise<string>((done) => {
+      let out = '';
+      flood.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('saw node-a') && out.includes('ready')) done(out);
+      });
+      flood.once('exit', () => {
+        done(out);
+      });
+    });
+    expect(said).toContain('ready');
+    expect(said).toContain('saw node-a');
+    // A dials the candidates, which never answer a Hello: none becomes a member, none is logged.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await nodes(a)).map((r) => r.name).sort()).toEqual(before);
+    const log = await readFile(join(a.logDir, 'agent.log'), 'utf8');
+    expect(log).not.toMatch(/fake-\d+/);
+  } finally {
+    flood.kill();
+  }
+});
+
+// 100 adverts of made-up nodes that claim the cluster's (public) id, from one LAN address; says
+// when it sees node-a's own advert.
+const FLOOD = `
+const [dist, address, caPem, count] = process.argv.slice(1);
+const d = require(dist + '/discovery/index.js');
+const log = require(dist + '/log.js').silentLogger();
+const ids = require(dist + '/trust/ids.js');
+const { X509Certificate, randomBytes } = require('node:crypto');
+(async () => {
+  const clusterId = ids.clusterIdOf(new X509Certificate(caPem).raw);
+  const transport = await d.openMulticastTransport({ interfaceAddress: address, log });
+  const browser = new d.MdnsBrowser(transport, { log });
+  browser.on('found', (peer) => { if (peer.name === 'node-a') process.stdout.write('saw node-a\\n'); });
+  browser.start();
+  for (let i = 0; i < Number(count); i++) {
+    const advert = { nodeId: randomBytes(32).toString('hex'), clusterId, name: 'fake-' + i, version: d.PROTOCOL_VERSION };
+    await new d.MdnsAdvertiser(transport, { advert, port: 20000 + i, addresses: () => [address], ttlSeconds: 120, log }).start();
+  }
+  process.stdout.write('ready\\n');
+})().catch((err) => { process.stdout.write('failed ' + String(err) + '\\n'); process.exit(1); });`;
+
 // A member of the cluster (its certificate minted with the CA key) that says Hello to a node,
 // then answers its heartbeats with a leave of `victim` signed with its own key, not the victim's.
 const HOSTILE = `

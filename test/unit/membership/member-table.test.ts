@@ -212,7 +212,7 @@ it("dials the members a peer's Hello answer names that it does not know yet, onc
 });
 
 it('adverts that never answer stay candidates: bounded, never listed, dropped after three dead-afters', async () => {
-  const { clock, peers, table } = setup();
+  const { clock, peers, table, changes } = setup();
   // Anyone on the LAN can advertise the (public) cluster id, at as many addresses as it likes.
   for (let i = 0; i < 200; i++) {
     table.add({
@@ -235,6 +235,8 @@ it('adverts that never answer stay candidates: bounded, never listed, dropped af
   // Only the member is asked now (the dial happened once; no new dials).
   expect(peers.dialled.length).toBe(dialledBefore);
   expect(states(table)).toEqual([['node-b', 'alive']]);
+  // Nor are their states news: only the member's.
+  expect(changes).toEqual(['10.0.0.2:7447 - -> alive']);
 });
 
 it('a dead member is listed as dead until --forget-after, then forgotten; a static peer never is', async () => {
