@@ -6,6 +6,6 @@
  */
 export type { ServiceBinding } from '../rpc/handlers';
 export { callerOf, type PeerCaller } from './auth';
-export { peerCall, peerStream, type CallOptions } from '../rpc/peer-calls';
+export { peerCall, peerStream, PEER_STALL_MS, type CallOptions } from '../rpc/peer-calls';
 export { PeerChannel, type ServiceClientConstructor } from './channel';
 export { PeerServer, type PeerServerOptions } from './server';

@@ -2,7 +2,7 @@ import { Server } from '@grpc/grpc-js';
 import { UnavailableError } from '../errors';
 import type { ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from '../trust/identity';
-import { peerServerCredentials } from '../trust/tls';
+import { PEER_KEEPALIVE, peerServerCredentials } from '../trust/tls';
 import { membersOnly } from './auth';
 
 export interface PeerServerOptions {
@@ -28,6 +28,7 @@ export class PeerServer {
   constructor(options: PeerServerOptions) {
     this.identity = options.identity();
     this.server = new Server({
+      ...PEER_KEEPALIVE,
       interceptors: [
         membersOnly(this.identity.caCertPem, options.openServices ?? [], options.isRevoked),
       ],

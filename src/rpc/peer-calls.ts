@@ -48,22 +48,56 @@ export function mapPeerError(target: string, err: unknown): Error {
 }
 
 /**
+ * A peer stream that delivers nothing for this long has stalled (a member that froze, a link that
+ * dropped without a reset): blob and file streams always have data on the way.
+ */
+export const PEER_STALL_MS = 30_000;
+
+/**
  * Iterates a server stream with cancellation, mapping its failure. No deadline: a blob or a
- * volume takes as long as the link needs, and the caller can cancel.
+ * volume takes as long as the link needs, and the caller can cancel. With `stallMs`, a stream
+ * that delivers nothing for that long is cancelled and fails with UnavailableError; the time the
+ * caller spends on a message does not count (a slow disk here is not a stalled peer). Streams
+ * that may rightly be idle (following logs) go without, and rely on the channel's keepalive.
  */
 export async function* peerStream<T>(
   target: string,
   call: ClientReadableStream<T>,
   signal?: AbortSignal,
+  stallMs?: number,
 ): AsyncGenerator<T> {
   const onAbort = (): void => {
     call.cancel();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // An object, not a let: the timer sets it while the loop awaits (the checker cannot see that).
+  const state = { stalled: false };
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    if (stallMs === undefined) return;
+    timer = setTimeout(() => {
+      state.stalled = true;
+      call.cancel();
+    }, stallMs);
+  };
+  const stall = (): UnavailableError =>
+    new UnavailableError(
+      `peer ${target}: the stream stalled: nothing came for ${(stallMs ?? 0) / 1000} s`,
+    );
   try {
+    arm();
     // streamOf cancels the call itself when its reader stops early.
-    yield* streamOf((err) => mapPeerError(target, err), call);
+    for await (const message of streamOf((err) => mapPeerError(target, err), call)) {
+      clearTimeout(timer);
+      yield message;
+      arm();
+    }
+    if (state.stalled) throw stall();
+  } catch (err) {
+    if (state.stalled) throw stall();
+    throw err;
   } finally {
+    clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
 }

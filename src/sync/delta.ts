@@ -1,6 +1,13 @@
 import { RollingChecksum } from './rolling';
 import { strongHasher, type Signature } from './signature';
 
+/**
+ * A copy run is sent once it has this many blocks, not only when it ends: a file that is mostly
+ * the receiver's copy still sends a message every few MiB, so a member reading a large file is
+ * never mistaken for a stalled stream (PEER_STALL_MS).
+ */
+const MAX_RUN_BLOCKS = 256;
+
 /** An instruction to rebuild a file from the receiver's copy: reuse blocks, or take new bytes. */
 export type DeltaOp =
   { kind: 'copy'; index: number; count: number } | { kind: 'literal'; data: Buffer };
@@ -83,8 +90,9 @@ export async function* deltaOf(
   };
   const copy = function* (index: number): Generator<DeltaOp> {
     yield* literal(pos);
-    if (run !== undefined && run.index + run.count === index) run.count++;
-    else {
+    if (run !== undefined && run.index + run.count === index && run.count < MAX_RUN_BLOCKS) {
+      run.count++;
+    } else {
       if (run !== undefined) yield { kind: 'copy', ...run };
       run = { index, count: 1 };
     }

@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import { SyncServiceClient, type ChangesResponse } from '../gen/budgie/peer/v1/sync';
-import { peerCall, peerStream, type PeerChannel } from '../peer';
+import { PEER_STALL_MS, peerCall, peerStream, type PeerChannel } from '../peer';
 import type { Signature } from './signature';
 import { fromFetchResponse, fromWireRecord, toWireSignature } from './sync-wire';
 import type { ChangesAnswer, ChangesQuery, FetchItem, SyncPeer } from './transfer';
@@ -52,7 +52,7 @@ export class SyncClient implements SyncPeer {
       { app: this.app, target: this.target, path, ...toWireSignature(signature) },
       new Metadata(),
     );
-    for await (const message of peerStream(this.channelTarget, call, signal)) {
+    for await (const message of peerStream(this.channelTarget, call, signal, PEER_STALL_MS)) {
       yield fromFetchResponse(message);
     }
   }

@@ -130,8 +130,11 @@ describe('delta sync (the rsync algorithm)', () => {
     const { rebuilt, literal, ops } = await sync(basis, next, blockSizeFor(basis.length), 65536);
     expect(rebuilt.equals(next)).toBe(true);
     expect(literal).toBe(17);
-    // The untouched rest goes as one run of copied blocks.
-    expect(ops.filter((op) => op.kind === 'copy')).toHaveLength(1);
+    // The untouched rest goes as runs of copied blocks, one after the other, 256 blocks each at
+    // most (so a long run still sends a message every few MiB).
+    const copies = ops.filter((op) => op.kind === 'copy');
+    expect(copies.map((op) => op.count)).toEqual([256, 256, 256, 256]);
+    expect(copies.map((op) => op.index)).toEqual([0, 256, 512, 768]);
   });
 
   it('cuts long literal runs, so that no instruction is unbounded', async () => {
