@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
@@ -38,16 +38,30 @@ export class ApiServer {
     new ReflectionService(definitions).addToServer(this.server);
   }
 
+  /**
+   * Listens at the socket path. The socket is bound in a private directory (0700) and given its
+   * mode there, then moved into place: under a loose umask a socket bound at its final path is
+   * open to everyone until the chmod.
+   */
   async start(): Promise<void> {
-    await mkdir(dirname(this.socket), { recursive: true, mode: 0o755 });
+    const dir = dirname(this.socket);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
     await removeStaleSocket(this.socket);
-    await new Promise<void>((resolve, reject) => {
-      this.server.bindAsync(`unix://${this.socket}`, ServerCredentials.createInsecure(), (err) => {
-        if (err) reject(new UnavailableError(`cannot listen on ${this.socket}: ${err.message}`));
-        else resolve();
+    const staging = await mkdtemp(join(dir, '.budgie-sock-'));
+    try {
+      await chmod(staging, 0o700);
+      const bound = join(staging, 'budgie.sock');
+      await new Promise<void>((resolve, reject) => {
+        this.server.bindAsync(`unix://${bound}`, ServerCredentials.createInsecure(), (err) => {
+          if (err) reject(new UnavailableError(`cannot listen on ${this.socket}: ${err.message}`));
+          else resolve();
+        });
       });
-    });
-    await chmod(this.socket, 0o660);
+      await chmod(bound, 0o660);
+      await rename(bound, this.socket);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
 
   setServing(serving: boolean): void {

@@ -1,10 +1,11 @@
 import * as t from 'io-ts';
 import { isRight } from 'fp-ts/Either';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import * as fsp from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InternalError } from '../errors';
 import type { Attachment } from './config';
-import { hasCode } from '../fs';
+import { hasCode, writeFileAtomic } from '../fs';
 import { parseJson } from './json';
 
 /**
@@ -56,16 +57,9 @@ export class RecordStore {
 
   async write(record: ReplicaRecord): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const path = this.path(record.replicaId);
-    const temp = `${path}.tmp`;
-    const file = await open(temp, 'w', 0o600);
-    try {
-      await file.writeFile(JSON.stringify(record));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
+    // A temp name of its own per write and the directory fsynced: two writes never share a temp
+    // file, and a record the agent relies on after a crash is really there.
+    await writeFileAtomic(fsp, this.path(record.replicaId), JSON.stringify(record), 0o600);
   }
 
   async remove(replicaId: string): Promise<void> {

@@ -108,8 +108,16 @@ export function buildSpec(input: SpecInput): OciSpec {
     mounts: [
       ...DEFAULT_MOUNTS,
       ...(input.extraMounts ?? []),
+      // nosuid and nodev: a setuid binary or a device node that lands in a volume (a member's
+      // sync, a file the host had there) gives a container nothing it did not have.
       ...input.volumes.map((v) =>
-        mount(v.target, 'bind', v.source, ['rbind', 'rprivate', v.mode === 'ro' ? 'ro' : 'rw']),
+        mount(v.target, 'bind', v.source, [
+          'rbind',
+          'rprivate',
+          'nosuid',
+          'nodev',
+          v.mode === 'ro' ? 'ro' : 'rw',
+        ]),
       ),
     ],
     linux: {

@@ -1,6 +1,6 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AgentClient } from '../../../src/api/client';
 import { ApiServer } from '../../../src/agent/api-server';
 import { imageService } from '../../../src/agent/services/images';
@@ -50,8 +50,11 @@ describe('the agent API server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('listens with mode 0660', async () => {
+  it('listens with mode 0660, bound in a private directory it leaves no trace of', async () => {
     expect((await stat(socket)).mode & 0o777).toBe(0o660);
+    expect((await readdir(dirname(socket))).filter((n) => n.startsWith('.budgie-sock-'))).toEqual(
+      [],
+    );
   });
 
   it('answers GetInfo', async () => {

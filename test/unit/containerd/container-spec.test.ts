@@ -69,7 +69,7 @@ describe('containerSpec', () => {
       destination: '/data',
       type: 'bind',
       source: '/srv/data',
-      options: ['rbind', 'rprivate', 'ro'],
+      options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'ro'],
     });
     expect(spec.linux.cgroupsPath).toBe(`/budgie/${ID}`);
   });

@@ -71,8 +71,18 @@ describe('buildSpec', () => {
     });
     const binds = spec.mounts.filter((m) => m.type === 'bind');
     expect(binds).toEqual([
-      { destination: '/a', type: 'bind', source: '/data/a', options: ['rbind', 'rprivate', 'rw'] },
-      { destination: '/b', type: 'bind', source: '/data/b', options: ['rbind', 'rprivate', 'ro'] },
+      {
+        destination: '/a',
+        type: 'bind',
+        source: '/data/a',
+        options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'rw'],
+      },
+      {
+        destination: '/b',
+        type: 'bind',
+        source: '/data/b',
+        options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'ro'],
+      },
     ]);
   });
 
