@@ -51,9 +51,9 @@ export function joinService(options: JoinServiceOptions): ServiceBinding {
   const { challenges, log } = options;
   const admit = admitter(options);
   const implementation: JoinServiceServer = {
-    getChallenge: unary(log, 'GetChallenge', () => {
+    getChallenge: unary(log, 'GetChallenge', (_req, _signal, call) => {
       if (options.forward === undefined) signerOrRefuse(options.identity());
-      return Promise.resolve({ nonce: challenges.issue() });
+      return Promise.resolve({ nonce: challenges.issue(sourceOf(call.getPeer())) });
     }),
     join: unary(log, 'Join', async (req) => {
       const identity = options.identity();
@@ -120,4 +120,9 @@ function signerOrRefuse(identity: NodeIdentity): NonNullable<NodeIdentity['signe
     );
   }
   return identity.signer;
+}
+
+/** The caller's address without its port ("10.0.0.2:51234" → "10.0.0.2", "[::1]:5" → "[::1]"). */
+export function sourceOf(peer: string): string {
+  return peer.replace(/:\d+$/, '');
 }

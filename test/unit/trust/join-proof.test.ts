@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createCa } from '../../../src/trust/ca';
 import { ChallengeStore } from '../../../src/trust/challenges';
+import { sourceOf } from '../../../src/trust/join-service';
 import {
   deriveTokenSecret,
   signProof,
@@ -61,8 +62,8 @@ describe('ChallengeStore', () => {
   it('accepts each nonce once, before it expires', () => {
     let now = 1_000;
     const store = new ChallengeStore({ now: () => now, ttlMs: 100 });
-    const first = store.issue();
-    const second = store.issue();
+    const first = store.issue('ipv4:10.0.0.2');
+    const second = store.issue('ipv4:10.0.0.2');
     expect(store.consume(first)).toBe(true);
     expect(store.consume(first)).toBe(false);
     now += 100;
@@ -72,9 +73,28 @@ describe('ChallengeStore', () => {
 
   it('drops the oldest nonces beyond its bound', () => {
     const store = new ChallengeStore({ now: () => 0, max: 2 });
-    const [a, b, c] = [store.issue(), store.issue(), store.issue()];
+    const [a, b, c] = [store.issue('a'), store.issue('b'), store.issue('c')];
     expect(store.consume(a)).toBe(false);
     expect(store.consume(b)).toBe(true);
     expect(store.consume(c)).toBe(true);
+  });
+
+  it("a host asking in a loop pushes out only its own nonces, not a joining node's", () => {
+    const store = new ChallengeStore({ now: () => 0, maxPerSource: 8 });
+    const joiner = store.issue('ipv4:10.0.0.5');
+    const flood = Array.from({ length: 5000 }, () => store.issue('ipv4:10.0.0.66'));
+    expect(store.consume(joiner)).toBe(true);
+    // The flood's last eight are the only ones it has left.
+    expect(flood.slice(-8).every((n) => store.consume(n))).toBe(true);
+    expect(flood.slice(0, -8).some((n) => store.consume(n))).toBe(false);
+  });
+});
+
+describe('sourceOf', () => {
+  it('is the caller without its port', () => {
+    expect(sourceOf('10.0.0.2:51234')).toBe('10.0.0.2');
+    expect(sourceOf('ipv4:10.0.0.2:51234')).toBe('ipv4:10.0.0.2');
+    expect(sourceOf('[fe80::1]:7447')).toBe('[fe80::1]');
+    expect(sourceOf('unix:/run/x.sock')).toBe('unix:/run/x.sock');
   });
 });
