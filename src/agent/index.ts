@@ -36,6 +36,7 @@ import { ReplicaKeeper } from '../placement';
 import { appService } from './services/apps';
 import { chirpService } from './services/chirp';
 import { clusterService } from './services/cluster';
+import { parseSize } from '../config/size';
 import { imageService } from './services/images';
 import { nodeService } from './services/node';
 import { syncStatusService } from './services/sync';
@@ -207,7 +208,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
         },
         apiLog,
       ),
-      imageService(images, join(config.stateDir, 'tmp'), apiLog),
+      imageService(images, join(config.stateDir, 'tmp'), apiLog, parseSize(config.maxImport)),
       appService(orchestrator, apiLog, {
         remoteLogs: (req, send, signal) => streamRemoteLogs(remoteLogs, req, send, signal),
         stop: (target, signal) => stopInCluster(stops, target, signal),

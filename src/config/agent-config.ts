@@ -5,6 +5,7 @@ import { isAbsolute } from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInputError, messageOf } from '../errors';
 import { LOG_LEVELS, type LogLevel } from '../log';
+import { parseSize } from './size';
 import {
   checkClusterConfig,
   clusterFileSetting,
@@ -28,6 +29,8 @@ export interface AgentConfig {
   subnet: string;
   /** Address the published ports listen on. */
   publishAddress: string;
+  /** The largest image archive `budgie image import` takes, as a size (e.g. 32GiB). */
+  maxImport: string;
   /** Peering: --listen, --advertise, --peer, --mdns and heartbeat timings. */
   cluster: ClusterConfig;
 }
@@ -51,6 +54,7 @@ export const AGENT_DEFAULTS: Omit<AgentConfig, 'nodeName' | 'cluster'> = {
   bridge: 'budgie0',
   subnet: 'auto',
   publishAddress: '0.0.0.0',
+  maxImport: '32GiB',
 };
 
 /** The config file's keys (snake_case, as users write YAML) and the field each one sets. */
@@ -65,6 +69,7 @@ const FILE_KEYS: Record<string, StringField> = {
   bridge: 'bridge',
   subnet: 'subnet',
   publish_address: 'publishAddress',
+  max_import: 'maxImport',
 };
 
 const PATH_FIELDS = new Set<StringField>(['containerd', 'socket', 'stateDir', 'logDir']);
@@ -183,6 +188,11 @@ function checkConfig(config: RawConfig): Omit<AgentConfig, 'cluster'> {
   if (isIP(config.publishAddress) === 0) {
     throw new InvalidInputError(
       `publish address: expected an IP address such as 0.0.0.0 or 127.0.0.1, got "${config.publishAddress}"`,
+    );
+  }
+  if (parseSize(config.maxImport) === undefined) {
+    throw new InvalidInputError(
+      `max import: expected a size such as 32GiB, 512MiB or 1073741824, got "${config.maxImport}"`,
     );
   }
   return { ...config, logLevel };

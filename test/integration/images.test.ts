@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentClient } from '../../src/api/client';
 import { LayerState, type Image, type PullImageResponse } from '../../src/gen/budgie/v1/images';
@@ -132,6 +134,26 @@ describe('images through the agent', () => {
     const names = (JSON.parse(ls.stdout) as { name: string }[]).map((i) => i.name);
     expect(names).toEqual(expect.arrayContaining(['docker.io/library/busybox-httpd:latest']));
     expect(names.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('refuses an archive past --max-import in one line, and imports nothing', async () => {
+    const small = await startAgent(containerd.socket, containerd.namespace, [
+      '--max-import',
+      '64KiB',
+    ]);
+    try {
+      const before = (await small.client.listImages()).length;
+      const r = await cli(['--socket', small.socket, 'image', 'import', images.busyboxOciTar]);
+      expect(r).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `budgie: import: the archive is larger than this agent takes (--max-import, ${64 * 1024} bytes); raise it if the archive is meant\n`,
+      });
+      expect((await small.client.listImages()).length).toBe(before);
+      expect(await readdir(join(small.stateDir, 'tmp')).catch(() => [])).toEqual([]);
+    } finally {
+      await small.stop();
+    }
   });
 
   it('removes an image and says clearly when there is none', async () => {

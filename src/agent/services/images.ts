@@ -24,7 +24,16 @@ const LAYER_STATE: Record<string, LayerState> = {
   unpacked: LayerState.LAYER_STATE_UNPACKED,
 };
 
-export function imageService(store: ImageStore, tmpDir: string, log: Logger): ServiceBinding {
+/**
+ * `maxImportBytes`: the largest archive an import takes (the agent's --max-import); a larger one
+ * is refused as it streams in, before it fills the disk.
+ */
+export function imageService(
+  store: ImageStore,
+  tmpDir: string,
+  log: Logger,
+  maxImportBytes = Number.MAX_SAFE_INTEGER,
+): ServiceBinding {
   const implementation: ImageServiceServer = {
     pullImage: serverStream(log, 'PullImage', async (req, send, signal) => {
       if (req.reference.trim() === '')
@@ -42,7 +51,7 @@ export function imageService(store: ImageStore, tmpDir: string, log: Logger): Se
     importImage: bidiStream(log, 'ImportImage', async (requests, send, signal) => {
       const dir = await mkdtemp(join(tmpDir, 'import-'));
       try {
-        const file = await receiveArchive(requests, dir, signal);
+        const file = await receiveArchive(requests, dir, signal, maxImportBytes);
         await send({ event: { $case: 'phase', value: 'received archive, importing' } });
         const progress = new ProgressSampler(async (ev) => {
           if (ev.type === 'phase') await send({ event: { $case: 'phase', value: ev.text } });
@@ -78,16 +87,27 @@ async function receiveArchive(
   requests: AsyncIterable<ImportImageRequest>,
   dir: string,
   signal: AbortSignal,
+  maxBytes: number,
 ): Promise<string> {
   const iterator = requests[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done === true) throw new InvalidInputError('import: the archive is empty');
   const safe = basename(first.value.fileName).replace(/[^A-Za-z0-9._-]/g, '_');
   const file = join(dir, safe === '' || safe.startsWith('.') ? 'archive.tar' : safe);
+  let received = 0;
+  const counted = (data: Buffer): Buffer => {
+    received += data.length;
+    if (received > maxBytes) {
+      throw new InvalidInputError(
+        `import: the archive is larger than this agent takes (--max-import, ${maxBytes} bytes); raise it if the archive is meant`,
+      );
+    }
+    return data;
+  };
   async function* bytes(): AsyncGenerator<Buffer> {
-    if (first.done !== true) yield first.value.data;
+    if (first.done !== true) yield counted(first.value.data);
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
-      yield next.value.data;
+      yield counted(next.value.data);
     }
   }
   await pipeline(bytes(), createWriteStream(file), { signal });

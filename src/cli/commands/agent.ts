@@ -11,6 +11,7 @@ interface AgentArgs extends GlobalArgs {
   bridge?: string;
   subnet?: string;
   'publish-address'?: string;
+  'max-import'?: string;
   listen?: string;
   advertise?: string;
   peer?: string[];
@@ -51,6 +52,10 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
         .option('publish-address', {
           type: 'string',
           describe: 'Address published ports listen on [default: 0.0.0.0]',
+        })
+        .option('max-import', {
+          type: 'string',
+          describe: 'The largest image archive budgie image import takes [default: 32GiB]',
         })
         .option('listen', {
           type: 'string',
@@ -101,6 +106,7 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
           bridge: args.bridge,
           subnet: args.subnet,
           publishAddress: args['publish-address'],
+          maxImport: args['max-import'],
           listen: args.listen,
           advertise: args.advertise,
           peers: args.peer,

@@ -97,4 +97,16 @@ describe('cluster settings through resolveAgentConfig', () => {
       `${file}: peers: expected a list of HOST:PORT strings`,
     );
   });
+
+  it('reads max_import and forget_after from the file, flags winning, and names a bad size', async () => {
+    const file = join(dir, 'limits.yaml');
+    await writeFile(file, 'max_import: 2GiB\nforget_after: 1h\n');
+    const fromFile = await resolveAgentConfig({}, file);
+    expect(fromFile.maxImport).toBe('2GiB');
+    expect(fromFile.cluster.forgetAfterMs).toBe(3600_000);
+    expect((await resolveAgentConfig({ maxImport: '100M' }, file)).maxImport).toBe('100M');
+    await expect(resolveAgentConfig({ maxImport: 'lots' }, file)).rejects.toThrow(
+      'max import: expected a size such as 32GiB, 512MiB or 1073741824, got "lots"',
+    );
+  });
 });
