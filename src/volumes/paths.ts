@@ -1,4 +1,3 @@
-import { posix } from 'node:path';
 import { InvalidInputError } from '../errors';
 
 /**
@@ -22,12 +21,19 @@ export function checkEntryPath(path: string): string[] {
 }
 
 /**
- * Whether a symlink at `linkPath` (an entry path) pointing at `target` stays inside the volume: a
- * relative target that, resolved lexically from the link's directory, does not climb out. An
- * absolute target would point into the host's (or container's) own tree, so it never qualifies.
+ * Whether a symlink at `linkPath` (an entry path) pointing at `target` stays inside the volume
+ * however the links in it chain: a relative target whose '..' segments all come first and climb
+ * no higher than the link's own directory, followed by names only. The directories a link sits
+ * in are real ones (the agent places it through them without following any link), so leading
+ * '..'s climb real parents; a '..' after a name could climb out of a link (`d -> .` makes
+ * `d/..` the volume's parent), so it never qualifies, and neither does an absolute target, which
+ * points into the host's (or container's) own tree.
  */
 export function linkStaysInside(linkPath: string, target: string): boolean {
   if (target === '' || target.startsWith('/') || target.includes('\0')) return false;
-  const resolved = posix.normalize(posix.join(posix.dirname(linkPath), target));
-  return resolved !== '..' && !resolved.startsWith('../') && !resolved.startsWith('/');
+  const segments = target.split('/').filter((s) => s !== '' && s !== '.');
+  let up = 0;
+  while (segments[up] === '..') up++;
+  if (segments.slice(up).includes('..')) return false;
+  return up <= linkPath.split('/').length - 1;
 }

@@ -43,6 +43,8 @@ describe('a forged record is refused', () => {
     ['a file without a SHA-256 hash', { hash: 'x' }],
     ['a link out of the volume', { kind: SyncKind.SYNC_KIND_SYMLINK, linkTarget: '../../etc' }],
     ['an absolute link', { kind: SyncKind.SYNC_KIND_SYMLINK, linkTarget: '/etc' }],
+    // With a link d -> . beside it, d/.. is the volume's parent.
+    ['a link that climbs after a name', { kind: SyncKind.SYNC_KIND_SYMLINK, linkTarget: 'd/..' }],
     ['no version', { version: [] }],
     [
       'a huge version',

@@ -30,7 +30,9 @@ describe('linkStaysInside', () => {
     ['a', 'b'],
     ['d/a', '../b'],
     ['d/e/a', '../../b'],
-    ['d/a', './x/../y'],
+    ['d/a', '..'],
+    ['d/a', './x/./y'],
+    ['a', 'd'],
   ])('%s -> %s stays inside', (link, target) => {
     expect(linkStaysInside(link, target)).toBe(true);
   });
@@ -42,6 +44,10 @@ describe('linkStaysInside', () => {
     ['d/a', '../../b'],
     ['d/a', 'x/../../../b'],
     ['a', ''],
+    // Chains: with `d -> .`, `d/..` is the volume's parent; a '..' after a name never qualifies.
+    ['l', 'd/..'],
+    ['l', 'd/../x'],
+    ['d/a', './x/../y'],
   ])('%s -> %s does not', (link, target) => {
     expect(linkStaysInside(link, target)).toBe(false);
   });
