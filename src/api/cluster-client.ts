@@ -35,11 +35,11 @@ export class ClusterClient {
     );
   }
 
-  async token(rotate: boolean): Promise<string> {
-    const res = await unary<TokenResponse>(this.mapError, (done) =>
-      this.cluster.token({ rotate }, new Metadata(), deadline(DEADLINE_MS.local), done),
+  /** The join token; `ttlMs` (not 0) makes a new one that expires then. */
+  token(rotate: boolean, ttlMs = 0): Promise<TokenResponse> {
+    return unary<TokenResponse>(this.mapError, (done) =>
+      this.cluster.token({ rotate, ttlMs }, new Metadata(), deadline(DEADLINE_MS.local), done),
     );
-    return res.token;
   }
 
   /** `peer` empty: the agent looks for a member by mDNS. */

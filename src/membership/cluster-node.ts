@@ -102,8 +102,8 @@ export class ClusterNode {
     });
   }
 
-  token(rotate: boolean): Promise<string> {
-    return this.identity.token({ rotate });
+  token(rotate: boolean, ttlMs?: number): Promise<{ token: string; expiresAtMs?: number }> {
+    return this.identity.token({ rotate, ...(ttlMs !== undefined && { ttlMs }) });
   }
 
   /** Joins through `peer` (HOST:PORT), or a member found by mDNS when it is empty. */

@@ -8,7 +8,7 @@ import { ClusterStore, type ClusterFs, type StoredCluster } from './cluster-stor
 import { identityOf, type NodeIdentity, type Signer } from './identity';
 import { sha256 } from './ids';
 import { requestJoin, type KnownMember } from './join-client';
-import { deriveTokenSecret, verifierOf } from './join-proof';
+import { deriveTokenSecret, verifierOf, type TokenVerifier } from './join-proof';
 import { checkAddresses, checkNodeName } from './names';
 import { createCsr, createNodeKey, signNodeCertificate } from './node-cert';
 import type { CallOptions } from '../rpc/peer-calls';
@@ -87,20 +87,34 @@ export class ClusterIdentity {
     });
   }
 
-  /** The join token again, or (`rotate`) a new one that replaces it at once. */
-  token(options: { rotate?: boolean } = {}): Promise<string> {
+  /**
+   * The join token again, or (`rotate`) a new one that replaces it at once; with `ttlMs`, a new
+   * one that is refused from `now + ttlMs` on. Returns it with its expiry, if any.
+   */
+  token(
+    options: { rotate?: boolean; ttlMs?: number; now?: number } = {},
+  ): Promise<{ token: string; expiresAtMs?: number }> {
     return this.serial(async () => {
       const identity = await this.loadNow();
       if (identity === undefined) throw notMember();
       let signer = signerOf(identity);
-      if (options.rotate === true) {
+      if (options.rotate === true || options.ttlMs !== undefined) {
         const tokenId = newTokenId();
-        const verifier = verifierOf(deriveTokenSecret(signer.caKeyPem, tokenId), tokenId);
+        const verifier: TokenVerifier = {
+          ...verifierOf(deriveTokenSecret(signer.caKeyPem, tokenId), tokenId),
+          ...(options.ttlMs !== undefined && {
+            expiresAtMs: (options.now ?? Date.now()) + options.ttlMs,
+          }),
+        };
         await this.store.writeVerifier(verifier);
         signer = { ...signer, verifier };
         this.loaded = { ...identity, signer };
       }
-      return this.tokenOf(identity, signer);
+      const { expiresAtMs } = signer.verifier;
+      return {
+        token: this.tokenOf(identity, signer),
+        ...(expiresAtMs !== undefined && { expiresAtMs }),
+      };
     });
   }
 

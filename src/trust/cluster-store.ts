@@ -139,7 +139,15 @@ export class ClusterStore {
       typeof value.tokenId === 'string' &&
       typeof value.publicKey === 'string'
     ) {
-      return { tokenId: value.tokenId, publicKey: value.publicKey };
+      const expires = 'expiresAtMs' in value ? value.expiresAtMs : undefined;
+      if (expires !== undefined && !Number.isSafeInteger(expires)) {
+        throw this.damaged(`${FILES.verifier}: expiresAtMs is not a time`);
+      }
+      return {
+        tokenId: value.tokenId,
+        publicKey: value.publicKey,
+        ...(typeof expires === 'number' && { expiresAtMs: expires }),
+      };
     }
     throw this.damaged(`${FILES.verifier}: expected {"tokenId", "publicKey"}`);
   }

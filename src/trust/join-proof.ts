@@ -26,6 +26,8 @@ export interface TokenVerifier {
   tokenId: string;
   /** The Ed25519 public key derived from the secret, SubjectPublicKeyInfo DER in base64. */
   publicKey: string;
+  /** When the token stops working (ms since the epoch); none: it works until rotated. */
+  expiresAtMs?: number;
 }
 
 export interface JoinTranscript {

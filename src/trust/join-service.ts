@@ -98,6 +98,13 @@ export function admitter(
     if (!verifyProof(signer.verifier, transcript, req.proof)) {
       throw new PermissionDeniedError(REFUSED);
     }
+    // Checked after the proof: only a holder of the token learns that it expired.
+    const { expiresAtMs } = signer.verifier;
+    if (expiresAtMs !== undefined && options.now() >= expiresAtMs) {
+      throw new PermissionDeniedError(
+        `join: this token expired at ${new Date(expiresAtMs).toISOString()}; make a new one on the node that ran init (budgie cluster token --rotate, or --ttl)`,
+      );
+    }
     const signed = await signNodeCertificate(
       { certPem: identity.caCertPem, keyPem: signer.caKeyPem },
       { csrDer: req.csr, nodeName: req.nodeName, addresses: req.addresses, now: options.now() },

@@ -195,15 +195,33 @@ describe('joining a cluster', () => {
 
   it('refuses the old token after rotation and admits with the new one', async () => {
     const r = await cluster('rotating');
-    const rotated = await r.first.token({ rotate: true });
+    const { token: rotated } = await r.first.token({ rotate: true });
     expect(rotated).not.toBe(r.token);
-    expect(await r.first.token()).toBe(rotated);
+    expect(await r.first.token()).toEqual({ token: rotated });
     await expect(node('old-token').join(r.token, r.address, { nodeName: 'x' })).rejects.toThrow(
       /token refused/,
     );
     await expect(
       node('new-token').join(rotated, r.address, { nodeName: 'x' }),
     ).resolves.toMatchObject({ identity: { clusterId: r.identity.clusterId } });
+  });
+
+  it('admits with a token made with a ttl until it expires, then refuses it and says so', async () => {
+    const r = await cluster('expiring');
+    const made = await r.first.token({ ttlMs: 60_000 });
+    expect(made.expiresAtMs).toBeGreaterThan(Date.now());
+    await expect(
+      node('in-time').join(made.token, r.address, { nodeName: 'x' }),
+    ).resolves.toMatchObject({ identity: { clusterId: r.identity.clusterId } });
+    // Already past: made an hour ago with a minute to live.
+    const late = await r.first.token({ ttlMs: 60_000, now: Date.now() - 3600_000 });
+    const c = node('too-late');
+    await expect(c.join(late.token, r.address, { nodeName: 'y' })).rejects.toThrow(
+      new PermissionDeniedError(
+        `join: this token expired at ${new Date(late.expiresAtMs!).toISOString()}; make a new one on the node that ran init (budgie cluster token --rotate, or --ttl)`,
+      ),
+    );
+    expect(await c.load()).toBeUndefined();
   });
 
   it('aborts before sending anything to a server of another cluster', async () => {

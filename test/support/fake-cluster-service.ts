@@ -30,6 +30,7 @@ export class FakeClusterService {
     address: '10.0.0.1:7447',
   };
   token = 'BGT1.token';
+  tokenExpiresMs = 0;
   joinResponse: JoinResponse = { clusterId: 'c'.repeat(64), nodeId: 'b'.repeat(64), peer: '' };
   nodes: ClusterNode[] = [];
   readonly failures: Partial<Record<Method, BudgieError>> = {};
@@ -60,7 +61,10 @@ export class FakeClusterService {
       },
       token: (call, done) => {
         this.tokenRequests.push(call.request);
-        this.answer('token', done, () => ({ token: this.token }));
+        this.answer('token', done, () => ({
+          token: this.token,
+          expiresUnixMs: this.tokenExpiresMs,
+        }));
       },
       join: (call, done) => {
         this.joinRequests.push(call.request);

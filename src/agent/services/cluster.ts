@@ -30,7 +30,13 @@ export function clusterService(
       const { token, identity, address } = await cluster.init();
       return { token, clusterId: identity.clusterId, nodeId: identity.nodeId, address };
     }),
-    token: unary(log, 'Token', async (req) => ({ token: await cluster.token(req.rotate) })),
+    token: unary(log, 'Token', async (req) => {
+      const { token, expiresAtMs } = await cluster.token(
+        req.rotate,
+        req.ttlMs === 0 ? undefined : req.ttlMs,
+      );
+      return { token, expiresUnixMs: expiresAtMs ?? 0 };
+    }),
     join: unary(log, 'Join', async (req, signal) => {
       const { identity, peer } = await cluster.join(req.token, req.peer.trim(), signal);
       return { clusterId: identity.clusterId, nodeId: identity.nodeId, peer };

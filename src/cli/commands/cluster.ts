@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ClusterClient } from '../../api/cluster-client';
 import type { ClusterNode } from '../../gen/budgie/v1/cluster';
 import type { CliDeps, GlobalArgs, OutputFormat } from '../context';
+import { parseDuration } from '../../bundle/duration';
 import { UsageError } from '../failure';
 import { shortId } from '../replicas';
 import { formatAge, renderJson, renderTable } from '../table';
@@ -9,6 +10,7 @@ import { formatOption } from './image';
 
 interface TokenArgs extends GlobalArgs {
   rotate: boolean;
+  ttl?: string;
 }
 interface JoinArgs extends GlobalArgs {
   token: string;
@@ -32,6 +34,9 @@ function stateName(node: ClusterNode): string {
 export function clusterCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalArgs> {
   const out = (text: string): void => {
     deps.stdout.write(text);
+  };
+  const err = (text: string): void => {
+    deps.stderr.write(text);
   };
   return {
     command: 'cluster <command>',
@@ -57,15 +62,26 @@ export function clusterCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalA
           command: 'token',
           describe: 'Print the join token (--rotate replaces it; the old one stops working)',
           builder: (b) =>
-            b.option('rotate', {
-              type: 'boolean',
-              default: false,
-              describe: 'Make a new token; the old one is refused from now on',
-            }),
-          handler: (args) =>
-            withCluster(args, async (client) => {
-              out(`${await client.token(args.rotate)}\n`);
-            }),
+            b
+              .option('rotate', {
+                type: 'boolean',
+                default: false,
+                describe: 'Make a new token; the old one is refused from now on',
+              })
+              .option('ttl', {
+                type: 'string',
+                describe: 'Make a new token that is refused after this long, e.g. 1h or 15m',
+              }),
+          handler: (args) => {
+            const ttlMs = args.ttl === undefined ? 0 : tokenTtl(args.ttl);
+            return withCluster(args, async (client) => {
+              const res = await client.token(args.rotate, ttlMs);
+              out(`${res.token}\n`);
+              if (res.expiresUnixMs !== 0) {
+                err(`(it expires at ${new Date(res.expiresUnixMs).toISOString()})\n`);
+              }
+            });
+          },
         })
         .command<JoinArgs>({
           command: 'join <token>',
@@ -170,4 +186,14 @@ function nodeJson(n: ClusterNode, clusterId: string) {
     containers: n.containers ?? null,
     clusterId,
   };
+}
+
+/** `--ttl`: how long a new token works, 1 minute to 30 days. */
+function tokenTtl(text: string): number {
+  const parsed = parseDuration(text);
+  if ('reason' in parsed) throw new UsageError(`--ttl "${text}": ${parsed.reason}`);
+  if (parsed.ms < 60_000 || parsed.ms > 30 * 24 * 3600_000) {
+    throw new UsageError(`--ttl "${text}": expected between 1m and 720h`);
+  }
+  return parsed.ms;
 }

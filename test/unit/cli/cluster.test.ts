@@ -43,7 +43,31 @@ describe('budgie cluster', () => {
   it('token prints the token; --rotate asks for a new one', async () => {
     expect(await run('cluster', 'token')).toEqual({ code: 0, stdout: 'BGT1.token\n', stderr: '' });
     await run('cluster', 'token', '--rotate');
-    expect(agent.tokenRequests).toEqual([{ rotate: false }, { rotate: true }]);
+    expect(agent.tokenRequests).toEqual([
+      { rotate: false, ttlMs: 0 },
+      { rotate: true, ttlMs: 0 },
+    ]);
+  });
+
+  it('token --ttl asks for a token that expires, and says when', async () => {
+    agent.tokenExpiresMs = Date.UTC(2026, 11, 8, 12);
+    const r = await run('cluster', 'token', '--ttl', '1h');
+    expect(r).toEqual({
+      code: 0,
+      stdout: 'BGT1.token\n',
+      stderr: '(it expires at 2026-12-08T12:00:00.000Z)\n',
+    });
+    expect(agent.tokenRequests).toEqual([{ rotate: false, ttlMs: 3600_000 }]);
+    for (const [ttl, why] of [
+      ['soon', 'a number followed by ms, s, m or h, e.g. "30s" or "1m30s"'],
+      ['10s', 'expected between 1m and 720h'],
+    ]) {
+      expect(await run('cluster', 'token', '--ttl', ttl!)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `budgie: --ttl "${ttl}": ${why}\n`,
+      });
+    }
   });
 
   it('token on a node in no cluster says so', async () => {

@@ -65,15 +65,15 @@ describe('ClusterIdentity', () => {
     const { identity, token } = await first.init({ nodeName: 'first' });
     const again = new ClusterIdentity({ stateDir });
     await expect(again.load()).resolves.toEqual(identity);
-    await expect(again.token()).resolves.toBe(token);
+    await expect(again.token()).resolves.toEqual({ token });
   });
 
   it('rotation replaces the token for good', async () => {
     const cluster = new ClusterIdentity({ stateDir });
     const { token } = await cluster.init({ nodeName: 'first' });
-    const rotated = await cluster.token({ rotate: true });
+    const { token: rotated } = await cluster.token({ rotate: true });
     expect(parseToken(rotated).id).not.toBe(parseToken(token).id);
-    await expect(new ClusterIdentity({ stateDir }).token()).resolves.toBe(rotated);
+    await expect(new ClusterIdentity({ stateDir }).token()).resolves.toEqual({ token: rotated });
   });
 
   it('refuses a second init, and bad node facts, naming the field', async () => {

@@ -77,10 +77,14 @@ export interface InitResponse {
 
 export interface TokenRequest {
   rotate: boolean;
+  /** A new token (as rotate) that is refused after this many milliseconds; 0: no expiry. */
+  ttlMs: number;
 }
 
 export interface TokenResponse {
   token: string;
+  /** When the token stops working (ms since the epoch); 0 when it does not expire. */
+  expiresUnixMs: number;
 }
 
 export interface JoinRequest {
@@ -308,13 +312,16 @@ export const InitResponse: MessageFns<InitResponse> = {
 };
 
 function createBaseTokenRequest(): TokenRequest {
-  return { rotate: false };
+  return { rotate: false, ttlMs: 0 };
 }
 
 export const TokenRequest: MessageFns<TokenRequest> = {
   encode(message: TokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.rotate !== false) {
       writer.uint32(8).bool(message.rotate);
+    }
+    if (message.ttlMs !== 0) {
+      writer.uint32(16).uint64(message.ttlMs);
     }
     return writer;
   },
@@ -340,6 +347,14 @@ export const TokenRequest: MessageFns<TokenRequest> = {
             message.rotate = reader.bool();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ttlMs = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -353,13 +368,23 @@ export const TokenRequest: MessageFns<TokenRequest> = {
   },
 
   fromJSON(object: any): TokenRequest {
-    return { rotate: isSet(object.rotate) ? globalThis.Boolean(object.rotate) : false };
+    return {
+      rotate: isSet(object.rotate) ? globalThis.Boolean(object.rotate) : false,
+      ttlMs: isSet(object.ttlMs)
+        ? globalThis.Number(object.ttlMs)
+        : isSet(object.ttl_ms)
+        ? globalThis.Number(object.ttl_ms)
+        : 0,
+    };
   },
 
   toJSON(message: TokenRequest): unknown {
     const obj: any = {};
     if (message.rotate !== false) {
       obj.rotate = message.rotate;
+    }
+    if (message.ttlMs !== 0) {
+      obj.ttlMs = Math.round(message.ttlMs);
     }
     return obj;
   },
@@ -370,18 +395,22 @@ export const TokenRequest: MessageFns<TokenRequest> = {
   fromPartial(object: DeepPartial<TokenRequest>): TokenRequest {
     const message = createBaseTokenRequest();
     message.rotate = object.rotate ?? false;
+    message.ttlMs = object.ttlMs ?? 0;
     return message;
   },
 };
 
 function createBaseTokenResponse(): TokenResponse {
-  return { token: "" };
+  return { token: "", expiresUnixMs: 0 };
 }
 
 export const TokenResponse: MessageFns<TokenResponse> = {
   encode(message: TokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.token !== "") {
       writer.uint32(10).string(message.token);
+    }
+    if (message.expiresUnixMs !== 0) {
+      writer.uint32(16).int64(message.expiresUnixMs);
     }
     return writer;
   },
@@ -407,6 +436,14 @@ export const TokenResponse: MessageFns<TokenResponse> = {
             message.token = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expiresUnixMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -420,13 +457,23 @@ export const TokenResponse: MessageFns<TokenResponse> = {
   },
 
   fromJSON(object: any): TokenResponse {
-    return { token: isSet(object.token) ? globalThis.String(object.token) : "" };
+    return {
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      expiresUnixMs: isSet(object.expiresUnixMs)
+        ? globalThis.Number(object.expiresUnixMs)
+        : isSet(object.expires_unix_ms)
+        ? globalThis.Number(object.expires_unix_ms)
+        : 0,
+    };
   },
 
   toJSON(message: TokenResponse): unknown {
     const obj: any = {};
     if (message.token !== "") {
       obj.token = message.token;
+    }
+    if (message.expiresUnixMs !== 0) {
+      obj.expiresUnixMs = Math.round(message.expiresUnixMs);
     }
     return obj;
   },
@@ -437,6 +484,7 @@ export const TokenResponse: MessageFns<TokenResponse> = {
   fromPartial(object: DeepPartial<TokenResponse>): TokenResponse {
     const message = createBaseTokenResponse();
     message.token = object.token ?? "";
+    message.expiresUnixMs = object.expiresUnixMs ?? 0;
     return message;
   },
 };
