@@ -34,6 +34,7 @@ import {
   type SyncPeer,
   type WireCount,
 } from './transfer';
+import { FreeSpace, type StatFs } from './free-space';
 import { watchTree } from './watcher';
 
 /** Records per Changes answer at most, and the longest a long poll is held. */
@@ -80,6 +81,8 @@ export interface VolumeSyncOptions {
   rescanMs?: number;
   /** Whether to watch the tree (tests of the rescan alone turn it off). Default true. */
   watch?: boolean;
+  /** The file system's free space (tests give a full disk). Default statfs. */
+  statfs?: StatFs;
 }
 
 /** What a round with a member moves: files and bytes to fetch, and how many are done. */
@@ -151,9 +154,11 @@ export class VolumeSync {
   private started = false;
   readonly received = { literalBytes: 0, fileBytes: 0, files: 0 };
   private readonly signatures: SignatureCache;
+  private readonly space: FreeSpace;
 
   constructor(private readonly options: VolumeSyncOptions) {
     this.signatures = new SignatureCache(`${options.indexFile.replace(/\.json$/, '')}.sigs`);
+    this.space = new FreeSpace(options.dir, options.statfs);
   }
 
   get app(): string {
@@ -796,6 +801,7 @@ export class VolumeSync {
     existing: { stats: Stats; entry: IndexEntry | undefined } | undefined,
     signal: AbortSignal,
   ): Promise<void> {
+    await this.space.reserve(record.size, record.path);
     const basis = await this.basisFor(parent, at, existing, record.hash);
     try {
       const size = basis === undefined ? 0 : (await basis.handle.stat()).size;

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../src/log';
 import type { SyncPeer } from '../../../src/sync/transfer';
+import type { StatFs } from '../../../src/sync/free-space';
 import { VolumeSync } from '../../../src/sync/volume-sync';
 
 /**
@@ -38,9 +39,10 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-async function node(name: string): Promise<{ sync: VolumeSync; dir: string }> {
+async function node(name: string, statfs?: StatFs): Promise<{ sync: VolumeSync; dir: string }> {
   const dir = join(base, name, 'data');
   const sync = new VolumeSync({
+    ...(statfs !== undefined && { statfs }),
     app: 'web',
     target: '/data',
     dir,
@@ -325,6 +327,26 @@ it('an app on one node drops its tombstones at once: there is nobody to tell', a
   await a.sync.rescan('');
   expect(await a.sync.collectTombstones()).toBe(1);
   expect(a.sync.status().sequence).toBe(2);
+});
+
+it('a file that would leave the disk nearly full is not fetched, and is once there is room', async () => {
+  const GiB = 1024 ** 3;
+  // A 100 GiB disk with `free` bytes left: the floor is 2 GiB (2% of it).
+  let free = 2 * GiB + 1024;
+  const statfs: StatFs = () =>
+    Promise.resolve({ bsize: 4096, blocks: (100 * GiB) / 4096, bavail: Math.floor(free / 4096) });
+  const a = await node('a');
+  const b = await node('b', statfs);
+  await writeFile(join(a.dir, 'big.bin'), Buffer.alloc(8192, 7));
+  await a.sync.rescan('');
+  const signal = new AbortController().signal;
+  await expect(b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal)).rejects.toThrow(
+    /^sync: no room for big\.bin \(8192 bytes\): \d+ bytes free on the volume's disk, and 2147483648 are kept free$/,
+  );
+  await expect(lstat(join(b.dir, 'big.bin'))).rejects.toThrow(/ENOENT/);
+  free = 10 * GiB;
+  await b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal);
+  expect((await stat(join(b.dir, 'big.bin'))).size).toBe(8192);
 });
 
 it('a forged record with a traversal path is refused and nothing is written outside', async () => {
