@@ -4,7 +4,7 @@ APT_PACKAGES := containerd runc containernetworking-plugins busybox-static docke
 	umoci iptables iproute2 haproxy wrk nginx-light curl gcc libc6-dev zip rsync
 NODE_BIN := node_modules/.bin
 
-.PHONY: setup deps build build-all proto proto-check test test-unit test-integration lint fmt demo images bench clean
+.PHONY: setup deps build build-all proto proto-check test test-unit test-integration lint fmt demo images bench clean fuzz
 
 setup: deps node_modules build
 
@@ -48,6 +48,11 @@ test: setup
 
 test-unit:
 	npm run test:unit --silent
+
+# The parser fuzz properties of the unit suite, run long: FUZZ_SECONDS per parser (default 60),
+# as many cases as fit. A counterexample is printed with its seed; make it a unit test case.
+fuzz: node_modules
+	FUZZ_RUNS=$${FUZZ_RUNS:-10000000} FUZZ_SECONDS=$${FUZZ_SECONDS:-60} $(NODE_BIN)/jest --selectProjects unit --testPathPattern test/unit/fuzz/
 
 test-integration:
 	npm run test:integration --silent
