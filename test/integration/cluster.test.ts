@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startAgent, type AgentProcess } from '../support/agent';
 import { createBridgeLab, type BridgeLab, type LabHost } from '../support/bridge-lab';
+import { advertFlood, hostileMember } from '../support/hostile';
 import { cli } from '../support/cli';
 import { startContainerd, type PrivateContainerd } from '../support/containerd';
 import { inNetns, randomHex } from '../support/netns';
@@ -240,37 +240,15 @@ it("a member's forged revocation of another is refused and logged; the other sta
   const victim = (await nodes(a)).find((r) => r.name === name(1))!.nodeId;
   // A member with a certificate of this cluster (C's host is free since C left): it says Hello
   // to A, and answers A's heartbeats with a "leave" of B that it signed itself.
-  const hostile = spawn(
-    'nsenter',
-    [
-      `--net=${host(2).netnsPath}`,
-      process.execPath,
-      '-e',
-      HOSTILE,
-      DIST,
-      `${host(2).address}:7451`,
-      `${host(0).address}:7447`,
-      caCert,
-      caKey,
-      victim,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const hostile = hostileMember(host(2).netnsPath, {
+    listen: `${host(2).address}:7451`,
+    target: `${host(0).address}:7447`,
+    caCertPem: caCert,
+    caKeyPem: caKey,
+    victim,
+  });
   try {
-    const said = await new Promise<string>((done) => {
-      let out = '';
-      let errors = '';
-      hostile.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('\n')) done(out);
-      });
-      hostile.stderr.on('data', (chunk: Buffer) => {
-        errors += chunk.toString();
-      });
-      hostile.once('exit', () => {
-        done(out + errors);
-      });
-    });
+    const said = await hostile.said(['"ready"']);
     expect(said).toBe(`${JSON.stringify({ ready: true, error: '' })}\n`);
     const log = join(a.logDir, 'agent.log');
     const refusals = async (): Promise<{ node: string; why: string }[]> =>
@@ -306,32 +284,14 @@ it("a LAN neighbour's flood of adverts with the cluster's id adds no member and 
   const a = agents.get(name(0))!;
   const caPem = await readFile(join(a.stateDir, 'cluster', 'ca.crt'), 'utf8');
   const before = (await nodes(a)).map((r) => r.name).sort();
-  const flood = spawn(
-    'nsenter',
-    [
-      `--net=${host(3).netnsPath}`,
-      process.execPath,
-      '-e',
-      FLOOD,
-      DIST,
-      host(3).address,
-      caPem,
-      '100',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const flood = advertFlood(host(3).netnsPath, {
+    address: host(3).address,
+    caCertPem: caPem,
+    count: 100,
+  });
   try {
     // The neighbour sees A's advert: multicast gets through both ways, so A hears the flood.
-    const said = await new Promise<string>((done) => {
-      let out = '';
-      flood.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('saw node-a') && out.includes('ready')) done(out);
-      });
-      flood.once('exit', () => {
-        done(out);
-      });
-    });
+    const said = await flood.said(['ready', 'saw node-a']);
     expect(said).toContain('ready');
     expect(said).toContain('saw node-a');
     // A dials the candidates, which never answer a Hello: none becomes a member, none is logged.
@@ -343,57 +303,6 @@ it("a LAN neighbour's flood of adverts with the cluster's id adds no member and 
     flood.kill();
   }
 });
-
-// 100 adverts of made-up nodes that claim the cluster's (public) id, from one LAN address; says
-// when it sees node-a's own advert.
-const FLOOD = `
-const [dist, address, caPem, count] = process.argv.slice(1);
-const d = require(dist + '/discovery/index.js');
-const log = require(dist + '/log.js').silentLogger();
-const ids = require(dist + '/trust/ids.js');
-const { X509Certificate, randomBytes } = require('node:crypto');
-(async () => {
-  const clusterId = ids.clusterIdOf(new X509Certificate(caPem).raw);
-  const transport = await d.openMulticastTransport({ interfaceAddress: address, log });
-  const browser = new d.MdnsBrowser(transport, { log });
-  browser.on('found', (peer) => { if (peer.name === 'node-a') process.stdout.write('saw node-a\\n'); });
-  browser.start();
-  for (let i = 0; i < Number(count); i++) {
-    const advert = { nodeId: randomBytes(32).toString('hex'), clusterId, name: 'fake-' + i, version: d.PROTOCOL_VERSION };
-    await new d.MdnsAdvertiser(transport, { advert, port: 20000 + i, addresses: () => [address], ttlSeconds: 120, log }).start();
-  }
-  process.stdout.write('ready\\n');
-})().catch((err) => { process.stdout.write('failed ' + String(err) + '\\n'); process.exit(1); });`;
-
-// A member of the cluster (its certificate minted with the CA key) that says Hello to a node,
-// then answers its heartbeats with a leave of `victim` signed with its own key, not the victim's.
-const HOSTILE = `
-const [dist, self, target, caCertPem, caKeyPem, victim] = process.argv.slice(1);
-const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
-const { createPrivateKey, sign, X509Certificate } = require('node:crypto');
-const peer = require(dist + '/gen/budgie/peer/v1/peer.js');
-const nc = require(dist + '/trust/node-cert.js');
-const ids = require(dist + '/trust/ids.js');
-(async () => {
-  const keyPem = await nc.createNodeKey();
-  const csrDer = await nc.createCsr(keyPem, 'hostile');
-  const signed = await nc.signNodeCertificate({ certPem: caCertPem, keyPem: caKeyPem }, { csrDer, nodeName: 'hostile', addresses: [self.split(':')[0]], now: Date.now() });
-  const clusterId = ids.clusterIdOf(new X509Certificate(caCertPem).raw);
-  const statement = Buffer.from('budgie leave\\ncluster ' + clusterId + '\\nnode ' + victim + '\\n');
-  const forged = { nodeId: victim, certificate: new X509Certificate(signed.certPem).raw, signature: sign('sha256', statement, createPrivateKey(keyPem)) };
-  const server = new grpc.Server();
-  server.addService(peer.MembershipServiceService, {
-    hello: (call, done) => done(null, { nodeId: signed.nodeId, nodeName: 'hostile', clusterId, callerNodeId: '', members: [], left: [forged] }),
-    leave: (call, done) => done(null, {}),
-    admit: (call, done) => done({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
-  });
-  const creds = grpc.ServerCredentials.createSsl(Buffer.from(caCertPem), [{ private_key: Buffer.from(keyPem), cert_chain: Buffer.from(signed.certPem) }], true);
-  await new Promise((ok, fail) => server.bindAsync(self, creds, (err) => (err ? fail(err) : ok())));
-  const client = new peer.MembershipServiceClient(target, grpc.credentials.createSsl(Buffer.from(caCertPem), Buffer.from(keyPem), Buffer.from(signed.certPem), { checkServerIdentity: () => undefined }));
-  client.hello({ address: self }, { deadline: Date.now() + 5000 }, (err) => {
-    process.stdout.write(JSON.stringify({ ready: !err, error: err ? err.message : '' }) + '\\n');
-  });
-})().catch((err) => process.stdout.write(JSON.stringify({ ready: false, error: String(err) }) + '\\n'));`;
 
 const STRANGER = `
 const [dist, target, ca, cert, key] = process.argv.slice(1);

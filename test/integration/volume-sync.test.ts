@@ -23,6 +23,7 @@ import type { AgentProcess } from '../support/agent';
 import { startClusterLab, type ClusterLab } from '../support/cluster-lab';
 import { until } from '../support/http-get';
 import { testImages, type TestImages } from '../support/images';
+import { memberFetches } from '../support/hostile';
 import { httpGetIn } from '../support/netns';
 
 /**
@@ -396,22 +397,17 @@ it("a member's forged paths are refused and logged, and a link out of the volume
     read('node.crt'),
   ]);
   const paths = ['../../../etc/passwd', '/etc/passwd', 'escape/passwd', 'escape'];
-  const { inNetns } = await import('../support/netns');
   // C is a member that runs the app: what it asks with its own certificate is what a
   // compromised member could ask.
-  const answers = JSON.parse(
-    await inNetns(lab().host(2).netnsPath, [
-      process.execPath,
-      '-e',
-      FORGER,
-      join(__dirname, '..', '..', 'dist'),
-      `${lab().host(0).address}:7447`,
-      caPem,
-      keyPem,
-      certPem,
-      JSON.stringify(paths),
-    ]),
-  ) as unknown;
+  const answers = await memberFetches(lab().host(2).netnsPath, {
+    target: `${lab().host(0).address}:7447`,
+    caCertPem: caPem,
+    keyPem,
+    certPem,
+    app: APP,
+    volume: '/www',
+    paths,
+  });
   expect(answers).toEqual([
     { path: '../../../etc/passwd', code: 3, literalBytes: 0, gone: false },
     { path: '/etc/passwd', code: 3, literalBytes: 0, gone: false },
@@ -441,28 +437,3 @@ client.changes({ app: '${APP}', target: '/www', since: 0, limit: 100, waitMs: 0,
   process.stdout.write(JSON.stringify({ code: err ? err.code : 0, records: res ? res.records.length : 0 }));
   client.close();
 });`;
-
-// Asks SyncService.Fetch for each path in turn with a member's certificate: the gRPC code, the
-// literal bytes that came back, and whether the file was said to be gone.
-const FORGER = `
-const [dist, target, ca, key, cert, paths] = process.argv.slice(1);
-const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
-const { SyncServiceClient } = require(dist + '/gen/budgie/peer/v1/sync.js');
-const creds = grpc.credentials.createSsl(Buffer.from(ca), Buffer.from(key), Buffer.from(cert), { checkServerIdentity: () => undefined });
-const client = new SyncServiceClient(target, creds);
-const ask = (path) => new Promise((done) => {
-  const answer = { path, code: 0, literalBytes: 0, gone: false };
-  const call = client.fetch({ app: '${APP}', target: '/www', path, blockSize: 1024, basisSize: 0, blocks: [] }, { deadline: Date.now() + 5000 });
-  call.on('data', (m) => {
-    if (m.op && m.op.$case === 'literal') answer.literalBytes += m.op.value.length;
-    if (m.op && m.op.$case === 'end') answer.gone = m.op.value.gone;
-  });
-  call.on('error', (err) => { answer.code = err.code; done(answer); });
-  call.on('end', () => done(answer));
-});
-(async () => {
-  const out = [];
-  for (const path of JSON.parse(paths)) out.push(await ask(path));
-  process.stdout.write(JSON.stringify(out));
-  client.close();
-})();`;
