@@ -5,6 +5,7 @@ import {
   type InitResponse,
   type JoinResponse,
   type LeaveResponse,
+  type RemoveResponse,
   type NodesResponse,
   type TokenResponse,
 } from '../gen/budgie/v1/cluster';
@@ -61,6 +62,14 @@ export class ClusterClient {
       this.cluster.leave({ force }, new Metadata(), deadline(DEADLINE_MS.local), done),
     );
     return res.membersTold;
+  }
+
+  /** Removes another member (on the CA holder); resolves to its node id. */
+  async remove(node: string): Promise<string> {
+    const res = await unary<RemoveResponse>(this.mapError, (done) =>
+      this.cluster.remove({ node }, new Metadata(), deadline(DEADLINE_MS.local), done),
+    );
+    return res.nodeId;
   }
 
   close(): void {

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ClusterIdentity, parseToken, signLeave, type Joined, type NodeIdentity } from '../trust';
+import {
+  ClusterIdentity,
+  parseToken,
+  signLeave,
+  signRemoval,
+  type Joined,
+  type NodeIdentity,
+} from '../trust';
 import { PeerChannel, type PeerServer, type ServiceBinding } from '../peer';
 import type { ClusterConfig } from '../config/cluster-config';
 import {
@@ -14,7 +21,13 @@ import {
   type MdnsPeer,
   type MdnsTransport,
 } from '../discovery';
-import { ConflictError, FailedPreconditionError, messageOf } from '../errors';
+import {
+  ConflictError,
+  FailedPreconditionError,
+  InvalidInputError,
+  messageOf,
+  NotFoundError,
+} from '../errors';
 import type { KnownMember } from '../trust';
 import type { Logger } from '../log';
 import { formatHostPort, parseHostPort } from '../host-port';
@@ -70,6 +83,7 @@ export class ClusterNode {
   private browser: MdnsBrowser | undefined;
   private server: PeerServer | undefined;
   private table: MemberTable | undefined;
+  private left: LeftMembers | undefined;
   private readonly channels = new Map<string, PeerChannel>();
   private member: NodeIdentity | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -159,6 +173,59 @@ export class ClusterNode {
       this.log.info('left the cluster', { told });
       return told;
     });
+  }
+
+  /**
+   * Removes another member for good, on the node that holds the CA key: a removal signed with
+   * the CA key, which every member checks and passes on like a leave (a dead or stolen machine
+   * cannot leave by itself). `target`: a node id, a unique prefix of one, or a member's name.
+   * Returns the node id.
+   */
+  remove(target: string): Promise<string> {
+    return this.serial(async () => {
+      const identity = this.requireMember();
+      if (identity.signer === undefined || this.left === undefined) {
+        throw new FailedPreconditionError(
+          "only the node that holds the cluster CA key (the one that ran 'budgie cluster init') can remove a member",
+        );
+      }
+      const nodeId = this.nodeIdOf(target);
+      if (nodeId === identity.nodeId) {
+        throw new InvalidInputError("node: this node itself; use 'budgie cluster leave'");
+      }
+      const { refused } = await this.left.add(
+        [signRemoval(identity.signer.caKeyPem, identity.clusterId, nodeId)],
+        identity.nodeId,
+      );
+      const [first] = refused;
+      if (first !== undefined) throw new FailedPreconditionError(`remove: ${first.why}`);
+      this.log.info('removed a member', { node: nodeId.slice(0, 12) });
+      return nodeId;
+    });
+  }
+
+  /** A member's node id from its id, a unique prefix of it, or its name. */
+  private nodeIdOf(target: string): string {
+    const members = this.table?.members() ?? [];
+    const matches = members.filter(
+      (m) =>
+        m.nodeId === target ||
+        m.name === target ||
+        (target.length >= 4 && m.nodeId.startsWith(target)),
+    );
+    const ids = [...new Set(matches.map((m) => m.nodeId))];
+    if (ids.length > 1) {
+      throw new InvalidInputError(
+        `node: ${target} names ${ids.length} members (${ids.map((id) => id.slice(0, 12)).join(', ')}); give more of the id`,
+      );
+    }
+    const [id] = ids;
+    if (id !== undefined) return id;
+    // A member long forgotten: its full id still removes it.
+    if (/^[0-9a-f]{64}$/.test(target)) return target;
+    throw new NotFoundError(
+      `node: no member ${target} (see 'budgie cluster nodes', or give its full id)`,
+    );
   }
 
   /** This node (first) and the members it heartbeats; undefined when it is in no cluster. */
@@ -338,6 +405,7 @@ export class ClusterNode {
         if (address !== undefined) this.forgetChannels(address);
       },
     );
+    this.left = left;
     const server = memberServer({
       leaving: left,
       forwardJoin: (req) =>
@@ -386,6 +454,7 @@ export class ClusterNode {
   private async stopMember(): Promise<void> {
     this.table?.close();
     this.table = undefined;
+    this.left = undefined;
     this.member = undefined;
     // The channels carry the old certificate: a later membership dials afresh.
     for (const channel of this.channels.values()) channel.close();

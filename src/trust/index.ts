@@ -12,6 +12,6 @@ export {
 export type { NodeIdentity } from './identity';
 export { shortId } from './ids';
 export { Revocations, MAX_REVOCATIONS, type CheckLeave, type Refused } from './revocations';
-export { checkLeave, signLeave, type LeaveProof } from './leave-proof';
+export { checkLeave, signLeave, signRemoval, type LeaveProof } from './leave-proof';
 export { parseToken, formatToken, type JoinToken } from './token';
 export type { KnownMember } from './join-client';

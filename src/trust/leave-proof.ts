@@ -9,18 +9,25 @@ import { nodeIdOfCertificate } from './ids';
  */
 export interface LeaveProof {
   nodeId: string;
-  /** The leaving node's certificate, DER. */
+  /** The leaving node's certificate, DER; empty when `byCa`. */
   certificate: Buffer;
-  /** ECDSA (SHA-256) by the node's key over `statementOf(clusterId, nodeId)`. */
+  /**
+   * ECDSA (SHA-256) by the node's key over `statementOf('leave', ...)`, or with `byCa`, by the
+   * cluster CA's key over `statementOf('remove', ...)`.
+   */
   signature: Buffer;
+  /** The CA key holder removed the node (`budgie cluster remove`): it did not leave itself. */
+  byCa: boolean;
 }
 
 /** A certificate and a signature together stay well under this; more is not a proof of ours. */
 const MAX_PROOF_BYTES = 8 * 1024;
 
-function statementOf(clusterId: string, nodeId: string): Buffer {
-  return Buffer.from(`budgie leave\ncluster ${clusterId}\nnode ${nodeId}\n`);
+function statementOf(what: 'leave' | 'remove', clusterId: string, nodeId: string): Buffer {
+  return Buffer.from(`budgie ${what}\ncluster ${clusterId}\nnode ${nodeId}\n`);
 }
+
+const NODE_ID = /^[0-9a-f]{64}$/;
 
 /** This node's proof that it leaves `clusterId`. */
 export function signLeave(identity: {
@@ -32,10 +39,20 @@ export function signLeave(identity: {
   const certificate = new X509Certificate(identity.nodeCertPem).raw;
   const signature = sign(
     'sha256',
-    statementOf(identity.clusterId, identity.nodeId),
+    statementOf('leave', identity.clusterId, identity.nodeId),
     createPrivateKey(identity.nodeKeyPem),
   );
-  return { nodeId: identity.nodeId, certificate, signature };
+  return { nodeId: identity.nodeId, certificate, signature, byCa: false };
+}
+
+/** The CA key holder's proof that `nodeId` is removed from `clusterId`. */
+export function signRemoval(caKeyPem: string, clusterId: string, nodeId: string): LeaveProof {
+  const signature = sign(
+    'sha256',
+    statementOf('remove', clusterId, nodeId),
+    createPrivateKey(caKeyPem),
+  );
+  return { nodeId, certificate: Buffer.alloc(0), signature, byCa: true };
 }
 
 /**
@@ -49,6 +66,16 @@ export function checkLeave(
 ): string | undefined {
   if (proof.certificate.length + proof.signature.length > MAX_PROOF_BYTES) {
     return `${proof.certificate.length + proof.signature.length} bytes, more than a proof has`;
+  }
+  if (proof.byCa) {
+    if (!NODE_ID.test(proof.nodeId)) return 'it names no node id';
+    const removed = verify(
+      'sha256',
+      statementOf('remove', clusterId, proof.nodeId),
+      ca.publicKey,
+      proof.signature,
+    );
+    return removed ? undefined : "the cluster CA's key did not sign it";
   }
   let cert: X509Certificate;
   try {
@@ -64,7 +91,7 @@ export function checkLeave(
   }
   const signed = verify(
     'sha256',
-    statementOf(clusterId, proof.nodeId),
+    statementOf('leave', clusterId, proof.nodeId),
     cert.publicKey,
     proof.signature,
   );

@@ -19,6 +19,7 @@ interface StoredProof {
   nodeId: string;
   certificate: string;
   signature: string;
+  byCa?: boolean;
 }
 
 /** What an add or an open refused, and why. */
@@ -126,18 +127,22 @@ function storedOf(proof: LeaveProof): StoredProof {
     nodeId: proof.nodeId,
     certificate: proof.certificate.toString('base64'),
     signature: proof.signature.toString('base64'),
+    ...(proof.byCa && { byCa: true }),
   };
 }
 
 function proofOf(entry: unknown): LeaveProof | undefined {
   if (typeof entry !== 'object' || entry === null) return undefined;
-  const { nodeId, certificate, signature } = entry as Partial<Record<keyof StoredProof, unknown>>;
+  const { nodeId, certificate, signature, byCa } = entry as Partial<
+    Record<keyof StoredProof, unknown>
+  >;
   if (typeof nodeId !== 'string' || typeof certificate !== 'string') return undefined;
   if (typeof signature !== 'string') return undefined;
   return {
     nodeId,
     certificate: Buffer.from(certificate, 'base64'),
     signature: Buffer.from(signature, 'base64'),
+    byCa: byCa === true,
   };
 }
 

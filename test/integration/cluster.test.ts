@@ -280,6 +280,47 @@ it("a member's forged revocation of another is refused and logged; the other sta
   }
 });
 
+it('the CA holder removes a member for good; another member cannot, and the removed one is refused from then on', async () => {
+  const a = agents.get(name(0))!;
+  const b = agents.get(name(1))!;
+  const victim = (await nodes(a)).find((r) => r.name === name(1))!.nodeId;
+  // B does not hold the CA key.
+  expect((await run(b, 'cluster', 'remove', name(0))).stderr).toBe(
+    "budgie: only the node that holds the cluster CA key (the one that ran 'budgie cluster init') can remove a member\n",
+  );
+  expect((await run(a, 'cluster', 'remove', 'nosuchnode')).stderr).toBe(
+    "budgie: node: no member nosuchnode (see 'budgie cluster nodes', or give its full id)\n",
+  );
+  const removed = await run(a, 'cluster', 'remove', name(1));
+  expect(removed).toEqual({
+    code: 0,
+    stdout: `Removed ${victim.slice(0, 12)}: every member refuses its certificate once it hears of it (at its next heartbeat).\n`,
+    stderr: '',
+  });
+  await until(a, (rows) => rows.every((r) => r.nodeId !== victim), 5000);
+  // B's certificate is refused by A from now on.
+  const bDir = join(b.stateDir, 'cluster');
+  const [caPem, bCert, bKey] = await Promise.all([
+    readFile(join(bDir, 'ca.crt'), 'utf8'),
+    readFile(join(bDir, 'node.crt'), 'utf8'),
+    readFile(join(bDir, 'node.key'), 'utf8'),
+  ]);
+  const refused = JSON.parse(
+    await inNetns(host(1).netnsPath, [
+      process.execPath,
+      '-e',
+      STRANGER,
+      DIST,
+      `${host(0).address}:7447`,
+      caPem,
+      bCert,
+      bKey,
+    ]),
+  ) as { code: number; details: string };
+  expect(refused.code).toBe(7); // PERMISSION_DENIED
+  expect(refused.details).toMatch(/left the cluster and its certificate is no longer trusted/);
+});
+
 it("a LAN neighbour's flood of adverts with the cluster's id adds no member and no warning", async () => {
   const a = agents.get(name(0))!;
   const caPem = await readFile(join(a.stateDir, 'cluster', 'ca.crt'), 'utf8');

@@ -11,7 +11,7 @@ import {
 } from '../../src/gen/budgie/v1/cluster';
 import { listenOnUnixSocket, type UnixServer } from './unix-server';
 
-type Method = 'init' | 'token' | 'join' | 'nodes' | 'leave';
+type Method = 'init' | 'token' | 'join' | 'nodes' | 'leave' | 'remove';
 
 /**
  * A stub agent for `budgie cluster` tests: serves budgie.v1 ClusterService on a unix socket in a
@@ -22,6 +22,7 @@ export class FakeClusterService {
   readonly calls: Method[] = [];
   readonly tokenRequests: { rotate: boolean }[] = [];
   readonly leaveRequests: { force: boolean }[] = [];
+  readonly removeRequests: { node: string }[] = [];
   readonly joinRequests: JoinRequest[] = [];
   initResponse: InitResponse = {
     token: 'BGT1.token',
@@ -79,6 +80,10 @@ export class FakeClusterService {
       leave: (call, done) => {
         this.leaveRequests.push(call.request);
         this.answer('leave', done, () => ({ membersTold: 2 }));
+      },
+      remove: (call, done) => {
+        this.removeRequests.push(call.request);
+        this.answer('remove', done, () => ({ nodeId: 'd'.repeat(64) }));
       },
     };
   }

@@ -4,7 +4,7 @@ import {
   type ClusterNode as ClusterNodeMessage,
   type ClusterServiceServer,
 } from '../../gen/budgie/v1/cluster';
-import { FailedPreconditionError } from '../../errors';
+import { FailedPreconditionError, InvalidInputError } from '../../errors';
 import type { Logger } from '../../log';
 import type { ClusterNode, MemberState, NodeRow } from '../../membership';
 import type { ServiceBinding } from '../../rpc/handlers';
@@ -57,6 +57,14 @@ export function clusterService(
       }),
     ),
     leave: unary(log, 'Leave', async (req) => ({ membersTold: await cluster.leave(req.force) })),
+    remove: unary(log, 'Remove', async (req) => {
+      if (req.node.trim() === '') {
+        throw new InvalidInputError(
+          "node: expected a node id or name, as 'budgie cluster nodes' lists",
+        );
+      }
+      return { nodeId: await cluster.remove(req.node.trim()) };
+    }),
   };
   return { definition: ClusterServiceService, implementation };
 }

@@ -16,6 +16,9 @@ interface JoinArgs extends GlobalArgs {
   token: string;
   peer?: string;
 }
+interface RemoveArgs extends GlobalArgs {
+  node: string;
+}
 interface LeaveArgs extends GlobalArgs {
   force: boolean;
 }
@@ -40,7 +43,7 @@ export function clusterCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalA
   };
   return {
     command: 'cluster <command>',
-    describe: 'Create, join and inspect a cluster (init, token, join, nodes, leave)',
+    describe: 'Create, join and inspect a cluster (init, token, join, nodes, leave, remove)',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .command<GlobalArgs>({
@@ -141,7 +144,26 @@ export function clusterCommand(deps: CliDeps): CommandModule<GlobalArgs, GlobalA
               );
             }),
         })
-        .demandCommand(1, 'name a cluster command: init, token, join, nodes or leave'),
+        .command<RemoveArgs>({
+          command: 'remove <node>',
+          describe:
+            'On the node that holds the CA key: remove another member for good (a dead or stolen machine)',
+          builder: (b) =>
+            b.positional('node', {
+              type: 'string',
+              demandOption: true,
+              describe:
+                "The member's node id (or a unique prefix) or name, as 'cluster nodes' lists",
+            }),
+          handler: (args) =>
+            withCluster(args, async (client) => {
+              const nodeId = await client.remove(args.node);
+              out(
+                `Removed ${shortId(nodeId)}: every member refuses its certificate once it hears of it (at its next heartbeat).\n`,
+              );
+            }),
+        })
+        .demandCommand(1, 'name a cluster command: init, token, join, nodes, leave or remove'),
     handler: () => undefined,
   };
 }

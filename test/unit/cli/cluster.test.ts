@@ -70,6 +70,21 @@ describe('budgie cluster', () => {
     }
   });
 
+  it('remove sends the node and says what every member will do', async () => {
+    expect(await run('cluster', 'remove', 'node-b')).toEqual({
+      code: 0,
+      stdout: `Removed ${'d'.repeat(12)}: every member refuses its certificate once it hears of it (at its next heartbeat).\n`,
+      stderr: '',
+    });
+    expect(agent.removeRequests).toEqual([{ node: 'node-b' }]);
+    agent.failures.remove = new FailedPreconditionError(
+      "only the node that holds the cluster CA key (the one that ran 'budgie cluster init') can remove a member",
+    );
+    expect((await run('cluster', 'remove', 'node-b')).stderr).toBe(
+      "budgie: only the node that holds the cluster CA key (the one that ran 'budgie cluster init') can remove a member\n",
+    );
+  });
+
   it('token on a node in no cluster says so', async () => {
     const message =
       "this node is not in a cluster; run 'budgie cluster init' or 'budgie cluster join TOKEN'";

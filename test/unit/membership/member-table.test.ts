@@ -142,7 +142,12 @@ it('passes on who left from Hello answers, forgets a node that left, and never a
   const revoked = new Set<string>();
   const heard: string[][] = [];
   const C = 'd'.repeat(64);
-  const leaveOfC = { nodeId: C, certificate: Buffer.from('cert'), signature: Buffer.from('sig') };
+  const leaveOfC = {
+    nodeId: C,
+    certificate: Buffer.from('cert'),
+    signature: Buffer.from('sig'),
+    byCa: false,
+  };
   const table = new MemberTable({
     selfNodeId: SELF,
     clusterId: CLUSTER,

@@ -9,6 +9,7 @@ import {
   MAX_REVOCATIONS,
   Revocations,
   signLeave,
+  signRemoval,
   type LeaveProof,
 } from '../../../src/trust';
 import { createCa } from '../../../src/trust/ca';
@@ -69,8 +70,26 @@ describe('leave proofs', () => {
     expect(check({ ...mine, nodeId: b.nodeId })).toBe('its certificate is not the leaving node’s');
     // b's certificate with a's signature.
     const cert = new X509Certificate(b.nodeCertPem).raw;
-    expect(check({ nodeId: b.nodeId, certificate: cert, signature: mine.signature })).toBe(
-      'the leaving node did not sign it',
+    expect(
+      check({ nodeId: b.nodeId, certificate: cert, signature: mine.signature, byCa: false }),
+    ).toBe('the leaving node did not sign it');
+  });
+
+  it("a removal counts only with the CA's signature", () => {
+    expect(check(signRemoval(ca.keyPem, self.clusterId, b.nodeId))).toBeUndefined();
+    // A member signing a "removal" with its own key, or another cluster's CA.
+    expect(check(signRemoval(a.nodeKeyPem, self.clusterId, b.nodeId))).toBe(
+      "the cluster CA's key did not sign it",
+    );
+    expect(check(signRemoval(other.keyPem, self.clusterId, b.nodeId))).toBe(
+      "the cluster CA's key did not sign it",
+    );
+    // A removal of one node is not a removal of another.
+    expect(check({ ...signRemoval(ca.keyPem, self.clusterId, b.nodeId), nodeId: a.nodeId })).toBe(
+      "the cluster CA's key did not sign it",
+    );
+    expect(check({ ...signRemoval(ca.keyPem, self.clusterId, b.nodeId), nodeId: 'x' })).toBe(
+      'it names no node id',
     );
   });
 

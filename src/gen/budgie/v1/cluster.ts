@@ -129,6 +129,15 @@ export interface LeaveRequest {
   force: boolean;
 }
 
+export interface RemoveRequest {
+  /** The member's node id (or a unique prefix of it) or its name, as `budgie cluster nodes` lists. */
+  node: string;
+}
+
+export interface RemoveResponse {
+  nodeId: string;
+}
+
 export interface LeaveResponse {
   /** Members that heard this node leave (the others learn it from them): they refuse its certificate. */
   membersTold: number;
@@ -1064,6 +1073,146 @@ export const LeaveRequest: MessageFns<LeaveRequest> = {
   },
 };
 
+function createBaseRemoveRequest(): RemoveRequest {
+  return { node: "" };
+}
+
+export const RemoveRequest: MessageFns<RemoveRequest> = {
+  encode(message: RemoveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== "") {
+      writer.uint32(10).string(message.node);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveRequest {
+    return { node: isSet(object.node) ? globalThis.String(object.node) : "" };
+  },
+
+  toJSON(message: RemoveRequest): unknown {
+    const obj: any = {};
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveRequest>): RemoveRequest {
+    return RemoveRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveRequest>): RemoveRequest {
+    const message = createBaseRemoveRequest();
+    message.node = object.node ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveResponse(): RemoveResponse {
+  return { nodeId: "" };
+}
+
+export const RemoveResponse: MessageFns<RemoveResponse> = {
+  encode(message: RemoveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveResponse>): RemoveResponse {
+    return RemoveResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveResponse>): RemoveResponse {
+    const message = createBaseRemoveResponse();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
 function createBaseLeaveResponse(): LeaveResponse {
   return { membersTold: 0 };
 }
@@ -1193,6 +1342,19 @@ export const ClusterServiceService = {
     responseSerialize: (value: LeaveResponse): Buffer => Buffer.from(LeaveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LeaveResponse => LeaveResponse.decode(value),
   },
+  /**
+   * On the node that holds the CA key: removes another member for good (one that cannot leave
+   * by itself: a dead machine, a stolen one). Every member refuses its certificate from then on.
+   */
+  remove: {
+    path: "/budgie.v1.ClusterService/Remove" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveRequest): Buffer => Buffer.from(RemoveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveRequest => RemoveRequest.decode(value),
+    responseSerialize: (value: RemoveResponse): Buffer => Buffer.from(RemoveResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveResponse => RemoveResponse.decode(value),
+  },
 } as const;
 
 export interface ClusterServiceServer extends UntypedServiceImplementation {
@@ -1206,6 +1368,11 @@ export interface ClusterServiceServer extends UntypedServiceImplementation {
   nodes: handleUnaryCall<NodesRequest, NodesResponse>;
   /** Forgets the membership and every key. */
   leave: handleUnaryCall<LeaveRequest, LeaveResponse>;
+  /**
+   * On the node that holds the CA key: removes another member for good (one that cannot leave
+   * by itself: a dead machine, a stolen one). Every member refuses its certificate from then on.
+   */
+  remove: handleUnaryCall<RemoveRequest, RemoveResponse>;
 }
 
 export interface ClusterServiceClient extends Client {
@@ -1282,6 +1449,25 @@ export interface ClusterServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LeaveResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * On the node that holds the CA key: removes another member for good (one that cannot leave
+   * by itself: a dead machine, a stolen one). Every member refuses its certificate from then on.
+   */
+  remove(
+    request: RemoveRequest,
+    callback: (error: ServiceError | null, response: RemoveResponse) => void,
+  ): ClientUnaryCall;
+  remove(
+    request: RemoveRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveResponse) => void,
+  ): ClientUnaryCall;
+  remove(
+    request: RemoveRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -94,16 +94,18 @@ export interface HelloResponse {
   left: LeaveProof[];
 }
 
-/** A node's word that it left the cluster. */
+/** A node's word that it left the cluster, or the CA key holder's that it was removed. */
 export interface LeaveProof {
   nodeId: string;
-  /** The leaving node's certificate (DER), issued by the cluster CA. */
+  /** The leaving node's certificate (DER), issued by the cluster CA; empty when `by_ca`. */
   certificate: Buffer;
   /**
    * ECDSA P-256 / SHA-256 by the node's own key over
-   * "budgie leave\ncluster <cluster id>\nnode <node id>\n".
+   * "budgie leave\ncluster <cluster id>\nnode <node id>\n"; with `by_ca`, by the CA key over
+   * "budgie remove\ncluster <cluster id>\nnode <node id>\n".
    */
   signature: Buffer;
+  byCa: boolean;
 }
 
 export interface LeaveRequest {
@@ -957,7 +959,7 @@ export const HelloResponse: MessageFns<HelloResponse> = {
 };
 
 function createBaseLeaveProof(): LeaveProof {
-  return { nodeId: "", certificate: Buffer.alloc(0), signature: Buffer.alloc(0) };
+  return { nodeId: "", certificate: Buffer.alloc(0), signature: Buffer.alloc(0), byCa: false };
 }
 
 export const LeaveProof: MessageFns<LeaveProof> = {
@@ -970,6 +972,9 @@ export const LeaveProof: MessageFns<LeaveProof> = {
     }
     if (message.signature.length !== 0) {
       writer.uint32(26).bytes(message.signature);
+    }
+    if (message.byCa !== false) {
+      writer.uint32(32).bool(message.byCa);
     }
     return writer;
   },
@@ -1011,6 +1016,14 @@ export const LeaveProof: MessageFns<LeaveProof> = {
             message.signature = Buffer.from(reader.bytes());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.byCa = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1032,6 +1045,11 @@ export const LeaveProof: MessageFns<LeaveProof> = {
         : "",
       certificate: isSet(object.certificate) ? Buffer.from(bytesFromBase64(object.certificate)) : Buffer.alloc(0),
       signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      byCa: isSet(object.byCa)
+        ? globalThis.Boolean(object.byCa)
+        : isSet(object.by_ca)
+        ? globalThis.Boolean(object.by_ca)
+        : false,
     };
   },
 
@@ -1046,6 +1064,9 @@ export const LeaveProof: MessageFns<LeaveProof> = {
     if (message.signature.length !== 0) {
       obj.signature = base64FromBytes(message.signature);
     }
+    if (message.byCa !== false) {
+      obj.byCa = message.byCa;
+    }
     return obj;
   },
 
@@ -1057,6 +1078,7 @@ export const LeaveProof: MessageFns<LeaveProof> = {
     message.nodeId = object.nodeId ?? "";
     message.certificate = object.certificate ?? Buffer.alloc(0);
     message.signature = object.signature ?? Buffer.alloc(0);
+    message.byCa = object.byCa ?? false;
     return message;
   },
 };
