@@ -47,9 +47,9 @@ export class ApiServer {
     const dir = dirname(this.socket);
     await mkdir(dir, { recursive: true, mode: 0o755 });
     await removeStaleSocket(this.socket);
+    // mkdtemp makes the directory 0700.
     const staging = await mkdtemp(join(dir, '.budgie-sock-'));
     try {
-      await chmod(staging, 0o700);
       const bound = join(staging, 'budgie.sock');
       await new Promise<void>((resolve, reject) => {
         this.server.bindAsync(`unix://${bound}`, ServerCredentials.createInsecure(), (err) => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   ClusterIdentity,
+  isNodeId,
   parseToken,
   signLeave,
   signRemoval,
@@ -222,7 +223,7 @@ export class ClusterNode {
     const [id] = ids;
     if (id !== undefined) return id;
     // A member long forgotten: its full id still removes it.
-    if (/^[0-9a-f]{64}$/.test(target)) return target;
+    if (isNodeId(target)) return target;
     throw new NotFoundError(
       `node: no member ${target} (see 'budgie cluster nodes', or give its full id)`,
     );

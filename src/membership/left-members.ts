@@ -91,7 +91,7 @@ export class LeftMembers implements LeaveHandling {
       return { refused: [] };
     }
     for (const proof of fresh) {
-      if (!result.refused.some((r) => r.nodeId === proof.nodeId.slice(0, 64))) continue;
+      if (result.added.includes(proof.nodeId)) continue;
       if (this.refusals.size >= MAX_REMEMBERED_REFUSALS) this.refusals.clear();
       this.refusals.add(keyOf(proof));
     }

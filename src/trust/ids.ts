@@ -34,6 +34,11 @@ export function nodeUri(nodeId: string): string {
 
 const NODE_ID_PATTERN = /^[0-9a-f]{64}$/;
 
+/** Whether `id` has a node id's form (64 lowercase hex digits). */
+export function isNodeId(id: string): boolean {
+  return NODE_ID_PATTERN.test(id);
+}
+
 /**
  * The node id a certificate was issued to: its one `budgie://node/<id>` URI SAN, which must also
  * be the hash of the certificate's own key (a CA never signs anything else, but checking costs
@@ -45,7 +50,7 @@ export function nodeIdOfCertificate(cert: X509Certificate): string | undefined {
     .filter((entry) => entry.startsWith(`URI:${NODE_URI_PREFIX}`))
     .map((entry) => entry.slice(`URI:${NODE_URI_PREFIX}`.length));
   const [id] = ids;
-  if (ids.length !== 1 || id === undefined || !NODE_ID_PATTERN.test(id)) return undefined;
+  if (ids.length !== 1 || id === undefined || !isNodeId(id)) return undefined;
   const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
   return nodeIdOf(spki) === id ? id : undefined;
 }

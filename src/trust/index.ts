@@ -10,7 +10,7 @@ export {
   type NodeFacts,
 } from './cluster-identity';
 export type { NodeIdentity } from './identity';
-export { shortId } from './ids';
+export { isNodeId, shortId } from './ids';
 export { Revocations, MAX_REVOCATIONS, type CheckLeave, type Refused } from './revocations';
 export { checkLeave, signLeave, signRemoval, type LeaveProof } from './leave-proof';
 export { parseToken, formatToken, type JoinToken } from './token';

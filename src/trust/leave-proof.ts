@@ -1,5 +1,5 @@
 import { createPrivateKey, sign, verify, X509Certificate } from 'node:crypto';
-import { nodeIdOfCertificate } from './ids';
+import { isNodeId, nodeIdOfCertificate } from './ids';
 
 /**
  * A member's word that it left the cluster, signed with its own node key, with the certificate
@@ -26,8 +26,6 @@ const MAX_PROOF_BYTES = 8 * 1024;
 function statementOf(what: 'leave' | 'remove', clusterId: string, nodeId: string): Buffer {
   return Buffer.from(`budgie ${what}\ncluster ${clusterId}\nnode ${nodeId}\n`);
 }
-
-const NODE_ID = /^[0-9a-f]{64}$/;
 
 /** This node's proof that it leaves `clusterId`. */
 export function signLeave(identity: {
@@ -68,7 +66,7 @@ export function checkLeave(
     return `${proof.certificate.length + proof.signature.length} bytes, more than a proof has`;
   }
   if (proof.byCa) {
-    if (!NODE_ID.test(proof.nodeId)) return 'it names no node id';
+    if (!isNodeId(proof.nodeId)) return 'it names no node id';
     const removed = verify(
       'sha256',
       statementOf('remove', clusterId, proof.nodeId),

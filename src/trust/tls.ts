@@ -81,12 +81,6 @@ export function joinClientCredentials(caCertPem: string, target: string): Channe
 }
 
 /**
- * Channel options for every peer client. grpc-js would send the peer's IP address as the TLS
- * server name, which RFC 6066 forbids (and Node warns about); the name is not checked anyway.
- * HTTP/2's default 64 KiB receive window makes a member wait for a window update every 64 KiB of
- * a blob or volume it streams here; 8 MiB lets it send on (about 1.5× the throughput measured).
- */
-/**
  * HTTP/2 pings on every peer connection, both ways, every 15 s without traffic, each answered
  * within 10 s or the connection is dropped: a member that vanished (power cut, cable pulled) is
  * noticed within 25 s, its calls fail over, and a server stream to it is released rather than
@@ -97,6 +91,12 @@ export const PEER_KEEPALIVE = {
   'grpc.keepalive_timeout_ms': 10_000,
 };
 
+/**
+ * Channel options for every peer client. grpc-js would send the peer's IP address as the TLS
+ * server name, which RFC 6066 forbids (and Node warns about); the name is not checked anyway.
+ * HTTP/2's default 64 KiB receive window makes a member wait for a window update every 64 KiB of
+ * a blob or volume it streams here; 8 MiB lets it send on (about 1.5× the throughput measured).
+ */
 export const PEER_CHANNEL_OPTIONS = {
   'grpc.ssl_target_name_override': 'peer.budgie',
   'grpc-node.flow_control_window': 8 << 20,
