@@ -19,6 +19,7 @@ import { SyncEngine, syncService } from '../sync';
 import { syncSources } from './sync-wiring';
 import { systemClock } from '../discovery';
 import { UnavailableError } from '../errors';
+import { FileJobs } from '../fs';
 import { balancing } from './balancing';
 import { joinSources } from './cluster-join';
 import { ClusterImageStore } from '../images';
@@ -174,10 +175,12 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       settleMs: config.cluster.deadAfterMs,
     });
     keeper.start();
+    const fileJobs = FileJobs.threads();
     sync = new SyncEngine({
       sources: syncSources(orchestrator, cluster, fleet),
       stateDir: config.stateDir,
       log: log.child({ component: 'sync' }),
+      jobs: fileJobs,
     });
     const syncing = sync;
     const stopSyncWatch = fleet.onUpdate(() => {
@@ -192,6 +195,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       stopSyncWatch();
       clearInterval(syncTimer);
       await syncing.close();
+      await fileJobs.close();
     };
     const chirps = chirpSources(orchestrator, cluster, fleet, replicaHost);
     const remoteLogs = remoteLogSources(cluster, chirps);

@@ -37,6 +37,11 @@ export class Dir {
     return new Dir(await open(path, constants.O_RDONLY | constants.O_DIRECTORY), path);
   }
 
+  /** This directory as a path the kernel resolves through the held descriptor. */
+  get path(): string {
+    return `/proc/self/fd/${this.handle.fd}`;
+  }
+
   /** `name` in this directory as a path the kernel resolves through the held descriptor. */
   at(name: string): string {
     checkName(name);
@@ -71,7 +76,7 @@ export class Dir {
   }
 
   list(): Promise<string[]> {
-    return readdir(`/proc/self/fd/${this.handle.fd}`);
+    return readdir(this.path);
   }
 
   /** The entry's own metadata (a symlink is not followed); undefined when it does not exist. */

@@ -4,5 +4,6 @@
  */
 export { isTempFile, syncDir, writeFileAtomic } from './atomic-write';
 export { Dir, parentOf } from './beneath';
+export { FileJobs, type EntryStat, type Inspected, type Meta, type SmallRead } from './file-jobs';
 export { hasCode } from './errno';
 export type { FsOps } from './types';

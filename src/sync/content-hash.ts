@@ -1,5 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 
+/** The algorithm, by its node:crypto name (file jobs hash with it on their threads too). */
+export const CONTENT_HASH = 'sha256';
+
 /**
  * SHA-256 of a file's whole content, the identity of a version: hashed as it streams by.
  * OpenSSL's, not a WebAssembly one: with the CPU's SHA instructions it runs about 3× faster than
@@ -10,7 +13,7 @@ export class ContentHash {
   private constructor(private readonly hash: Hash) {}
 
   static create(): ContentHash {
-    return new ContentHash(createHash('sha256'));
+    return new ContentHash(createHash(CONTENT_HASH));
   }
 
   update(chunk: Uint8Array): void {

@@ -30,7 +30,7 @@ const tagOf = (weak: number): number => (weak ^ (weak >>> 16)) & 0xffff;
  */
 export async function* deltaOf(
   signature: Signature,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): AsyncGenerator<DeltaOp> {
   const { blockSize } = signature;
   if (signature.fileSize < blockSize) {
@@ -52,7 +52,8 @@ export async function* deltaOf(
     tags[tagOf(block.weak)] = 1;
   });
 
-  const reader = source[Symbol.asyncIterator]();
+  const reader =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   let buf = Buffer.alloc(0);
   // An object, not a local: `fill` sets it from a closure.
   const input = { ended: false };
@@ -176,7 +177,7 @@ export async function* deltaOf(
  */
 async function* shortBasis(
   signature: Signature,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): AsyncGenerator<DeltaOp> {
   const only = signature.blocks[0];
   /** Held back while the new file may still be exactly the copy (fewer than a block of bytes). */

@@ -7,6 +7,7 @@ import {
   PermissionDeniedError,
   UnavailableError,
 } from '../errors';
+import type { FileJobs } from '../fs';
 import type { Logger } from '../log';
 import type { SyncVolumes } from './sync-service';
 import type { SyncPeer } from './transfer';
@@ -43,6 +44,8 @@ export interface SyncEngineOptions {
   rescanMs?: number;
   /** How long a long poll waits for a member's change. Default 25 s. */
   waitMs?: number;
+  /** Where whole-file jobs run (the agent's worker threads). Default inline. */
+  jobs?: FileJobs;
 }
 
 interface Running {
@@ -152,6 +155,7 @@ export class SyncEngine implements SyncVolumes {
       log: this.options.log.child({ app: spec.app, volume: spec.target }),
       rescanMs: 0,
       watch: false,
+      ...(this.options.jobs === undefined ? {} : { jobs: this.options.jobs }),
     });
     await sync.start();
     const peer = this.options.sources.peer(member, spec.app, spec.target);
@@ -183,13 +187,14 @@ export class SyncEngine implements SyncVolumes {
   }
 
   private open(spec: SyncVolumeSpec, self: string): Running {
-    const { log, stateDir, rescanMs } = this.options;
+    const { log, stateDir, rescanMs, jobs } = this.options;
     const sync = new VolumeSync({
       ...spec,
       self,
       indexFile: indexFileOf(stateDir, spec.app, spec.target),
       log: log.child({ app: spec.app, volume: spec.target }),
       ...(rescanMs === undefined ? {} : { rescanMs }),
+      ...(jobs === undefined ? {} : { jobs }),
     });
     const ready = sync.start().then(
       () => true,

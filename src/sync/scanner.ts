@@ -1,15 +1,13 @@
 import type { Stats } from 'node:fs';
-import { constants } from 'node:fs';
-import { Dir, hasCode, parentOf } from '../fs';
+import { Dir, FileJobs, hasCode, parentOf, type EntryStat, type Inspected, type Meta } from '../fs';
 import { checkEntryPath, linkStaysInside } from '../volumes/paths';
-import { ContentHash } from './content-hash';
+import { CONTENT_HASH } from './content-hash';
 import type { VolumeIndex } from './index-store';
 import { SYNC_MODE_MASK, type LocalStamp, type SyncKind, type SyncRecord } from './records';
 import { bumpVersion } from './version';
 
 /** Files the engine writes before renaming them into place; never part of the volume. */
 export const TEMP_PREFIX = '.budgie-sync-';
-const READ_BYTES = 1024 * 1024;
 /**
  * How recent an mtime makes a stamp racy. File times come from the kernel's coarse clock (a
  * tick of 1 to 10 ms) or, on some file systems, in whole seconds: a second covers both.
@@ -28,7 +26,16 @@ export interface ScanOptions {
   rehash?: boolean;
   /** Files hashed beforehand (see `prehash`): used while the file's stamp is still the same. */
   known?: ReadonlyMap<string, Hashed>;
+  /** Where entries are looked at and files hashed. Default inline. */
+  jobs?: FileJobs;
 }
+
+/**
+ * Entries of a directory looked at per file job, and jobs of one directory in flight at once:
+ * a directory of thousands of files is read and hashed on several threads, in batches.
+ */
+const INSPECT_BATCH = 128;
+const INSPECT_IN_FLIGHT = 4;
 
 /** A file's content hash, and the stamp it was read at. */
 export interface Hashed {
@@ -52,7 +59,8 @@ export async function scan(
 ): Promise<ScanStats> {
   const stats: ScanStats = { changed: 0, hashedBytes: 0 };
   const seen = new Set<string>();
-  const observer = new Observer(index, self, stats, seen, options);
+  const jobs = options.jobs ?? FileJobs.inline();
+  const observer = new Observer(index, self, stats, seen, options, jobs);
   if (prefix === '') {
     await observer.walk(root, '');
   } else {
@@ -61,8 +69,12 @@ export async function scan(
     if (parent !== undefined) {
       try {
         const name = segments[segments.length - 1] ?? '';
-        const st = await parent.lstat(name);
-        if (st !== undefined && (await observer.observe(parent, name, prefix, st))) {
+        const [found] = await jobs.inspect(
+          parent,
+          [{ name, skipIf: observer.skipFor(prefix) }],
+          CONTENT_HASH,
+        );
+        if (found !== undefined && observer.observe(prefix, found)) {
           const sub = await openDir(parent, name);
           if (sub !== undefined) {
             try {
@@ -112,7 +124,11 @@ export async function scan(
  * paths are then scanned under the lock. A path that changes after it was passed over is the
  * watcher's, or the next rescan's.
  */
-export async function suspects(root: Dir, index: VolumeIndex): Promise<string[]> {
+export async function suspects(
+  root: Dir,
+  index: VolumeIndex,
+  jobs: FileJobs = FileJobs.inline(),
+): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>();
   const walk = async (dir: Dir, prefix: string): Promise<void> => {
@@ -123,15 +139,14 @@ export async function suspects(root: Dir, index: VolumeIndex): Promise<string[]>
       if (hasCode(err, 'ENOENT')) return;
       throw err;
     }
-    for (const name of names) {
-      if (name.startsWith(TEMP_PREFIX)) continue;
+    const entries = names.filter((name) => !name.startsWith(TEMP_PREFIX)).map((name) => ({ name }));
+    for await (const { name, stat: st } of inspectAll(jobs, dir, entries)) {
       const path = prefix === '' ? name : `${prefix}/${name}`;
-      const st = await dir.lstat(name);
       if (st === undefined) continue;
       seen.add(path);
       const entry = index.get(path);
       const live = entry !== undefined && !entry.record.deleted ? entry.record : undefined;
-      if (st.isDirectory()) {
+      if (st.kind === 'dir') {
         if (live?.kind !== 'dir' || live.mode !== (st.mode & SYNC_MODE_MASK)) out.push(path);
         // A directory new here is scanned whole, under the lock; nothing in it is indexed yet.
         if (live?.kind !== 'dir') continue;
@@ -143,8 +158,8 @@ export async function suspects(root: Dir, index: VolumeIndex): Promise<string[]>
           await sub.close();
         }
       } else if (
-        (st.isFile() || st.isSymbolicLink()) &&
-        (live === undefined || !trusted(entry?.stamp, stampOf(st)))
+        (st.kind === 'file' || st.kind === 'symlink') &&
+        (live === undefined || !trusted(entry?.stamp, stampOfEntry(st)))
       ) {
         out.push(path);
       }
@@ -155,6 +170,37 @@ export async function suspects(root: Dir, index: VolumeIndex): Promise<string[]>
     if (!record.deleted && !seen.has(record.path)) out.push(record.path);
   }
   return out;
+}
+
+/**
+ * `entries` of `dir` inspected on the file jobs' threads, a few batches at once, in order. The
+ * caller keeps `dir` open until this ends; every job is over by then, even when the caller
+ * stops early (a job must never outlive the descriptor its paths go through).
+ */
+async function* inspectAll(
+  jobs: FileJobs,
+  dir: Dir,
+  entries: readonly { name: string; skipIf?: Meta }[],
+  hash?: string,
+): AsyncGenerator<Inspected> {
+  const pending: Promise<Inspected[]>[] = [];
+  let next = 0;
+  const fill = (): void => {
+    while (pending.length < INSPECT_IN_FLIGHT && next < entries.length) {
+      pending.push(jobs.inspect(dir, entries.slice(next, next + INSPECT_BATCH), hash));
+      next += INSPECT_BATCH;
+    }
+  };
+  try {
+    fill();
+    for (let batch = pending.shift(); batch !== undefined; batch = pending.shift()) {
+      const found = await batch;
+      fill();
+      yield* found;
+    }
+  } finally {
+    await Promise.allSettled(pending);
+  }
 }
 
 function under(path: string, prefix: string): boolean {
@@ -193,8 +239,23 @@ export function stampOf(st: Stats, readAt?: number): LocalStamp {
   return stamp;
 }
 
+/** What a file job's `EntryStat` says of a path (see stampOf). */
+export function stampOfEntry(st: EntryStat, readAt?: number): LocalStamp {
+  const stamp: LocalStamp = {
+    ino: st.ino,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    mode: st.mode & 0o7777,
+  };
+  if (readAt !== undefined && st.kind === 'file' && st.mtimeMs > readAt - RACY_MS) {
+    stamp.racy = true;
+  }
+  return stamp;
+}
+
 /** Whether a scan may skip reading a file: the same stamp, and not a racy one. */
-function trusted(indexed: LocalStamp | undefined, now: LocalStamp): boolean {
+export function trusted(indexed: LocalStamp | undefined, now: LocalStamp): boolean {
   return indexed?.racy !== true && sameStamp(indexed, now);
 }
 
@@ -216,6 +277,7 @@ class Observer {
     private readonly stats: ScanStats,
     private readonly seen: Set<string>,
     private readonly options: ScanOptions,
+    private readonly jobs: FileJobs,
   ) {}
 
   async walk(dir: Dir, prefix: string): Promise<void> {
@@ -226,13 +288,13 @@ class Observer {
       if (hasCode(err, 'ENOENT')) return;
       throw err;
     }
-    for (const name of names) {
-      if (name.startsWith(TEMP_PREFIX)) continue;
-      const path = prefix === '' ? name : `${prefix}/${name}`;
-      const st = await dir.lstat(name);
-      if (st === undefined) continue;
-      if (!(await this.observe(dir, name, path, st))) continue;
-      const sub = await openDir(dir, name);
+    const entries = names
+      .filter((name) => !name.startsWith(TEMP_PREFIX))
+      .map((name) => ({ name, skipIf: this.skipFor(prefix === '' ? name : `${prefix}/${name}`) }));
+    for await (const found of inspectAll(this.jobs, dir, entries, CONTENT_HASH)) {
+      const path = prefix === '' ? found.name : `${prefix}/${found.name}`;
+      if (!this.observe(path, found)) continue;
+      const sub = await openDir(dir, found.name);
       if (sub === undefined) continue;
       try {
         await this.walk(sub, path);
@@ -242,21 +304,41 @@ class Observer {
     }
   }
 
-  /** Records one entry if it changed; true when it is a directory to descend into. */
-  async observe(dir: Dir, name: string, path: string, st: Stats): Promise<boolean> {
+  /**
+   * The stamp at which a file need not be read again: the index's, when it is trusted, or the
+   * one it was hashed at beforehand (see `prehash`).
+   */
+  skipFor(path: string): Meta | undefined {
+    const entry = this.index.get(path);
+    if (
+      this.options.rehash !== true &&
+      entry?.record.kind === 'file' &&
+      !entry.record.deleted &&
+      entry.stamp !== undefined &&
+      entry.stamp.racy !== true
+    ) {
+      return entry.stamp;
+    }
+    return this.options.known?.get(path)?.stamp;
+  }
+
+  /** Records one inspected entry if it changed; true when it is a directory to descend into. */
+  observe(path: string, found: Inspected): boolean {
+    const st = found.stat;
+    if (st === undefined) return false;
     const entry = this.index.get(path);
     const live = entry !== undefined && !entry.record.deleted ? entry.record : undefined;
-    const stamp = stampOf(st);
+    const stamp = stampOfEntry(st);
     const mode = st.mode & SYNC_MODE_MASK;
     const base = { path, mode, mtimeMs: Math.floor(st.mtimeMs), size: 0, linkTarget: '', hash: '' };
-    if (st.isDirectory()) {
+    if (st.kind === 'dir') {
       this.seen.add(path);
       if (live?.kind === 'dir' && live.mode === mode) this.index.restamp(path, stamp);
       else this.record(entry?.record, { ...base, kind: 'dir' }, stamp);
       return true;
     }
-    if (st.isSymbolicLink()) {
-      const target = await dir.readlink(name).catch(() => undefined);
+    if (st.kind === 'symlink') {
+      const target = found.link;
       // A link out of the volume is not data of the app's: it is left out, as the copy does.
       if (target === undefined || !linkStaysInside(path, target)) return false;
       this.seen.add(path);
@@ -268,18 +350,18 @@ class Observer {
       return false;
     }
     // Sockets, fifos and devices are not data.
-    if (!st.isFile()) return false;
+    if (st.kind !== 'file') return false;
     this.seen.add(path);
     if (live?.kind === 'file' && this.options.rehash !== true && trusted(entry?.stamp, stamp)) {
       return false;
     }
     const known = this.options.known?.get(path);
-    let hashed: Hashed | undefined;
+    let hashed: Hashed;
     if (known !== undefined && sameStamp(known.stamp, stamp)) hashed = known;
     else {
-      hashed = await hashFile(dir, name, st);
       // Written to while it was read: the watcher or the next scan comes back to it.
-      if (hashed === undefined) return false;
+      if (found.hashed === undefined) return false;
+      hashed = hashedOf(found.hashed);
       this.stats.hashedBytes += st.size;
     }
     const read = hashed.stamp;
@@ -308,35 +390,9 @@ class Observer {
   }
 }
 
-/**
- * The content hash of the file `name` in `dir`, with the stamp it was read at (racy when its
- * mtime was recent), or undefined when it is gone, or changed while it was read.
- */
-async function hashFile(dir: Dir, name: string, before: Stats): Promise<Hashed | undefined> {
-  let fh;
-  try {
-    fh = await dir.file(name, constants.O_RDONLY);
-  } catch (err) {
-    if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) return undefined;
-    throw err;
-  }
-  try {
-    const opened = await fh.stat();
-    if (!opened.isFile() || opened.ino !== before.ino) return undefined;
-    const hash = ContentHash.create();
-    const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, opened.size)));
-    for (;;) {
-      const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-    const readAt = Date.now();
-    const after = await fh.stat();
-    if (!sameStamp(stampOf(before), stampOf(after))) return undefined;
-    return { hash: hash.hex(), stamp: stampOf(after, readAt) };
-  } finally {
-    await fh.close();
-  }
+/** A file job's read of a file as the scanner keeps it. */
+function hashedOf(read: NonNullable<Inspected['hashed']>): Hashed {
+  return { hash: read.hash, stamp: stampOfEntry(read.after, read.readAtMs) };
 }
 
 /**
@@ -349,40 +405,55 @@ export async function prehash(
   root: Dir,
   index: VolumeIndex,
   paths: readonly string[],
+  jobs: FileJobs = FileJobs.inline(),
 ): Promise<Map<string, Hashed>> {
   const known = new Map<string, Hashed>();
-  const visit = async (dir: Dir, name: string, path: string): Promise<void> => {
-    if (name.startsWith(TEMP_PREFIX)) return;
-    const st = await dir.lstat(name);
-    if (st === undefined) return;
-    if (st.isDirectory()) {
+  const skipFor = (path: string): Meta | undefined => {
+    const entry = index.get(path);
+    return entry?.record.deleted === false && entry.stamp?.racy !== true ? entry.stamp : undefined;
+  };
+  const visitDir = async (dir: Dir, prefix: string): Promise<void> => {
+    const names = (await dir.list().catch(() => [])).filter((n) => !n.startsWith(TEMP_PREFIX));
+    const entries = names.map((name) => ({ name, skipIf: skipFor(`${prefix}${name}`) }));
+    const subdirs: string[] = [];
+    for await (const found of inspectAll(jobs, dir, entries, CONTENT_HASH)) {
+      if (found.stat?.kind === 'dir') subdirs.push(found.name);
+      else if (found.hashed !== undefined)
+        known.set(`${prefix}${found.name}`, hashedOf(found.hashed));
+    }
+    for (const name of subdirs) {
       const sub = await openDir(dir, name);
-      if (sub === undefined) return;
+      if (sub === undefined) continue;
       try {
-        for (const child of await sub.list().catch(() => [])) {
-          await visit(sub, child, `${path}/${child}`);
-        }
+        await visitDir(sub, `${prefix}${name}/`);
       } finally {
         await sub.close();
       }
-      return;
     }
-    if (!st.isFile()) return;
-    const entry = index.get(path);
-    if (entry?.record.deleted === false && trusted(entry.stamp, stampOf(st))) return;
-    const hashed = await hashFile(dir, name, st);
-    if (hashed !== undefined) known.set(path, hashed);
   };
   for (const path of paths) {
     if (path === '') {
-      for (const name of await root.list()) await visit(root, name, name);
+      await visitDir(root, '');
       continue;
     }
     const segments = checkEntryPath(path);
     const parent = await parentOf(root, segments, false);
     if (parent === undefined) continue;
     try {
-      await visit(parent, segments[segments.length - 1] ?? '', path);
+      const name = segments[segments.length - 1] ?? '';
+      const [found] = await jobs.inspect(parent, [{ name, skipIf: skipFor(path) }], CONTENT_HASH);
+      if (found?.stat?.kind === 'dir') {
+        const sub = await openDir(parent, name);
+        if (sub !== undefined) {
+          try {
+            await visitDir(sub, `${path}/`);
+          } finally {
+            await sub.close();
+          }
+        }
+      } else if (found?.hashed !== undefined) {
+        known.set(path, hashedOf(found.hashed));
+      }
     } finally {
       await parent.close();
     }

@@ -2,8 +2,13 @@ import { Metadata } from '@grpc/grpc-js';
 import { SyncServiceClient, type ChangesResponse } from '../gen/budgie/peer/v1/sync';
 import { PEER_STALL_MS, peerCall, peerStream, type PeerChannel } from '../peer';
 import type { Signature } from './signature';
-import { fromFetchResponse, fromWireRecord, toWireSignature } from './sync-wire';
-import type { ChangesAnswer, ChangesQuery, FetchItem, SyncPeer } from './transfer';
+import {
+  fromFetchFilesResponse,
+  fromFetchResponse,
+  fromWireRecord,
+  toWireSignature,
+} from './sync-wire';
+import type { ChangesAnswer, ChangesQuery, FetchItem, SyncPeer, WholeFile } from './transfer';
 import { MAX_CHANGES } from './volume-sync';
 
 /** Time for an answer beyond the long poll's own wait. */
@@ -54,6 +59,16 @@ export class SyncClient implements SyncPeer {
     );
     for await (const message of peerStream(this.channelTarget, call, signal, PEER_STALL_MS)) {
       yield fromFetchResponse(message);
+    }
+  }
+
+  async *fetchFiles(paths: readonly string[], signal: AbortSignal): AsyncGenerator<WholeFile> {
+    const call = this.client.fetchFiles(
+      { app: this.app, target: this.target, paths: [...paths] },
+      new Metadata(),
+    );
+    for await (const message of peerStream(this.channelTarget, call, signal, PEER_STALL_MS)) {
+      yield fromFetchFilesResponse(message, paths.length);
     }
   }
 }

@@ -1,11 +1,17 @@
 import { SyncServiceService, type SyncServiceServer } from '../gen/budgie/peer/v1/sync';
-import { messageOf } from '../errors';
+import { InvalidInputError, messageOf } from '../errors';
 import type { Logger } from '../log';
 import { callerOf } from '../peer/auth';
 import { serverStream, unary, type ServiceBinding } from '../rpc/handlers';
 import type { NodeIdentity } from '../trust/identity';
 import { checkEntryPath } from '../volumes/paths';
-import { fromWireSignature, toFetchResponse, toWireRecord } from './sync-wire';
+import {
+  fromWireSignature,
+  toFetchFilesResponse,
+  toFetchResponse,
+  toWireRecord,
+} from './sync-wire';
+import { MAX_FETCH_FILES } from './transfer';
 import type { VolumeSync } from './volume-sync';
 
 export interface SyncVolumes {
@@ -44,6 +50,20 @@ export function syncService(
       for await (const item of volume.read(req.path, fromWireSignature(req), signal)) {
         if (signal.aborted) return;
         await send(toFetchResponse(item));
+      }
+    }),
+    fetchFiles: serverStream(log, 'FetchFiles', async (req, send, signal, call) => {
+      const caller = callerOf(call, identity().caCertPem);
+      const volume = volumes.volumeFor(caller.nodeId, req.app, req.target);
+      if (req.paths.length > MAX_FETCH_FILES) {
+        throw new InvalidInputError(
+          `paths: ${req.paths.length} in one FetchFiles (at most ${MAX_FETCH_FILES})`,
+        );
+      }
+      for (const path of req.paths) refuseForged(log, caller.nodeId, path);
+      for await (const file of volume.readFiles(req.paths, signal)) {
+        if (signal.aborted) return;
+        await send(toFetchFilesResponse(file));
       }
     }),
   };

@@ -1,7 +1,9 @@
 import { InvalidInputError } from '../errors';
 import {
+  FetchFileStatus,
   SyncKind as WireKind,
   type BlockSignature,
+  type FetchFilesResponse,
   type FetchResponse,
   type SyncRecord as WireRecord,
 } from '../gen/budgie/peer/v1/sync';
@@ -10,7 +12,7 @@ import { MAX_LITERAL_BYTES } from './delta';
 import { SYNC_MODE_MASK, type SyncKind, type SyncRecord } from './records';
 import { TEMP_PREFIX } from './scanner';
 import type { Signature } from './signature';
-import type { FetchItem } from './transfer';
+import { SMALL_FILE_BYTES, type FetchItem, type WholeFile } from './transfer';
 
 /**
  * Sync messages as budgie.peer.v1 carries them, both ways. Everything a member sends is checked
@@ -153,6 +155,49 @@ export function toFetchResponse(item: FetchItem): FetchResponse {
         },
       };
   }
+}
+
+export function toFetchFilesResponse(file: WholeFile): FetchFilesResponse {
+  const status = {
+    ok: FetchFileStatus.FETCH_FILE_STATUS_OK,
+    gone: FetchFileStatus.FETCH_FILE_STATUS_GONE,
+    large: FetchFileStatus.FETCH_FILE_STATUS_LARGE,
+  }[file.status];
+  return {
+    index: file.index,
+    status,
+    data: file.data,
+    hash: file.hash,
+    mode: file.mode,
+    mtimeUnixMs: file.mtimeMs,
+  };
+}
+
+/** A member's FetchFiles message, for a request of `asked` paths. */
+export function fromFetchFilesResponse(message: FetchFilesResponse, asked: number): WholeFile {
+  if (!Number.isSafeInteger(message.index) || message.index < 0 || message.index >= asked) {
+    throw new InvalidInputError(`sync fetch: an answer for path ${message.index} of ${asked}`);
+  }
+  if (message.data.length > SMALL_FILE_BYTES) {
+    throw new InvalidInputError(`sync fetch: a whole file of ${message.data.length} bytes`);
+  }
+  const status =
+    message.status === FetchFileStatus.FETCH_FILE_STATUS_OK
+      ? 'ok'
+      : message.status === FetchFileStatus.FETCH_FILE_STATUS_GONE
+        ? 'gone'
+        : message.status === FetchFileStatus.FETCH_FILE_STATUS_LARGE
+          ? 'large'
+          : undefined;
+  if (status === undefined) throw new InvalidInputError(`sync fetch: status ${message.status}`);
+  return {
+    index: message.index,
+    status,
+    data: Buffer.from(message.data.buffer, message.data.byteOffset, message.data.length),
+    hash: message.hash.slice(0, 64),
+    mode: message.mode & SYNC_MODE_MASK,
+    mtimeMs: message.mtimeUnixMs,
+  };
 }
 
 /** A member's Fetch message; applyDelta checks the ranges and sizes of what it carries. */

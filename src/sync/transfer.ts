@@ -1,13 +1,13 @@
 import { constants, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { InvalidInputError, UnavailableError } from '../errors';
-import { hasCode, parentOf, type Dir } from '../fs';
+import { hasCode, parentOf, type Dir, type EntryStat, type FileJobs } from '../fs';
 import { checkEntryPath } from '../volumes/paths';
 import { ContentHash } from './content-hash';
 import { deltaOf, type DeltaOp } from './delta';
 import { applyDelta } from './patch';
 import type { SyncRecord } from './records';
-import { sameStamp, stampOf, type Hashed } from './scanner';
+import { sameStamp, stampOf, stampOfEntry, type Hashed } from './scanner';
 import { blockSizeFor, signatureOf, type Signature, type SignatureBuilder } from './signature';
 
 /** What a member's Fetch stream carries: the delta, then what was sent. */
@@ -49,14 +49,33 @@ export interface ChangesAnswer {
   more: boolean;
 }
 
+/** One answer of a FetchFiles: the `index`th path asked for, whole. */
+export interface WholeFile {
+  index: number;
+  /** 'large': not carried whole (over SMALL_FILE_BYTES): to be fetched with `fetch`. */
+  status: 'ok' | 'gone' | 'large';
+  data: Buffer;
+  /** SHA-256 (hex) of `data`, as the member says: the receiver checks it. */
+  hash: string;
+  mode: number;
+  mtimeMs: number;
+}
+
+/** Paths one FetchFiles asks for at most. */
+export const MAX_FETCH_FILES = 64;
+
 /** A member's side of one volume, as the puller sees it (SyncClient in the agent, fakes in tests). */
 export interface SyncPeer {
   readonly nodeId: string;
   changes(query: ChangesQuery, signal: AbortSignal): Promise<ChangesAnswer>;
   fetch(path: string, signature: Signature, signal: AbortSignal): AsyncIterable<FetchItem>;
+  /** Up to MAX_FETCH_FILES small files whole, each answered once. */
+  fetchFiles(paths: readonly string[], signal: AbortSignal): AsyncIterable<WholeFile>;
 }
 
 const CHUNK_BYTES = 1024 * 1024;
+/** Files up to this size are read whole in one file job, not streamed. */
+export const SMALL_FILE_BYTES = 256 * 1024;
 
 /**
  * The chunks of an open file from its start, each in a buffer of its own sized to what is left
@@ -100,9 +119,39 @@ export async function* readDelta(
   path: string,
   signature: Signature,
   signal: AbortSignal,
+  jobs: FileJobs,
   indexed?: Hashed,
 ): AsyncGenerator<FetchItem> {
   const segments = checkEntryPath(path);
+  const small = await jobs.readSmall(root, segments, SMALL_FILE_BYTES);
+  if (small.kind === 'gone') {
+    yield GONE;
+    return;
+  }
+  if (small.kind === 'file') {
+    const data = Buffer.from(small.buffer, 0, small.length);
+    const vouched = (now: EntryStat): boolean =>
+      indexed !== undefined &&
+      indexed.stamp.racy !== true &&
+      sameStamp(indexed.stamp, stampOfEntry(now));
+    let sent: string;
+    if (!vouched(small.before)) {
+      const hash = ContentHash.create();
+      hash.update(data);
+      sent = hash.hex();
+    } else sent = vouched(small.after) ? (indexed?.hash ?? '') : '';
+    yield* deltaOf(signature, [data]);
+    yield {
+      kind: 'end',
+      size: data.length,
+      hash: sent,
+      mode: small.before.mode & 0o7777,
+      mtimeMs: Math.floor(small.before.mtimeMs),
+      gone: false,
+    };
+    return;
+  }
+  // Larger: streamed, and hashed as it goes.
   const parent = await parentOf(root, segments, false);
   if (parent === undefined) {
     yield GONE;
@@ -183,16 +232,19 @@ export interface WireCount {
   fileBytes: number;
 }
 
+/** Where a rebuilt file's bytes go: `chunk` at offset `at` (in order, one call at a time). */
+export type FileSink = (chunk: Buffer, at: number) => Promise<unknown>;
+
 /**
  * The receiver's side: rebuilds `want` (a member's record) from the local copy and the member's
- * delta into `temp` (a new file, open for writing), checking every instruction, and then that
+ * delta into `temp` (a new file open for writing, or memory), checking every instruction, and then that
  * the bytes are exactly the version the record names (size and SHA-256), never a mixed file. A
  * member whose file changed since its record throws StaleRecordError; a copy here that changed
  * while it was read (the rebuilt bytes are not what the member sent) throws CopyChangedError, to
  * be tried again. `built`, if given, is fed the new file's bytes.
  */
 export async function receiveFile(
-  temp: FileHandle,
+  temp: FileSink,
   basis: FileHandle | undefined,
   signature: Signature,
   items: AsyncIterable<FetchItem>,
@@ -233,7 +285,7 @@ export async function receiveFile(
         const at = position;
         position += chunk.length;
         await writing;
-        writing = temp.write(chunk, 0, chunk.length, at);
+        writing = temp(chunk, at);
       },
     );
   } finally {

@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { messageOf, UnavailableError } from '../errors';
-import { Dir, hasCode, parentOf } from '../fs';
+import { Dir, FileJobs, hasCode, parentOf, type EntryStat } from '../fs';
 import type { Logger } from '../log';
 import { checkEntryPath, linkStaysInside } from '../volumes/paths';
 import { VolumeIndex, type PeerCursor } from './index-store';
@@ -15,7 +15,9 @@ import {
   sameStamp,
   scan,
   stampOf,
+  stampOfEntry,
   suspects,
+  trusted,
   TEMP_PREFIX,
   type ScanOptions,
   type ScanStats,
@@ -27,15 +29,20 @@ import {
   readDelta,
   receiveFile,
   signatureOfFile,
+  SMALL_FILE_BYTES,
   StaleRecordError,
   type ChangesAnswer,
   type ChangesQuery,
   type FetchItem,
   type SyncPeer,
+  type WholeFile,
   type WireCount,
 } from './transfer';
 import { FreeSpace, type StatFs } from './free-space';
 import { watchTree } from './watcher';
+import { CONTENT_HASH } from './content-hash';
+import { FileBatch } from './file-batch';
+import { Slots } from './slots';
 
 /** Records per Changes answer at most, and the longest a long poll is held. */
 export const MAX_CHANGES = 1000;
@@ -46,7 +53,7 @@ export const MAX_WAIT_MS = 30_000;
  * mostly waiting), large ones two at a time, so that what is in flight (HTTP/2 windows of 8 MiB,
  * buffers waiting for a write) stays small whatever the files' sizes.
  */
-const APPLY_WINDOW = 32;
+const APPLY_WINDOW = 64;
 const APPLY_LARGE = 2;
 /** A file this large counts against APPLY_LARGE. */
 const LARGE_BYTES = 1024 * 1024;
@@ -64,6 +71,10 @@ const RESCAN_BATCH = 64;
  * longer holds tombstones back (should it come back with old files, they come back too).
  */
 const ACK_TTL_MS = 30 * 24 * 3600_000;
+/** FetchFiles requests of members read at once, per volume (see readFiles). */
+const SERVE_FILES_AT_ONCE = 2;
+/** Watcher paths looked at per file job (see unsettled). */
+const LSTAT_BATCH = 256;
 /** Directories with renames not fsynced yet, held open, at most: then they are fsynced. */
 const MAX_UNSYNCED_DIRS = 64;
 
@@ -83,6 +94,8 @@ export interface VolumeSyncOptions {
   watch?: boolean;
   /** The file system's free space (tests give a full disk). Default statfs. */
   statfs?: StatFs;
+  /** Where whole-file jobs run (the agent's worker threads). Default inline. */
+  jobs?: FileJobs;
 }
 
 /** What a round with a member moves: files and bytes to fetch, and how many are done. */
@@ -155,10 +168,16 @@ export class VolumeSync {
   readonly received = { literalBytes: 0, fileBytes: 0, files: 0 };
   private readonly signatures: SignatureCache;
   private readonly space: FreeSpace;
+  private readonly jobs: FileJobs;
+  private readonly tempBase = randomBytes(6).toString('hex');
+  private tempCount = 0;
+  /** FetchFiles requests served at once (see readFiles). */
+  private readonly serving = new Slots(SERVE_FILES_AT_ONCE);
 
   constructor(private readonly options: VolumeSyncOptions) {
     this.signatures = new SignatureCache(`${options.indexFile.replace(/\.json$/, '')}.sigs`);
     this.space = new FreeSpace(options.dir, options.statfs);
+    this.jobs = options.jobs ?? FileJobs.inline();
   }
 
   get app(): string {
@@ -242,7 +261,7 @@ export class VolumeSync {
     try {
       do {
         this.rescanAgain = false;
-        const paths = await suspects(this.requireRoot(), this.index);
+        const paths = await suspects(this.requireRoot(), this.index, this.jobs);
         for (let i = 0; i < paths.length && !this.closed; i += RESCAN_BATCH) {
           await this.scanPaths(paths.slice(i, i + RESCAN_BATCH));
         }
@@ -260,8 +279,59 @@ export class VolumeSync {
    * is read.
    */
   private async scanPaths(paths: readonly string[]): Promise<void> {
-    const known = await prehash(this.requireRoot(), this.index, paths);
-    await this.exclusive(() => this.scanNow(paths, { known }));
+    const changed = await this.unsettled(paths);
+    if (changed.length === 0) return;
+    const known = await prehash(this.requireRoot(), this.index, changed, this.jobs);
+    await this.exclusive(() => this.scanNow(changed, { known }));
+  }
+
+  /**
+   * The paths of a watcher batch whose entry is not what the index holds. Most events while a
+   * member's changes come in are this node's own writes (each rename into place is one), indexed
+   * already with the stamp they were placed with: one look at them, in one file job per
+   * LSTAT_BATCH paths, and they are passed over.
+   */
+  private async unsettled(paths: readonly string[]): Promise<string[]> {
+    const root = this.requireRoot();
+    const out: string[] = [];
+    const checked: { path: string; segments: string[] }[] = [];
+    for (const path of paths) {
+      try {
+        checked.push({ path, segments: checkEntryPath(path) });
+      } catch {
+        out.push(path);
+      }
+    }
+    for (let i = 0; i < checked.length; i += LSTAT_BATCH) {
+      const batch = checked.slice(i, i + LSTAT_BATCH);
+      const stats = await this.jobs.lstatAll(
+        root,
+        batch.map((c) => c.segments),
+      );
+      batch.forEach(({ path }, j) => {
+        if (!this.settled(path, stats[j])) out.push(path);
+      });
+    }
+    return out;
+  }
+
+  /** Whether what is at `path` (`st`, undefined when nothing is) is what the index holds. */
+  private settled(path: string, st: EntryStat | undefined): boolean {
+    const entry = this.index.get(path);
+    const live = entry !== undefined && !entry.record.deleted ? entry.record : undefined;
+    if (st === undefined) return live === undefined;
+    if (live === undefined || entry?.stamp === undefined) return false;
+    const stamp = stampOfEntry(st);
+    if (st.kind === 'dir') {
+      // A directory's times move with what is in it; its own record is its mode (and a
+      // directory put in its place is another inode).
+      return (
+        live.kind === 'dir' &&
+        entry.stamp.ino === stamp.ino &&
+        live.mode === (st.mode & SYNC_MODE_MASK)
+      );
+    }
+    return live.kind === st.kind && trusted(entry.stamp, stamp);
   }
 
   /** Scans `prefix` ('' for everything) under the volume's lock. */
@@ -275,7 +345,10 @@ export class VolumeSync {
     const stats: ScanStats = { changed: 0, hashedBytes: 0 };
     for (const path of paths) {
       if (this.closed) return stats;
-      const one = await scan(this.requireRoot(), this.index, this.options.self, path, options);
+      const one = await scan(this.requireRoot(), this.index, this.options.self, path, {
+        ...options,
+        jobs: this.jobs,
+      });
       stats.changed += one.changed;
       stats.hashedBytes += one.hashedBytes;
     }
@@ -317,13 +390,64 @@ export class VolumeSync {
       entry?.record.kind === 'file' && !entry.record.deleted && entry.stamp !== undefined
         ? { hash: entry.record.hash, stamp: entry.stamp }
         : undefined;
-    for await (const item of readDelta(this.requireRoot(), path, signature, signal, indexed)) {
+    for await (const item of readDelta(
+      this.requireRoot(),
+      path,
+      signature,
+      signal,
+      this.jobs,
+      indexed,
+    )) {
       if (item.kind === 'end') {
         const now = this.index.get(path)?.record;
         const hash = now === undefined || now.deleted ? undefined : now.hash;
         if (item.gone || item.hash !== hash) this.recheck(path);
       }
       yield item;
+    }
+  }
+
+  /**
+   * Small files of this volume whole, for a member that has no copy of them: read and hashed
+   * in one file job, a few requests at a time (each holds up to MAX_FETCH_FILES files of
+   * SMALL_FILE_BYTES in memory until sent). Served as `read` is: a file that is not what the
+   * index says is looked at again.
+   */
+  async *readFiles(paths: readonly string[], signal: AbortSignal): AsyncGenerator<WholeFile> {
+    this.requireStarted();
+    const segments = paths.map((path) => checkEntryPath(path));
+    const release = await this.serving.acquire();
+    try {
+      const root = this.requireRoot();
+      const reads = await this.jobs.readFiles(root, segments, SMALL_FILE_BYTES, CONTENT_HASH);
+      for (const [index, read] of reads.entries()) {
+        if (signal.aborted) return;
+        const path = paths[index] ?? '';
+        const none = { index, data: Buffer.alloc(0), hash: '', mode: 0, mtimeMs: 0 };
+        if (read.kind === 'large') {
+          yield { ...none, status: 'large' };
+          continue;
+        }
+        const now = this.index.get(path)?.record;
+        const indexed = now === undefined || now.deleted ? undefined : now.hash;
+        if (read.kind === 'gone') {
+          this.recheck(path);
+          yield { ...none, status: 'gone' };
+          continue;
+        }
+        const hash = read.digest ?? '';
+        if (hash !== indexed) this.recheck(path);
+        yield {
+          index,
+          status: 'ok',
+          data: Buffer.from(read.buffer, 0, read.length),
+          hash,
+          mode: read.before.mode & 0o7777,
+          mtimeMs: Math.floor(read.before.mtimeMs),
+        };
+      }
+    } finally {
+      release();
     }
   }
 
@@ -383,6 +507,7 @@ export class VolumeSync {
         // A record waits for those in flight on its own path, its parents and its children, so
         // a directory comes before what is in it, and is deleted after it.
         const inFlight = new Map<string, Promise<void>>();
+        const files = new FileBatch(peer, signal);
         const finished = new Set<number>();
         let largeInFlight = 0;
         let cursor = 0;
@@ -416,12 +541,15 @@ export class VolumeSync {
           await Promise.all(before.map(([, task]) => task));
           const counted = fetches(record);
           const large = counted && record.size >= LARGE_BYTES ? 1 : 0;
-          while (inFlight.size >= APPLY_WINDOW || largeInFlight + large > APPLY_LARGE) {
-            await Promise.race(inFlight.values());
+          if (inFlight.size >= APPLY_WINDOW) {
+            // A full window is refilled by halves, not one by one: the small files a refill
+            // starts are asked for, and written, together (see FileBatch and placeNew).
+            while (inFlight.size > APPLY_WINDOW / 2) await Promise.race(inFlight.values());
           }
+          while (largeInFlight + large > APPLY_LARGE) await Promise.race(inFlight.values());
           if (failed()) break;
           largeInFlight += large;
-          const task = this.takeUnlessStale(peer, record, signal).then(
+          const task = this.takeUnlessStale(peer, record, signal, files).then(
             (outcome) => {
               if (counted) {
                 round.doneFiles++;
@@ -569,9 +697,10 @@ export class VolumeSync {
     peer: SyncPeer,
     remote: SyncRecord,
     signal: AbortSignal,
+    files: FileBatch,
   ): Promise<Outcome> {
     try {
-      return await this.take(peer, remote, signal);
+      return await this.take(peer, remote, signal, files);
     } catch (err) {
       if (!(err instanceof StaleRecordError) || signal.aborted) throw err;
       this.options.log.debug('sync: passed over a version the member no longer has', {
@@ -584,7 +713,12 @@ export class VolumeSync {
   }
 
   /** Decides one member record against the path's fresh local state, and carries it out. */
-  private async take(peer: SyncPeer, remote: SyncRecord, signal: AbortSignal): Promise<Outcome> {
+  private async take(
+    peer: SyncPeer,
+    remote: SyncRecord,
+    signal: AbortSignal,
+    files: FileBatch,
+  ): Promise<Outcome> {
     const root = this.requireRoot();
     const { self } = this.options;
     // Older than or equal to what the index has here is older than what the disk has (a change
@@ -595,13 +729,13 @@ export class VolumeSync {
     // path the index has never seen is not looked up first (most are new files): if something
     // is there after all, materialize refuses to replace it, and it is scanned then.
     const prescan = remote.deleted || this.index.get(remote.path) !== undefined;
-    if (prescan) await scan(root, this.index, self, remote.path);
+    if (prescan) await scan(root, this.index, self, remote.path, { jobs: this.jobs });
     try {
-      return await this.carryOut(peer, remote, signal);
+      return await this.carryOut(peer, remote, signal, files);
     } catch (err) {
       if (prescan || !(err instanceof UnscannedChangeError)) throw err;
-      await scan(root, this.index, self, remote.path);
-      return this.carryOut(peer, remote, signal);
+      await scan(root, this.index, self, remote.path, { jobs: this.jobs });
+      return this.carryOut(peer, remote, signal, files);
     }
   }
 
@@ -610,6 +744,7 @@ export class VolumeSync {
     peer: SyncPeer,
     remote: SyncRecord,
     signal: AbortSignal,
+    files: FileBatch,
   ): Promise<Outcome> {
     const root = this.requireRoot();
     const { self } = this.options;
@@ -621,13 +756,13 @@ export class VolumeSync {
         this.index.put(decision.record, this.index.get(remote.path)?.stamp);
         return 'skipped';
       case 'apply':
-        await this.materialize(peer, decision.record, decision.record.path, signal);
+        await this.materialize(peer, decision.record, decision.record.path, signal, files);
         return 'applied';
       case 'apply-keep-local': {
-        await scan(root, this.index, self, decision.conflictPath);
+        await scan(root, this.index, self, decision.conflictPath, { jobs: this.jobs });
         await this.moveAside(remote.path, decision.conflictPath);
-        await scan(root, this.index, self, decision.conflictPath);
-        await this.materialize(peer, decision.record, decision.record.path, signal);
+        await scan(root, this.index, self, decision.conflictPath, { jobs: this.jobs });
+        await this.materialize(peer, decision.record, decision.record.path, signal, files);
         this.options.log.warn('sync conflict: kept both versions', {
           app: this.app,
           path: remote.path,
@@ -636,10 +771,10 @@ export class VolumeSync {
         return 'conflict';
       }
       case 'keep-fetch-remote': {
-        await scan(root, this.index, self, decision.conflictPath);
-        await this.materialize(peer, decision.remote, decision.conflictPath, signal);
+        await scan(root, this.index, self, decision.conflictPath, { jobs: this.jobs });
+        await this.materialize(peer, decision.remote, decision.conflictPath, signal, files);
         this.index.put(decision.record, this.index.get(remote.path)?.stamp);
-        await scan(root, this.index, self, decision.conflictPath);
+        await scan(root, this.index, self, decision.conflictPath, { jobs: this.jobs });
         this.options.log.warn('sync conflict: kept both versions', {
           app: this.app,
           path: remote.path,
@@ -656,12 +791,16 @@ export class VolumeSync {
     record: SyncRecord,
     at: string,
     signal: AbortSignal,
+    files: FileBatch,
   ): Promise<void> {
     const segments = checkEntryPath(at);
+    const own = at === record.path;
+    if (own && this.fetchesWhole(record) && (await this.placeWhole(files, record, segments))) {
+      return;
+    }
     const name = segments[segments.length - 1] ?? '';
     const root = this.requireRoot();
     const parent = await parentOf(root, segments, !record.deleted);
-    const own = at === record.path;
     if (parent === undefined) {
       // Deleted, and its directory is gone here too: nothing left to remove.
       if (record.deleted) {
@@ -745,7 +884,7 @@ export class VolumeSync {
         await dir.close();
       }
     }
-    const temp = `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.tmp`;
+    const temp = this.tempName();
     try {
       if (record.kind === 'symlink') {
         if (!linkStaysInside(record.path, record.linkTarget)) {
@@ -788,6 +927,79 @@ export class VolumeSync {
   }
 
   /**
+   * Whether `record` is a small file at a path this node has never seen, with no content here
+   * to build on: most of a first sync, fetched whole (see placeWhole).
+   */
+  private fetchesWhole(record: SyncRecord): boolean {
+    return (
+      !record.deleted &&
+      record.kind === 'file' &&
+      record.size <= SMALL_FILE_BYTES &&
+      this.index.get(record.path) === undefined &&
+      this.index.withHash(record.hash).length === 0
+    );
+  }
+
+  /**
+   * Fetches a small new file whole, in one FetchFiles with the round's others, and links it
+   * into place with others in one file job (temp file, fsync, link, directory fsync), never
+   * over anything there: what is there was not scanned yet, and is scanned first. False when
+   * the member did not send it whole (it is fetched as a delta then).
+   */
+  private async placeWhole(
+    files: FileBatch,
+    record: SyncRecord,
+    segments: string[],
+  ): Promise<boolean> {
+    await this.space.reserve(record.size, record.path);
+    const file = await files.get(record.path);
+    if (file.status === 'large') return false;
+    if (file.status === 'gone' || file.data.length !== record.size || file.hash !== record.hash) {
+      throw new StaleRecordError(
+        `sync: ${record.path} changed on the member since it was indexed; it is fetched again`,
+      );
+    }
+    this.received.literalBytes += file.data.length;
+    const placed = await this.jobs.placeNew(this.requireRoot(), {
+      segments,
+      temp: this.tempName(),
+      data: file.data,
+      mode: record.mode & SYNC_MODE_MASK,
+      mtimeMs: record.mtimeMs,
+      digest: { algorithm: CONTENT_HASH, hex: record.hash },
+    });
+    switch (placed.kind) {
+      case 'placed':
+        this.received.fileBytes += file.data.length;
+        this.received.files++;
+        this.index.put(record, stampOfEntry(placed.stat));
+        return true;
+      case 'exists':
+        throw new UnscannedChangeError(
+          `sync: ${record.path} changed here while it was synced; looked at again`,
+        );
+      case 'mismatch':
+        throw new StaleRecordError(
+          `sync: the member sent ${record.path} with other bytes than it names; it is fetched again`,
+        );
+      case 'no-parent':
+        // Not recorded, as in materialize: the member keeps its version.
+        this.options.log.warn('sync: a path cannot be placed here, a parent is not a directory', {
+          app: this.app,
+          path: record.path,
+        });
+        return true;
+      case 'failed':
+        throw new UnavailableError(`sync: ${record.path} was not written: ${placed.message}`);
+    }
+  }
+
+  /** A new name for a temp file: unique in this process (written with O_EXCL all the same). */
+  private tempName(): string {
+    return `${TEMP_PREFIX}${this.tempBase}-${(this.tempCount++).toString(36)}.tmp`;
+  }
+
+  /**
    * Fetches a member's file into `temp` (in the directory of `at`), fsynced, with its mode and
    * mtime. The signature of the local copy it builds on is read from the cache when the copy is
    * large and indexed as unchanged; a large file fetched leaves its own signature for next time.
@@ -820,7 +1032,7 @@ export class VolumeSync {
       );
       try {
         await receiveFile(
-          out,
+          (chunk, at) => out.write(chunk, 0, chunk.length, at),
           basis?.handle,
           signature,
           peer.fetch(record.path, signature, signal),

@@ -36,6 +36,9 @@ function start(running: SyncMember[]): SyncEngine {
         fetch: () => {
           throw new Error('not asked');
         },
+        fetchFiles: () => {
+          throw new Error('not asked');
+        },
       }),
     },
   });

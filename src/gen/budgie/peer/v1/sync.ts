@@ -66,6 +66,54 @@ export function syncKindToJSON(object: SyncKind): string {
   }
 }
 
+export enum FetchFileStatus {
+  FETCH_FILE_STATUS_UNSPECIFIED = 0,
+  /** FETCH_FILE_STATUS_OK - `data` is the whole file. */
+  FETCH_FILE_STATUS_OK = 1,
+  /** FETCH_FILE_STATUS_GONE - Not a regular file here any more (deleted or replaced since it was indexed). */
+  FETCH_FILE_STATUS_GONE = 2,
+  /** FETCH_FILE_STATUS_LARGE - Larger than FetchFiles carries: to be fetched with Fetch. */
+  FETCH_FILE_STATUS_LARGE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function fetchFileStatusFromJSON(object: any): FetchFileStatus {
+  switch (object) {
+    case 0:
+    case "FETCH_FILE_STATUS_UNSPECIFIED":
+      return FetchFileStatus.FETCH_FILE_STATUS_UNSPECIFIED;
+    case 1:
+    case "FETCH_FILE_STATUS_OK":
+      return FetchFileStatus.FETCH_FILE_STATUS_OK;
+    case 2:
+    case "FETCH_FILE_STATUS_GONE":
+      return FetchFileStatus.FETCH_FILE_STATUS_GONE;
+    case 3:
+    case "FETCH_FILE_STATUS_LARGE":
+      return FetchFileStatus.FETCH_FILE_STATUS_LARGE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FetchFileStatus.UNRECOGNIZED;
+  }
+}
+
+export function fetchFileStatusToJSON(object: FetchFileStatus): string {
+  switch (object) {
+    case FetchFileStatus.FETCH_FILE_STATUS_UNSPECIFIED:
+      return "FETCH_FILE_STATUS_UNSPECIFIED";
+    case FetchFileStatus.FETCH_FILE_STATUS_OK:
+      return "FETCH_FILE_STATUS_OK";
+    case FetchFileStatus.FETCH_FILE_STATUS_GONE:
+      return "FETCH_FILE_STATUS_GONE";
+    case FetchFileStatus.FETCH_FILE_STATUS_LARGE:
+      return "FETCH_FILE_STATUS_LARGE";
+    case FetchFileStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface ChangesRequest {
   /** The app's name and the volume's target in its containers. */
   app: string;
@@ -167,6 +215,24 @@ export interface FetchEnd {
    * was sent, and a newer record of it follows in the feed.
    */
   gone: boolean;
+}
+
+export interface FetchFilesRequest {
+  app: string;
+  target: string;
+  /** At most 64 paths, each as in FetchRequest. */
+  paths: string[];
+}
+
+export interface FetchFilesResponse {
+  /** Which of the request's paths this answers. */
+  index: number;
+  status: FetchFileStatus;
+  /** The file's content as it was read (at most 256 KiB), its SHA-256 (hex), mode and mtime. */
+  data: Buffer;
+  hash: string;
+  mode: number;
+  mtimeUnixMs: number;
 }
 
 function createBaseChangesRequest(): ChangesRequest {
@@ -1369,6 +1435,260 @@ export const FetchEnd: MessageFns<FetchEnd> = {
   },
 };
 
+function createBaseFetchFilesRequest(): FetchFilesRequest {
+  return { app: "", target: "", paths: [] };
+}
+
+export const FetchFilesRequest: MessageFns<FetchFilesRequest> = {
+  encode(message: FetchFilesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.app !== "") {
+      writer.uint32(10).string(message.app);
+    }
+    if (message.target !== "") {
+      writer.uint32(18).string(message.target);
+    }
+    for (const v of message.paths) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FetchFilesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFetchFilesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.app = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.paths.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FetchFilesRequest {
+    return {
+      app: isSet(object.app) ? globalThis.String(object.app) : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      paths: globalThis.Array.isArray(object?.paths) ? object.paths.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: FetchFilesRequest): unknown {
+    const obj: any = {};
+    if (message.app !== "") {
+      obj.app = message.app;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.paths?.length) {
+      obj.paths = message.paths;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FetchFilesRequest>): FetchFilesRequest {
+    return FetchFilesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FetchFilesRequest>): FetchFilesRequest {
+    const message = createBaseFetchFilesRequest();
+    message.app = object.app ?? "";
+    message.target = object.target ?? "";
+    message.paths = object.paths?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseFetchFilesResponse(): FetchFilesResponse {
+  return { index: 0, status: 0, data: Buffer.alloc(0), hash: "", mode: 0, mtimeUnixMs: 0 };
+}
+
+export const FetchFilesResponse: MessageFns<FetchFilesResponse> = {
+  encode(message: FetchFilesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(26).bytes(message.data);
+    }
+    if (message.hash !== "") {
+      writer.uint32(34).string(message.hash);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(40).uint32(message.mode);
+    }
+    if (message.mtimeUnixMs !== 0) {
+      writer.uint32(48).int64(message.mtimeUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FetchFilesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFetchFilesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.mode = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.mtimeUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FetchFilesResponse {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      status: isSet(object.status) ? fetchFileStatusFromJSON(object.status) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      hash: isSet(object.hash) ? globalThis.String(object.hash) : "",
+      mode: isSet(object.mode) ? globalThis.Number(object.mode) : 0,
+      mtimeUnixMs: isSet(object.mtimeUnixMs)
+        ? globalThis.Number(object.mtimeUnixMs)
+        : isSet(object.mtime_unix_ms)
+        ? globalThis.Number(object.mtime_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: FetchFilesResponse): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.status !== 0) {
+      obj.status = fetchFileStatusToJSON(message.status);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.hash !== "") {
+      obj.hash = message.hash;
+    }
+    if (message.mode !== 0) {
+      obj.mode = Math.round(message.mode);
+    }
+    if (message.mtimeUnixMs !== 0) {
+      obj.mtimeUnixMs = Math.round(message.mtimeUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FetchFilesResponse>): FetchFilesResponse {
+    return FetchFilesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FetchFilesResponse>): FetchFilesResponse {
+    const message = createBaseFetchFilesResponse();
+    message.index = object.index ?? 0;
+    message.status = object.status ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.hash = object.hash ?? "";
+    message.mode = object.mode ?? 0;
+    message.mtimeUnixMs = object.mtimeUnixMs ?? 0;
+    return message;
+  },
+};
+
 /**
  * Continuous sync of an app's rw volumes between the members that run the app (see src/sync).
  * Each node keeps an index per volume: every path with its metadata, content hash and version
@@ -1405,6 +1725,20 @@ export const SyncServiceService = {
     responseSerialize: (value: FetchResponse): Buffer => Buffer.from(FetchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FetchResponse => FetchResponse.decode(value),
   },
+  /**
+   * Small files whole, for a caller that has no copy of them (most of a first sync): one stream,
+   * and one read on the server, for up to 64 files instead of a Fetch each. Each path is answered
+   * once, in order; a file larger than 256 KiB or not a regular file is answered without bytes.
+   */
+  fetchFiles: {
+    path: "/budgie.peer.v1.SyncService/FetchFiles" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: FetchFilesRequest): Buffer => Buffer.from(FetchFilesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FetchFilesRequest => FetchFilesRequest.decode(value),
+    responseSerialize: (value: FetchFilesResponse): Buffer => Buffer.from(FetchFilesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FetchFilesResponse => FetchFilesResponse.decode(value),
+  },
 } as const;
 
 export interface SyncServiceServer extends UntypedServiceImplementation {
@@ -1418,6 +1752,12 @@ export interface SyncServiceServer extends UntypedServiceImplementation {
    * the request carries; the stream ends with the file's size and content hash as sent.
    */
   fetch: handleServerStreamingCall<FetchRequest, FetchResponse>;
+  /**
+   * Small files whole, for a caller that has no copy of them (most of a first sync): one stream,
+   * and one read on the server, for up to 64 files instead of a Fetch each. Each path is answered
+   * once, in order; a file larger than 256 KiB or not a regular file is answered without bytes.
+   */
+  fetchFiles: handleServerStreamingCall<FetchFilesRequest, FetchFilesResponse>;
 }
 
 export interface SyncServiceClient extends Client {
@@ -1450,6 +1790,17 @@ export interface SyncServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<FetchResponse>;
+  /**
+   * Small files whole, for a caller that has no copy of them (most of a first sync): one stream,
+   * and one read on the server, for up to 64 files instead of a Fetch each. Each path is answered
+   * once, in order; a file larger than 256 KiB or not a regular file is answered without bytes.
+   */
+  fetchFiles(request: FetchFilesRequest, options?: Partial<CallOptions>): ClientReadableStream<FetchFilesResponse>;
+  fetchFiles(
+    request: FetchFilesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<FetchFilesResponse>;
 }
 
 export const SyncServiceClient = makeGenericClientConstructor(
