@@ -4,7 +4,8 @@
  *
  * Usage (build-all.sh compiles this file with esbuild first):
  *   node bundle.js ROOT OUTDIR
- * bundles the checkout at ROOT and writes OUTDIR/budgie.js and OUTDIR/proto/ (the .proto files the agent loads at run time: Budgie's
+ * bundles the checkout at ROOT and writes OUTDIR/budgie.js, OUTDIR/file-worker.js (the file
+ * jobs' worker thread) and OUTDIR/proto/ (the .proto files the agent loads at run time: Budgie's
  * own, the gRPC health service's and server reflection's).
  *
  * In the bundle every module shares one `__dirname` (the bundle's directory), so the few modules
@@ -129,6 +130,22 @@ async function main(root: string, outDir: string): Promise<void> {
     plugins: [relocate(root, rewrites(version))],
   });
   if (result.errors.length > 0) throw new Error('esbuild failed');
+  // The file jobs' worker thread (src/fs/file-jobs.ts) loads its own script, beside the bundle.
+  const worker = await build({
+    absWorkingDir: root,
+    entryPoints: ['src/fs/file-worker.ts'],
+    outfile: join(outDir, 'file-worker.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    charset: 'utf8',
+    sourcemap: false,
+    logLevel: 'warning',
+  });
+  if (worker.errors.length > 0) throw new Error('esbuild failed on the file worker');
   for (const [from, to] of PROTO_DIRS) {
     const target = join(outDir, 'proto', to);
     await mkdir(dirname(target), { recursive: true });

@@ -176,6 +176,9 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     });
     keeper.start();
     const fileJobs = FileJobs.threads();
+    if (!fileJobs.threaded) {
+      log.warn('sync: no file-worker.js beside the agent; file jobs run on the main thread');
+    }
     sync = new SyncEngine({
       sources: syncSources(orchestrator, cluster, fleet),
       stateDir: config.stateDir,

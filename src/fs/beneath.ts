@@ -70,9 +70,14 @@ export class Dir {
     return this.dir(name);
   }
 
-  /** Opens a file in this directory, never through a symlink. */
+  /**
+   * Opens a file in this directory, never through a symlink, and without blocking: a fifo put
+   * where a file was would otherwise hold a thread of the pool until a writer comes (callers
+   * fstat what they opened and refuse anything but a regular file).
+   */
   file(name: string, flags: number, mode = 0o600): Promise<FileHandle> {
-    return open(this.at(name), flags | constants.O_NOFOLLOW, mode);
+    const always = constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+    return open(this.at(name), flags | always, mode);
   }
 
   list(): Promise<string[]> {

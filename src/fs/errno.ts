@@ -2,3 +2,28 @@
 export function hasCode(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && err.code === code;
 }
+
+/**
+ * `err` as an Error: itself when it is one from any realm (Node's own errors are not instances
+ * of jest's Error), keeping its code; otherwise a new Error saying what it was.
+ */
+export function asError(err: unknown): Error {
+  return isErrorLike(err) ? err : new Error(String(err));
+}
+
+/** The system error code of `err`, if it has one. */
+export function codeOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
+}
+
+function isErrorLike(err: unknown): err is Error {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'message' in err &&
+    typeof err.message === 'string' &&
+    'name' in err
+  );
+}

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Dir } from './beneath';
+import { asError } from './errno';
 import {
   runJob,
   type EntryStat,
@@ -42,7 +43,12 @@ const MAX_PLACE_BATCH = 64;
  * descriptor the caller holds open until the job is done, never through a symlink.
  */
 export class FileJobs {
-  private constructor(private readonly run: (job: FileJob) => Promise<JobResult>) {}
+  private constructor(
+    private readonly run: (job: FileJob) => Promise<JobResult>,
+    /** Whether jobs run on worker threads (false when `threads` found no worker script). */
+    readonly threaded = false,
+    private readonly closePool: () => Promise<void> = () => Promise.resolve(),
+  ) {}
 
   /** Jobs run on this thread, one call after another (unit tests, tools). */
   static inline(): FileJobs {
@@ -50,7 +56,7 @@ export class FileJobs {
       try {
         return Promise.resolve(runJob(job));
       } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+        return Promise.reject(asError(err));
       }
     });
   }
@@ -64,12 +70,12 @@ export class FileJobs {
     const script = options.script ?? join(__dirname, 'file-worker.js');
     if (!existsSync(script)) return FileJobs.inline();
     const pool = new ThreadPool(script, options.size ?? DEFAULT_THREADS);
-    const jobs = new FileJobs((job) => pool.run(job));
-    jobs.closePool = () => pool.close();
-    return jobs;
+    return new FileJobs(
+      (job) => pool.run(job),
+      true,
+      () => pool.close(),
+    );
   }
-
-  private closePool: () => Promise<void> = () => Promise.resolve();
 
   /**
    * The regular file at `segments` beneath `root`, read whole when it holds at most `maxBytes`,
@@ -89,6 +95,7 @@ export class FileJobs {
     maxBytes: number,
     hash?: string,
   ): Promise<SmallRead[]> {
+    for (const segments of paths) for (const segment of segments) root.at(segment);
     const job: FileJob = { op: 'read', root: root.path, paths: paths.map((p) => [...p]), maxBytes };
     if (hash !== undefined) job.hash = hash;
     const result = await this.run(job);
@@ -144,7 +151,7 @@ export class FileJobs {
           });
         },
         (err: unknown) => {
-          const error = err instanceof Error ? err : new Error(String(err));
+          const error = asError(err);
           for (const call of calls) call.reject(error);
         },
       );
@@ -156,6 +163,7 @@ export class FileJobs {
     root: Dir,
     paths: readonly (readonly string[])[],
   ): Promise<(EntryStat | undefined)[]> {
+    for (const segments of paths) for (const segment of segments) root.at(segment);
     const result = await this.run({
       op: 'lstat',
       root: root.path,

@@ -16,7 +16,8 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
-import { hasCode } from './errno';
+import { asError, codeOf, hasCode } from './errno';
+import { secondsOf } from './times';
 
 /**
  * Whole file system jobs in blocking calls, for a worker thread (see file-jobs.ts): one message
@@ -26,6 +27,12 @@ import { hasCode } from './errno';
  */
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/**
+ * A file to read, never through a symlink; non-blocking, so that a fifo put where a file was
+ * does not hold the thread until a writer comes (the fstat after the open then refuses it).
+ */
+const READ_FLAGS =
+  constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /** An entry's own metadata (a symlink is not followed), as plain data a message can carry. */
 export interface EntryStat {
@@ -215,7 +222,7 @@ function hashFile(
 ): Inspected['hashed'] {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(path, READ_FLAGS);
   } catch (err) {
     if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) return undefined;
     throw err;
@@ -310,7 +317,7 @@ function readSmall(job: ReadJob, segments: readonly string[]): SmallRead {
   let fd: number;
   try {
     const name = segments[segments.length - 1] ?? '';
-    fd = openSync(`/proc/self/fd/${parent}/${name}`, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(`/proc/self/fd/${parent}/${name}`, READ_FLAGS);
   } catch (err) {
     if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) return { kind: 'gone' };
     throw err;
@@ -434,7 +441,7 @@ function writeTemp(root: string, item: PlaceItem): Omit<Written, 'i'> | Placed {
       at += writeSync(fd, item.data, at, item.data.length - at, at);
     }
     fchmodSync(fd, item.mode);
-    futimesSync(fd, item.mtimeMs / 1000, item.mtimeMs / 1000);
+    futimesSync(fd, secondsOf(item.mtimeMs), secondsOf(item.mtimeMs));
   } catch (err) {
     closeSync(fd);
     try {
@@ -449,11 +456,7 @@ function writeTemp(root: string, item: PlaceItem): Omit<Written, 'i'> | Placed {
 }
 
 function failure(err: unknown): Placed {
-  if (err instanceof Error) {
-    const code = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-    return code === undefined
-      ? { kind: 'failed', message: err.message }
-      : { kind: 'failed', message: err.message, code };
-  }
-  return { kind: 'failed', message: String(err) };
+  const { message } = asError(err);
+  const code = codeOf(err);
+  return code === undefined ? { kind: 'failed', message } : { kind: 'failed', message, code };
 }

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { WorkerReply, WorkerRequest } from './file-jobs';
+import { asError, codeOf } from './errno';
 import { runJob } from './file-work';
 
 /** A FileJobs thread: runs each job it is sent, in order, and answers with its result. */
@@ -9,8 +10,9 @@ parentPort?.on('message', (request: WorkerRequest) => {
     const result = runJob(request.job);
     reply = { id: request.id, result };
   } catch (err) {
-    const { message, code } = describe(err);
-    reply = { id: request.id, error: { message, code } };
+    const { message } = asError(err);
+    const code = codeOf(err);
+    reply = { id: request.id, error: code === undefined ? { message } : { message, code } };
   }
   // Files read are handed over, not copied.
   const transfer: ArrayBuffer[] = [];
@@ -19,11 +21,3 @@ parentPort?.on('message', (request: WorkerRequest) => {
   }
   parentPort?.postMessage(reply, transfer);
 });
-
-function describe(err: unknown): { message: string; code?: string } {
-  if (err instanceof Error) {
-    const code = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-    return { message: err.message, code };
-  }
-  return { message: String(err) };
-}

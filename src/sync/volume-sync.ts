@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { messageOf, UnavailableError } from '../errors';
-import { Dir, FileJobs, hasCode, parentOf, type EntryStat } from '../fs';
+import { Dir, FileJobs, hasCode, parentOf, secondsOf, type EntryStat } from '../fs';
 import type { Logger } from '../log';
 import { checkEntryPath, linkStaysInside } from '../volumes/paths';
 import { VolumeIndex, type PeerCursor } from './index-store';
@@ -902,7 +902,7 @@ export class VolumeSync {
           const fh = await parent.file(name, constants.O_RDONLY);
           try {
             await fh.chmod(mode);
-            await fh.utimes(record.mtimeMs / 1000, record.mtimeMs / 1000);
+            await fh.utimes(secondsOf(record.mtimeMs), secondsOf(record.mtimeMs));
             return stampOf(await fh.stat());
           } finally {
             await fh.close();
@@ -1051,7 +1051,7 @@ export class VolumeSync {
           throw err;
         });
         await out.chmod(record.mode & SYNC_MODE_MASK);
-        await out.utimes(record.mtimeMs / 1000, record.mtimeMs / 1000);
+        await out.utimes(secondsOf(record.mtimeMs), secondsOf(record.mtimeMs));
         await out.sync();
       } finally {
         await out.close();

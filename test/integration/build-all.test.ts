@@ -86,6 +86,8 @@ describe('build-all.sh', () => {
     for (const f of [
       'budgie',
       'budgie.js',
+      // The sync engine's file jobs run on worker threads started from this script.
+      'file-worker.js',
       'README.md',
       'LICENSE',
       'proto/budgie/v1/apps.proto',
