@@ -408,19 +408,27 @@ it("a member's forged paths are refused and logged, and a link out of the volume
     volume: '/www',
     paths,
   });
-  expect(answers).toEqual([
-    { path: '../../../etc/passwd', code: 3, literalBytes: 0, gone: false },
-    { path: '/etc/passwd', code: 3, literalBytes: 0, gone: false },
-    { path: 'escape/passwd', code: 0, literalBytes: 0, gone: true },
-    { path: 'escape', code: 0, literalBytes: 0, gone: true },
-  ]);
+  const refusedWhole = { code: 3, bytes: 0 }; // INVALID_ARGUMENT
+  const goneWhole = { code: 0, bytes: 0, status: 2 }; // FETCH_FILE_STATUS_GONE
+  expect(answers).toEqual({
+    fetches: [
+      { path: '../../../etc/passwd', code: 3, literalBytes: 0, gone: false, whole: refusedWhole },
+      { path: '/etc/passwd', code: 3, literalBytes: 0, gone: false, whole: refusedWhole },
+      { path: 'escape/passwd', code: 0, literalBytes: 0, gone: true, whole: goneWhole },
+      { path: 'escape', code: 0, literalBytes: 0, gone: true, whole: goneWhole },
+    ],
+    tooMany: 3,
+  });
   const log = await readFile(join(agent(0).logDir, 'agent.log'), 'utf8');
   const refused = log
     .split('\n')
     .filter((line) => line.includes('refused a path from a member'))
     .map((line) => JSON.parse(line) as { level: string; path: string });
+  // Each forged path once per call: Fetch, then FetchFiles.
   expect(refused).toEqual([
     expect.objectContaining({ level: 'warn', path: '../../../etc/passwd' }),
+    expect.objectContaining({ level: 'warn', path: '../../../etc/passwd' }),
+    expect.objectContaining({ level: 'warn', path: '/etc/passwd' }),
     expect.objectContaining({ level: 'warn', path: '/etc/passwd' }),
   ]);
   await unlink(onA('escape'));

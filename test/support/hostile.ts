@@ -84,11 +84,20 @@ export interface FetchAnswer {
   code: number;
   literalBytes: number;
   gone: boolean;
+  /** The same path asked of FetchFiles: its status code, bytes, and the file's status. */
+  whole: { code: number; bytes: number; status?: number };
+}
+
+export interface ForgedAnswers {
+  fetches: FetchAnswer[];
+  /** The status code of one FetchFiles for more paths than it takes (65). */
+  tooMany: number;
 }
 
 /**
- * What a member gets when it asks `target`'s SyncService.Fetch for each of `paths` of `app`'s
- * volume with its own certificate: what a compromised member could ask.
+ * What a member gets when it asks `target`'s SyncService.Fetch, and FetchFiles, for each of
+ * `paths` of `app`'s volume with its own certificate (what a compromised member could ask), and
+ * FetchFiles for too many paths at once.
  */
 export async function memberFetches(
   netnsPath: string,
@@ -101,7 +110,7 @@ export async function memberFetches(
     volume: string;
     paths: readonly string[];
   },
-): Promise<FetchAnswer[]> {
+): Promise<ForgedAnswers> {
   const out = await inNetns(netnsPath, [
     process.execPath,
     '-e',
@@ -115,7 +124,7 @@ export async function memberFetches(
     o.app,
     o.volume,
   ]);
-  return JSON.parse(out) as FetchAnswer[];
+  return JSON.parse(out) as ForgedAnswers;
 }
 
 const FLOOD = `
@@ -181,9 +190,19 @@ const ask = (path) => new Promise((done) => {
   call.on('error', (err) => { answer.code = err.code; done(answer); });
   call.on('end', () => done(answer));
 });
+const askWhole = (paths) => new Promise((done) => {
+  const answer = { code: 0, bytes: 0 };
+  const call = client.fetchFiles({ app, target: volume, paths }, { deadline: Date.now() + 5000 });
+  call.on('data', (m) => { answer.bytes += m.data.length; answer.status = m.status; });
+  call.on('error', (err) => { answer.code = err.code; done(answer); });
+  call.on('end', () => done(answer));
+});
 (async () => {
-  const out = [];
-  for (const path of JSON.parse(paths)) out.push(await ask(path));
-  process.stdout.write(JSON.stringify(out));
+  const fetches = [];
+  for (const path of JSON.parse(paths)) {
+    fetches.push({ ...(await ask(path)), whole: await askWhole([path]) });
+  }
+  const tooMany = (await askWhole(Array.from({ length: 65 }, (_, i) => 'f' + i))).code;
+  process.stdout.write(JSON.stringify({ fetches, tooMany }));
   client.close();
 })();`;
