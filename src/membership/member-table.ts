@@ -22,6 +22,11 @@ interface Entry {
  * full, the oldest candidate goes. Each costs a TLS dial per heartbeat.
  */
 export const MAX_CANDIDATES = 64;
+/**
+ * Members read from one Hello answer at most. A real member lists the cluster (tens of nodes);
+ * a hostile one could list a million, each a candidate made (a TLS channel) and dropped again.
+ */
+export const MAX_GOSSIP_PER_ANSWER = 256;
 /** A candidate that has not answered within this many dead-afters is dropped (its next advert adds it again). */
 const CANDIDATE_LIFETIMES = 3;
 
@@ -167,12 +172,6 @@ export class MemberTable {
         if (answer.left !== undefined && answer.left.length > 0) {
           this.options.onRevoked?.(answer.left, answer.nodeId);
         }
-        // Gossip: the peer's members that this node has not heard of are heartbeated too.
-        for (const m of answer.members ?? []) {
-          if (m.address !== '' && !this.knows(m.nodeId)) {
-            this.add({ address: m.address, nodeId: m.nodeId, name: m.nodeName });
-          }
-        }
         if (this.options.isRevoked?.(answer.nodeId) === true) {
           // An address that now answers as a node that left: not a member.
           this.entries.delete(entry.address);
@@ -183,6 +182,14 @@ export class MemberTable {
         entry.name = answer.nodeName;
         entry.lastSeen = this.options.clock.now();
         this.update(entry);
+        // Gossip: the peer's members that this node has not heard of are heartbeated too (once
+        // the peer itself is a member: the candidates they add must not push it out); a list
+        // longer than any real cluster's is a hostile one, and only its head is read.
+        for (const m of (answer.members ?? []).slice(0, MAX_GOSSIP_PER_ANSWER)) {
+          if (m.address !== '' && !this.knows(m.nodeId)) {
+            this.add({ address: m.address, nodeId: m.nodeId, name: m.nodeName });
+          }
+        }
       },
       (err: unknown) => {
         entry.inFlight = false;

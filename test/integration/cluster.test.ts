@@ -230,7 +230,7 @@ it('three agents form a cluster, watch each other, and refuse strangers', async 
 
 // Calls Membership.Hello over TLS that trusts the cluster CA, presenting the given client
 // certificate and key, or none.
-it("a member's forged revocation of another is refused and logged; the other stays a member", async () => {
+it("a member's forged revocation of another is refused and logged, its list of 20,000 made-up members is not followed; the other stays a member", async () => {
   const a = agents.get(name(0))!;
   const clusterDir = join(a.stateDir, 'cluster');
   const [caCert, caKey] = await Promise.all([
@@ -246,6 +246,7 @@ it("a member's forged revocation of another is refused and logged; the other sta
     caCertPem: caCert,
     caKeyPem: caKey,
     victim,
+    gossip: 20_000,
   });
   try {
     const said = await hostile.said(['"ready"']);
@@ -275,6 +276,12 @@ it("a member's forged revocation of another is refused and logged; the other sta
     }[];
     expect(revoked.map((r) => r.nodeId)).not.toContain(victim);
     expect(revoked).toHaveLength(1); // C's own leave
+    // The made-up members were at most candidates: never listed, never logged, and A answers.
+    const asked = Date.now();
+    const rows = await nodes(a);
+    expect(Date.now() - asked).toBeLessThan(2000);
+    expect(rows.filter((r) => r.name.startsWith('made-up-'))).toEqual([]);
+    expect(await readFile(log, 'utf8')).not.toMatch(/made-up-\d+/);
   } finally {
     hostile.kill();
   }

@@ -445,3 +445,42 @@ client.changes({ app: '${APP}', target: '/www', since: 0, limit: 100, waitMs: 0,
   process.stdout.write(JSON.stringify({ code: err ? err.code : 0, records: res ? res.records.length : 0 }));
   client.close();
 });`;
+
+it('a member frozen mid-transfer (SIGSTOP) ends the round within seconds, the node keeps answering, and the file arrives once it thaws', async () => {
+  const big = randomBytes(300 * 1024 * 1024);
+  await writeFile(onA('frozen.bin'), big);
+  const temps = async (): Promise<string[]> =>
+    (await readdir(onB())).filter((f) => f.startsWith('.budgie-sync-'));
+  await until('a fetch from A in flight on B', 30_000, async () =>
+    (await temps()).length > 0 ? true : undefined,
+  );
+  const pid = agent(0).process.pid!;
+  process.kill(pid, 'SIGSTOP');
+  try {
+    const frozenAt = Date.now();
+    // A stops answering mid-stream: B's round ends (A goes dead, its puller is stopped; a
+    // member that stays alive but sends nothing is cut off after PEER_STALL_MS), and the half
+    // file is dropped, never renamed into place.
+    await until('the half-fetched temp file dropped on B', 45_000, async () =>
+      (await temps()).length === 0 ? true : undefined,
+    );
+    expect(Date.now() - frozenAt).toBeLessThan(45_000);
+    // Never a torn file: not there, or whole (had C got it all before A froze, B may take it
+    // from C).
+    if ((await stat(onB('frozen.bin')).catch(() => undefined)) !== undefined) {
+      expect(await sameFile(onA('frozen.bin'), onB('frozen.bin'))).toBe(true);
+    }
+    // B itself keeps answering while A is frozen.
+    const asked = Date.now();
+    expect((await budgie(1, 'ps')).code).toBe(0);
+    await status(1);
+    expect(Date.now() - asked).toBeLessThan(5000);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  await until('the file on B once A thawed', 120_000, () =>
+    sameFile(onA('frozen.bin'), onB('frozen.bin')),
+  );
+  await rm(onA('frozen.bin'));
+  await until('the deletion on B', 15_000, () => gone(onB('frozen.bin')));
+});

@@ -57,14 +57,23 @@ function start(netnsPath: string, script: string, args: readonly string[]): Host
 /**
  * A member with a certificate of the cluster (minted with the CA key the test read) that says
  * Hello to `target` from `listen` (HOST:PORT in its namespace), then answers that node's
- * heartbeats with a leave of `victim` signed with its own key, not the victim's. Prints a JSON
- * line `{ ready, error }` once its Hello went through.
+ * heartbeats with a leave of `victim` signed with its own key, not the victim's, and a list of
+ * `gossip` made-up members (`made-up-N`, at ports of its own address nobody listens on). Prints
+ * a JSON line `{ ready, error }` once its Hello went through.
  */
 export function hostileMember(
   netnsPath: string,
-  o: { listen: string; target: string; caCertPem: string; caKeyPem: string; victim: string },
+  o: {
+    listen: string;
+    target: string;
+    caCertPem: string;
+    caKeyPem: string;
+    victim: string;
+    gossip: number;
+  },
 ): HostileProcess {
-  return start(netnsPath, HOSTILE, [o.listen, o.target, o.caCertPem, o.caKeyPem, o.victim]);
+  const args = [o.listen, o.target, o.caCertPem, o.caKeyPem, o.victim, String(o.gossip)];
+  return start(netnsPath, HOSTILE, args);
 }
 
 /**
@@ -147,7 +156,7 @@ const { X509Certificate, randomBytes } = require('node:crypto');
 })().catch((err) => { process.stdout.write('failed ' + String(err) + '\\n'); process.exit(1); });`;
 
 const HOSTILE = `
-const [dist, self, target, caCertPem, caKeyPem, victim] = process.argv.slice(1);
+const [dist, self, target, caCertPem, caKeyPem, victim, gossip] = process.argv.slice(1);
 const grpc = require(dist + '/../node_modules/@grpc/grpc-js');
 const { createPrivateKey, sign, X509Certificate } = require('node:crypto');
 const peer = require(dist + '/gen/budgie/peer/v1/peer.js');
@@ -160,9 +169,10 @@ const ids = require(dist + '/trust/ids.js');
   const clusterId = ids.clusterIdOf(new X509Certificate(caCertPem).raw);
   const statement = Buffer.from('budgie leave\\ncluster ' + clusterId + '\\nnode ' + victim + '\\n');
   const forged = { nodeId: victim, certificate: new X509Certificate(signed.certPem).raw, signature: sign('sha256', statement, createPrivateKey(keyPem)) };
+  const members = Array.from({ length: Number(gossip) }, (_, i) => ({ nodeId: i.toString(16).padStart(64, 'd'), nodeName: 'made-up-' + i, address: self.split(':')[0] + ':' + (20000 + i) }));
   const server = new grpc.Server();
   server.addService(peer.MembershipServiceService, {
-    hello: (call, done) => done(null, { nodeId: signed.nodeId, nodeName: 'hostile', clusterId, callerNodeId: '', members: [], left: [forged] }),
+    hello: (call, done) => done(null, { nodeId: signed.nodeId, nodeName: 'hostile', clusterId, callerNodeId: '', members, left: [forged] }),
     leave: (call, done) => done(null, {}),
     admit: (call, done) => done({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
   });

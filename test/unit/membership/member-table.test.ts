@@ -1,7 +1,7 @@
 import { UnavailableError } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 import { MemberTable, type HelloAnswer, type Prober } from '../../../src/membership';
-import { MAX_CANDIDATES } from '../../../src/membership/member-table';
+import { MAX_CANDIDATES, MAX_GOSSIP_PER_ANSWER } from '../../../src/membership/member-table';
 import { ManualClock } from '../../support/fakes/mdns';
 
 const CLUSTER = 'c'.repeat(64);
@@ -213,6 +213,24 @@ it("dials the members a peer's Hello answer names that it does not know yet, onc
   await clock.advance(3000);
   // Each member is dialled at one address only, however often it is named.
   expect(peers.dialled.map((d) => d.address)).toEqual(['10.0.0.2:7447', '10.0.0.3:7447']);
+  table.close();
+});
+
+it("a member's Hello answer listing thousands of made-up members: only its head is read, once per answer", async () => {
+  const { clock, peers, table } = setup();
+  const members = Array.from({ length: 50_000 }, (_, i) => ({
+    nodeId: i.toString(16).padStart(64, 'd'),
+    nodeName: `made-up-${i}`,
+    address: `10.8.${i >> 8}.${i & 255}:7447`,
+  }));
+  peers.up.set('10.0.0.2:7447', { nodeId: B, nodeName: 'node-b', clusterId: CLUSTER, members });
+  table.add({ address: '10.0.0.2:7447', nodeId: B, name: 'node-b' });
+  await clock.advance(0);
+  // The member, and at most the list's head as candidates (each a dial): not 50,000 channels.
+  expect(peers.dialled).toHaveLength(1 + MAX_GOSSIP_PER_ANSWER);
+  expect(states(table)).toEqual([['node-b', 'alive']]);
+  // Candidates stay bounded, and none is listed: none ever answered.
+  expect(peers.dialled.length - peers.closed).toBeLessThanOrEqual(1 + MAX_CANDIDATES);
   table.close();
 });
 
