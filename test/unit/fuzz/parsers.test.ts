@@ -1,21 +1,37 @@
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openImageArchive } from '../../../src/archive/image-archive';
+import { indexTar } from '../../../src/archive/tar-index';
 import { parseBundle } from '../../../src/bundle';
 import type { DnsRecord } from '../../../src/discovery';
 import { parseResponse } from '../../../src/discovery/parse-response';
 import { decodeTxt } from '../../../src/discovery/txt';
 import { BudgieError } from '../../../src/errors';
-import { SyncKind, type SyncRecord as WireRecord } from '../../../src/gen/budgie/peer/v1/sync';
+import {
+  FetchFileStatus,
+  SyncKind,
+  type SyncRecord as WireRecord,
+} from '../../../src/gen/budgie/peer/v1/sync';
 import { decodeManifestDocument } from '../../../src/registry/manifest-document';
 import { parseReference } from '../../../src/registry/reference';
-import { fromWireRecord, fromWireSignature } from '../../../src/sync/sync-wire';
+import {
+  fromFetchFilesResponse,
+  fromWireRecord,
+  fromWireSignature,
+} from '../../../src/sync/sync-wire';
+import { SMALL_FILE_BYTES } from '../../../src/sync/transfer';
 import { checkEntryPath, linkStaysInside } from '../../../src/volumes';
 import { FIXTURES } from '../bundle/fixtures';
 
 /**
  * The parsers that take bytes from outside the node (a .bun from a user, a registry's manifest,
- * an mDNS packet from anyone on the LAN, a member's sync records), fed arbitrary and mutated
+ * an image archive, an mDNS packet from anyone on the LAN, a member's sync records and files),
+ * fed arbitrary and mutated
  * input: each returns or fails with a Budgie error (a one-line message), never anything else, and
  * what it accepts keeps its promises. `make fuzz` runs the same properties far longer
  * (FUZZ_RUNS, FUZZ_SECONDS); a counterexample it finds becomes a case here.
@@ -198,4 +214,118 @@ it("a member's block signatures are bounded or refused", () => {
     }),
     settings,
   );
+});
+
+it("a member's whole files (FetchFiles) are bounded or refused", () => {
+  const message = fc.record({
+    index: fc.oneof(fc.nat(70), fc.integer()),
+    status: fc.constantFrom(
+      FetchFileStatus.FETCH_FILE_STATUS_UNSPECIFIED,
+      FetchFileStatus.FETCH_FILE_STATUS_OK,
+      FetchFileStatus.FETCH_FILE_STATUS_GONE,
+      FetchFileStatus.FETCH_FILE_STATUS_LARGE,
+      FetchFileStatus.UNRECOGNIZED,
+    ),
+    data: fc
+      .oneof(fc.uint8Array({ maxLength: 64 }), fc.constant(new Uint8Array(SMALL_FILE_BYTES + 1)))
+      .map((b) => Buffer.from(b)),
+    hash: fc.string({ maxLength: 100 }),
+    mode: fc.integer(),
+    mtimeUnixMs: fc.integer(),
+  });
+  fc.assert(
+    fc.property(message, fc.nat(64), (m, asked) => {
+      let file;
+      try {
+        file = fromFetchFilesResponse(m, asked);
+      } catch (err) {
+        if (!(err instanceof BudgieError)) throw err;
+        return;
+      }
+      expect(file.index >= 0 && file.index < asked).toBe(true);
+      expect(file.data.length).toBeLessThanOrEqual(SMALL_FILE_BYTES);
+      expect(file.hash.length).toBeLessThanOrEqual(64);
+      expect(file.mode & 0o6000).toBe(0);
+    }),
+    settings,
+  );
+});
+
+describe('image archives', () => {
+  let dir: string;
+  /** A valid OCI layout archive (tar), made once, to be edited byte by byte. */
+  let valid: Buffer;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'budgie-fuzz-tar-'));
+    const root = join(dir, 'layout');
+    await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    const layer = Buffer.from('layer bytes '.repeat(40));
+    const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } }));
+    const descriptor = (mediaType: string, b: Buffer) => ({
+      mediaType,
+      digest: `sha256:${sha(b)}`,
+      size: b.length,
+    });
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: descriptor('application/vnd.oci.image.config.v1+json', config),
+        layers: [descriptor('application/vnd.oci.image.layer.v1.tar', layer)],
+      }),
+    );
+    for (const blob of [manifest, config, layer]) {
+      await writeFile(join(root, 'blobs', 'sha256', sha(blob)), blob);
+    }
+    await writeFile(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    const index = {
+      schemaVersion: 2,
+      manifests: [
+        {
+          ...descriptor('application/vnd.oci.image.manifest.v1+json', manifest),
+          annotations: { 'org.opencontainers.image.ref.name': 'fuzz:1' },
+        },
+      ],
+    };
+    await writeFile(join(root, 'index.json'), JSON.stringify(index));
+    execFileSync('tar', ['-cf', join(dir, 'valid.tar'), '-C', root, '.']);
+    valid = readFileSync(join(dir, 'valid.tar'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('any edit of a valid archive is read or refused with a Budgie error; entries stay inside it', async () => {
+    // Bytes overwritten at any offset (headers, sizes, JSON), and the archive cut anywhere.
+    const edits = fc.record({
+      bytes: fc.array(fc.tuple(fc.nat(valid.length - 1), fc.nat(255)), { maxLength: 8 }),
+      cut: fc.option(fc.nat(valid.length), { nil: undefined }),
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(edits, async ({ bytes, cut }) => {
+        const edited = Buffer.from(valid);
+        for (const [at, value] of bytes) edited[at] = value;
+        const data = cut === undefined ? edited : edited.subarray(0, cut);
+        const path = join(dir, `case-${n++}.tar`);
+        await writeFile(path, data);
+        try {
+          try {
+            for (const entry of (await indexTar(path)).values()) {
+              expect(entry.offset >= 0 && entry.offset + entry.size <= data.length).toBe(true);
+            }
+          } catch (err) {
+            if (!(err instanceof BudgieError)) throw err;
+          }
+          try {
+            await openImageArchive(path);
+          } catch (err) {
+            if (!(err instanceof BudgieError)) throw err;
+          }
+        } finally {
+          await rm(path, { force: true });
+        }
+      }),
+      settings,
+    );
+  });
 });
