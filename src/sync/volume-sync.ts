@@ -169,6 +169,8 @@ export class VolumeSync {
   private readonly signatures: SignatureCache;
   private readonly space: FreeSpace;
   private readonly jobs: FileJobs;
+  /** Paths a round is writing right now (see scanPaths). */
+  private readonly writing = new Set<string>();
   private readonly tempBase = randomBytes(6).toString('hex');
   private tempCount = 0;
   /** FetchFiles requests served at once (see readFiles). */
@@ -279,7 +281,16 @@ export class VolumeSync {
    * is read.
    */
   private async scanPaths(paths: readonly string[]): Promise<void> {
-    const changed = await this.unsettled(paths);
+    const unsettled = await this.unsettled(paths);
+    // A path a round is writing right now takes its new stamp in the index with the write: it
+    // is looked at again once the round (which holds the lock) is over, not hashed now.
+    const writing = unsettled.filter((path) => this.writing.has(path));
+    if (writing.length > 0) {
+      void this.exclusive(() => Promise.resolve()).then(() => {
+        if (!this.closed) this.changed(writing);
+      });
+    }
+    const changed = unsettled.filter((path) => !this.writing.has(path));
     if (changed.length === 0) return;
     const known = await prehash(this.requireRoot(), this.index, changed, this.jobs);
     await this.exclusive(() => this.scanNow(changed, { known }));
@@ -787,6 +798,21 @@ export class VolumeSync {
 
   /** Makes `at` on disk what `record` says (its bytes fetched from the member's `record.path`). */
   private async materialize(
+    peer: SyncPeer,
+    record: SyncRecord,
+    at: string,
+    signal: AbortSignal,
+    files: FileBatch,
+  ): Promise<void> {
+    this.writing.add(at);
+    try {
+      await this.materializeNow(peer, record, at, signal, files);
+    } finally {
+      this.writing.delete(at);
+    }
+  }
+
+  private async materializeNow(
     peer: SyncPeer,
     record: SyncRecord,
     at: string,
