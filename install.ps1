@@ -4,7 +4,7 @@
   (budgie-VERSION-windows-ARCH.zip, which holds this script).
 
 .DESCRIPTION
-  Copies budgie.cmd, budgie.js, proto\, README.md and LICENSE to %LOCALAPPDATA%\budgie, adds that
+  Copies budgie.cmd, budgie.js, file-worker.js, proto\, README.md and LICENSE to %LOCALAPPDATA%\budgie, adds that
   folder to the user's PATH, and writes %LOCALAPPDATA%\budgie\config.yaml with every agent
   setting commented out (an existing one is never touched). Needs Node.js 20 or later on PATH;
   needs no administrator rights. Running it again upgrades in place.
@@ -37,7 +37,7 @@ $ErrorActionPreference = 'Stop'
 
 $MinNodeMajor = 20
 # The Windows package's contents (build-all.sh), besides this script.
-$PackageFiles = @('budgie.cmd', 'budgie.js', 'README.md', 'LICENSE')
+$PackageFiles = @('budgie.cmd', 'budgie.js', 'file-worker.js', 'README.md', 'LICENSE')
 $PackageDirs = @('proto')
 
 function Fail([string]$Message) {
