@@ -71,6 +71,8 @@ const RESCAN_BATCH = 64;
  * longer holds tombstones back (should it come back with old files, they come back too).
  */
 const ACK_TTL_MS = 30 * 24 * 3600_000;
+/** What link(2) fails with where a file system has no hard links (see placeWhole). */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 /** FetchFiles requests of members read at once, per volume (see readFiles). */
 const SERVE_FILES_AT_ONCE = 2;
 /** Watcher paths looked at per file job (see unsettled). */
@@ -169,6 +171,8 @@ export class VolumeSync {
   private readonly signatures: SignatureCache;
   private readonly space: FreeSpace;
   private readonly jobs: FileJobs;
+  /** Whether small new files are linked into place (see placeWhole); false without hard links. */
+  private wholeFiles = true;
   /** Paths a round is writing right now (see scanPaths). */
   private readonly writing = new Set<string>();
   private readonly tempBase = randomBytes(6).toString('hex');
@@ -958,6 +962,7 @@ export class VolumeSync {
    */
   private fetchesWhole(record: SyncRecord): boolean {
     return (
+      this.wholeFiles &&
       !record.deleted &&
       record.kind === 'file' &&
       record.size <= SMALL_FILE_BYTES &&
@@ -1016,6 +1021,21 @@ export class VolumeSync {
         });
         return true;
       case 'failed':
+        if (placed.code !== undefined && NO_LINKS.has(placed.code)) {
+          // A file system without hard links (vfat, some network mounts) cannot place a file
+          // without replacing what is there: from now on this volume's files all take the
+          // temp-and-rename way, this one first.
+          this.wholeFiles = false;
+          this.options.log.info(
+            'sync: no hard links on this volume; files are renamed into place',
+            {
+              app: this.app,
+              target: this.target,
+              error: placed.message,
+            },
+          );
+          return false;
+        }
         throw new UnavailableError(`sync: ${record.path} was not written: ${placed.message}`);
     }
   }

@@ -17,6 +17,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FileJobs } from '../../../src/fs';
 import { silentLogger } from '../../../src/log';
 import type { SyncPeer } from '../../../src/sync/transfer';
 import type { StatFs } from '../../../src/sync/free-space';
@@ -477,4 +478,30 @@ it('the periodic rescan finds what no watcher reported', async () => {
   while (sync.status().files === 0 && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 20));
   expect(sync.status()).toMatchObject({ files: 1, bytes: 19 });
+});
+
+it('a volume without hard links takes the temp-and-rename way for new small files, and keeps it', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  await writeFile(join(a.dir, 'one.txt'), 'one');
+  await a.sync.rescan('');
+  // link(2) refused, as on vfat: the job answers "failed" with the system code.
+  const placeNew = jest
+    .spyOn(FileJobs.prototype, 'placeNew')
+    .mockResolvedValue({ kind: 'failed', message: 'link: operation not permitted', code: 'EPERM' });
+  try {
+    const signal = new AbortController().signal;
+    await b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal);
+    expect(await readFile(join(b.dir, 'one.txt'), 'utf8')).toBe('one');
+    expect(placeNew).toHaveBeenCalledTimes(1);
+    await writeFile(join(a.dir, 'two.txt'), 'two');
+    await a.sync.rescan('');
+    await b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal);
+    expect(await readFile(join(b.dir, 'two.txt'), 'utf8')).toBe('two');
+    // Not asked again: the volume has no hard links.
+    expect(placeNew).toHaveBeenCalledTimes(1);
+    expect((await readdir(b.dir)).filter((f) => f.startsWith('.budgie-sync-'))).toEqual([]);
+  } finally {
+    placeNew.mockRestore();
+  }
 });
