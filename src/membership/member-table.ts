@@ -183,11 +183,16 @@ export class MemberTable {
         entry.lastSeen = this.options.clock.now();
         this.update(entry);
         // Gossip: the peer's members that this node has not heard of are heartbeated too (once
-        // the peer itself is a member: the candidates they add must not push it out); a list
-        // longer than any real cluster's is a hostile one, and only its head is read.
+        // the peer itself is a member: the candidates they add must not push it out). A list
+        // longer than any real cluster's is a hostile one: only its head is read, and gossip
+        // only fills free room among the candidates, never pushes one out, so a member naming
+        // made-up nodes at every heartbeat cannot churn the table (a TLS channel each).
+        let waiting = this.waiting().length;
         for (const m of (answer.members ?? []).slice(0, MAX_GOSSIP_PER_ANSWER)) {
-          if (m.address !== '' && !this.knows(m.nodeId)) {
+          if (waiting >= MAX_CANDIDATES) break;
+          if (m.address !== '' && !this.knows(m.nodeId) && !this.entries.has(m.address)) {
             this.add({ address: m.address, nodeId: m.nodeId, name: m.nodeName });
+            waiting++;
           }
         }
       },
@@ -240,9 +245,14 @@ export class MemberTable {
     return true;
   }
 
+  /** Candidates: peers that never answered (static peers aside). */
+  private waiting(): Entry[] {
+    return [...this.entries.values()].filter((e) => e.lastSeen === undefined && !e.pinned);
+  }
+
   /** Drops the oldest candidate when MAX_CANDIDATES are waiting. */
   private makeRoomForCandidate(): void {
-    const waiting = [...this.entries.values()].filter((e) => e.lastSeen === undefined && !e.pinned);
+    const waiting = this.waiting();
     if (waiting.length < MAX_CANDIDATES) return;
     const oldest = waiting.reduce((a, b) => (b.addedAt < a.addedAt ? b : a));
     this.entries.delete(oldest.address);
