@@ -15,6 +15,7 @@ import {
   type SmallRead,
 } from './file-work';
 
+export { entryStatOf, sameMeta } from './file-work';
 export type { EntryStat, Inspected, Meta, PlaceItem, Placed, SmallRead } from './file-work';
 
 export interface WorkerRequest {
@@ -47,6 +48,15 @@ const MAX_PLACE_BATCH = 64;
  * descriptor the caller holds open until the job is done, never through a symlink.
  */
 export class FileJobs {
+  /** placeNew calls waiting for the end of this turn of the event loop. */
+  private placing: {
+    root: Dir;
+    item: PlaceItem;
+    resolve(placed: Placed): void;
+    reject(err: Error): void;
+  }[] = [];
+  private placeScheduled = false;
+
   private constructor(
     private readonly run: (job: FileJob) => Promise<JobResult>,
     /** Whether jobs run on worker threads (false when `threads` found no worker script). */
@@ -86,8 +96,13 @@ export class FileJobs {
    * with its metadata before and after the read; 'gone' when it is missing or not a regular
    * file (a symlink at any level included), 'large' when it is larger.
    */
-  async readSmall(root: Dir, segments: readonly string[], maxBytes: number): Promise<SmallRead> {
-    const [read] = await this.readFiles(root, [segments], maxBytes);
+  async readSmall(
+    root: Dir,
+    segments: readonly string[],
+    maxBytes: number,
+    hash?: string,
+  ): Promise<SmallRead> {
+    const [read] = await this.readFiles(root, [segments], maxBytes, hash);
     if (read === undefined) throw new Error('file jobs: no answer to a read');
     return read;
   }
@@ -99,7 +114,7 @@ export class FileJobs {
     maxBytes: number,
     hash?: string,
   ): Promise<SmallRead[]> {
-    for (const segments of paths) for (const segment of segments) root.at(segment);
+    checkNames(root, paths);
     const job: FileJob = { op: 'read', root: root.path, paths: paths.map((p) => [...p]), maxBytes };
     if (hash !== undefined) job.hash = hash;
     const result = await this.run(job);
@@ -114,8 +129,7 @@ export class FileJobs {
    * `root` open until its call is over.
    */
   placeNew(root: Dir, item: PlaceItem): Promise<Placed> {
-    item.segments.forEach((segment) => root.at(segment));
-    root.at(item.temp);
+    checkNames(root, [item.segments, [item.temp]]);
     return new Promise((resolve, reject) => {
       this.placing.push({ root, item, resolve, reject });
       if (this.placing.length >= MAX_PLACE_BATCH) this.flushPlacing();
@@ -127,14 +141,6 @@ export class FileJobs {
       }
     });
   }
-
-  private placing: {
-    root: Dir;
-    item: PlaceItem;
-    resolve(placed: Placed): void;
-    reject(err: Error): void;
-  }[] = [];
-  private placeScheduled = false;
 
   private flushPlacing(): void {
     this.placeScheduled = false;
@@ -167,7 +173,7 @@ export class FileJobs {
     root: Dir,
     paths: readonly (readonly string[])[],
   ): Promise<(EntryStat | undefined)[]> {
-    for (const segments of paths) for (const segment of segments) root.at(segment);
+    checkNames(root, paths);
     const result = await this.run({
       op: 'lstat',
       root: root.path,
@@ -179,15 +185,18 @@ export class FileJobs {
 
   /**
    * The entries `names` of `dir`: each one's own metadata, a symlink's target, and (with
-   * `hash`, a node:crypto algorithm) a regular file's digest read through a descriptor that is still that entry
-   * (unless its metadata is `skipIf`: unchanged since it was last read).
+   * `hash`, a node:crypto algorithm) a regular file's digest, read through a descriptor that is
+   * still that entry (unless its metadata is `skipIf`: unchanged since it was last read).
    */
   async inspect(
     dir: Dir,
     entries: readonly { name: string; skipIf?: Meta }[],
     hash?: string,
   ): Promise<Inspected[]> {
-    for (const { name } of entries) dir.at(name);
+    checkNames(
+      dir,
+      entries.map(({ name }) => [name]),
+    );
     const job: FileJob = { op: 'inspect', dir: dir.path, entries: [...entries] };
     if (hash !== undefined) job.hash = hash;
     const result = await this.run(job);
@@ -269,6 +278,11 @@ class ThreadPool {
     this.threads.push(thread);
     return thread;
   }
+}
+
+/** Every segment is a plain name (Dir.at throws InvalidInputError otherwise): '..' never climbs. */
+function checkNames(dir: Dir, paths: readonly (readonly string[])[]): void {
+  for (const segments of paths) for (const segment of segments) dir.at(segment);
 }
 
 /** A worker's failure as an Error with the system error code that hasCode looks at. */

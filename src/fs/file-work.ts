@@ -245,7 +245,8 @@ function hashFile(
   }
 }
 
-function sameMeta(a: Meta, b: Meta): boolean {
+/** Whether two looks at a file saw the same one, unchanged (permission bits only of the mode). */
+export function sameMeta(a: Meta, b: Meta): boolean {
   return (
     a.ino === b.ino &&
     a.size === b.size &&

@@ -4,7 +4,15 @@
  */
 export { isTempFile, syncDir, writeFileAtomic } from './atomic-write';
 export { Dir, parentOf } from './beneath';
-export { FileJobs, type EntryStat, type Inspected, type Meta, type SmallRead } from './file-jobs';
+export {
+  entryStatOf,
+  FileJobs,
+  sameMeta,
+  type EntryStat,
+  type Inspected,
+  type Meta,
+  type SmallRead,
+} from './file-jobs';
 export { asError, codeOf, hasCode } from './errno';
 export { secondsOf } from './times';
 export type { FsOps } from './types';

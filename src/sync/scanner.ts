@@ -1,5 +1,15 @@
 import type { Stats } from 'node:fs';
-import { Dir, FileJobs, hasCode, parentOf, type EntryStat, type Inspected, type Meta } from '../fs';
+import {
+  Dir,
+  entryStatOf,
+  FileJobs,
+  hasCode,
+  parentOf,
+  sameMeta,
+  type EntryStat,
+  type Inspected,
+  type Meta,
+} from '../fs';
 import { checkEntryPath, linkStaysInside } from '../volumes/paths';
 import { CONTENT_HASH } from './content-hash';
 import type { VolumeIndex } from './index-store';
@@ -228,15 +238,7 @@ async function openDir(parent: Dir, name: string): Promise<Dir | undefined> {
  * `st` was read, a file whose mtime is that recent is marked racy (see LocalStamp).
  */
 export function stampOf(st: Stats, readAt?: number): LocalStamp {
-  const stamp: LocalStamp = {
-    ino: st.ino,
-    size: st.size,
-    mtimeMs: st.mtimeMs,
-    ctimeMs: st.ctimeMs,
-    mode: st.mode & 0o7777,
-  };
-  if (readAt !== undefined && st.isFile() && st.mtimeMs > readAt - RACY_MS) stamp.racy = true;
-  return stamp;
+  return stampOfEntry(entryStatOf(st), readAt);
 }
 
 /** What a file job's `EntryStat` says of a path (see stampOf). */
@@ -260,14 +262,7 @@ export function trusted(indexed: LocalStamp | undefined, now: LocalStamp): boole
 }
 
 export function sameStamp(a: LocalStamp | undefined, b: LocalStamp): boolean {
-  return (
-    a !== undefined &&
-    a.ino === b.ino &&
-    a.size === b.size &&
-    a.mtimeMs === b.mtimeMs &&
-    a.ctimeMs === b.ctimeMs &&
-    a.mode === b.mode
-  );
+  return a !== undefined && sameMeta(a, b);
 }
 
 class Observer {

@@ -1,13 +1,13 @@
 import { constants, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { InvalidInputError, UnavailableError } from '../errors';
-import { hasCode, parentOf, type Dir, type EntryStat, type FileJobs } from '../fs';
+import { hasCode, parentOf, type Dir, type FileJobs } from '../fs';
 import { checkEntryPath } from '../volumes/paths';
-import { ContentHash } from './content-hash';
+import { CONTENT_HASH, ContentHash } from './content-hash';
 import { deltaOf, type DeltaOp } from './delta';
 import { applyDelta } from './patch';
 import type { SyncRecord } from './records';
-import { sameStamp, stampOf, stampOfEntry, type Hashed } from './scanner';
+import { sameStamp, stampOf, type Hashed } from './scanner';
 import { blockSizeFor, signatureOf, type Signature, type SignatureBuilder } from './signature';
 
 /** What a member's Fetch stream carries: the delta, then what was sent. */
@@ -123,28 +123,19 @@ export async function* readDelta(
   indexed?: Hashed,
 ): AsyncGenerator<FetchItem> {
   const segments = checkEntryPath(path);
-  const small = await jobs.readSmall(root, segments, SMALL_FILE_BYTES);
+  // A small file is read, and hashed, whole in one file job (off this thread).
+  const small = await jobs.readSmall(root, segments, SMALL_FILE_BYTES, CONTENT_HASH);
   if (small.kind === 'gone') {
     yield GONE;
     return;
   }
   if (small.kind === 'file') {
     const data = Buffer.from(small.buffer, 0, small.length);
-    const vouched = (now: EntryStat): boolean =>
-      indexed !== undefined &&
-      indexed.stamp.racy !== true &&
-      sameStamp(indexed.stamp, stampOfEntry(now));
-    let sent: string;
-    if (!vouched(small.before)) {
-      const hash = ContentHash.create();
-      hash.update(data);
-      sent = hash.hex();
-    } else sent = vouched(small.after) ? (indexed?.hash ?? '') : '';
     yield* deltaOf(signature, [data]);
     yield {
       kind: 'end',
       size: data.length,
-      hash: sent,
+      hash: small.digest ?? '',
       mode: small.before.mode & 0o7777,
       mtimeMs: Math.floor(small.before.mtimeMs),
       gone: false,
@@ -232,19 +223,16 @@ export interface WireCount {
   fileBytes: number;
 }
 
-/** Where a rebuilt file's bytes go: `chunk` at offset `at` (in order, one call at a time). */
-export type FileSink = (chunk: Buffer, at: number) => Promise<unknown>;
-
 /**
  * The receiver's side: rebuilds `want` (a member's record) from the local copy and the member's
- * delta into `temp` (a new file open for writing, or memory), checking every instruction, and then that
+ * delta into `temp` (a new file, open for writing), checking every instruction, and then that
  * the bytes are exactly the version the record names (size and SHA-256), never a mixed file. A
  * member whose file changed since its record throws StaleRecordError; a copy here that changed
  * while it was read (the rebuilt bytes are not what the member sent) throws CopyChangedError, to
  * be tried again. `built`, if given, is fed the new file's bytes.
  */
 export async function receiveFile(
-  temp: FileSink,
+  temp: FileHandle,
   basis: FileHandle | undefined,
   signature: Signature,
   items: AsyncIterable<FetchItem>,
@@ -285,7 +273,7 @@ export async function receiveFile(
         const at = position;
         position += chunk.length;
         await writing;
-        writing = temp(chunk, at);
+        writing = temp.write(chunk, 0, chunk.length, at);
       },
     );
   } finally {

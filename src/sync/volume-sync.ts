@@ -837,12 +837,7 @@ export class VolumeSync {
         if (own) this.index.put(record, undefined);
         return;
       }
-      // A parent here is a file or a symlink (never followed). Not recorded, so that this node
-      // never passes on a deletion of what it could not place: the member keeps its version.
-      this.options.log.warn('sync: a path cannot be placed here, a parent is not a directory', {
-        app: this.app,
-        path: at,
-      });
+      this.noParent(at);
       return;
     }
     try {
@@ -982,9 +977,9 @@ export class VolumeSync {
     record: SyncRecord,
     segments: string[],
   ): Promise<boolean> {
-    await this.space.reserve(record.size, record.path);
     const file = await files.get(record.path);
     if (file.status === 'large') return false;
+    await this.space.reserve(record.size, record.path);
     if (file.status === 'gone' || file.data.length !== record.size || file.hash !== record.hash) {
       throw new StaleRecordError(
         `sync: ${record.path} changed on the member since it was indexed; it is fetched again`,
@@ -1014,11 +1009,7 @@ export class VolumeSync {
           `sync: the member sent ${record.path} with other bytes than it names; it is fetched again`,
         );
       case 'no-parent':
-        // Not recorded, as in materialize: the member keeps its version.
-        this.options.log.warn('sync: a path cannot be placed here, a parent is not a directory', {
-          app: this.app,
-          path: record.path,
-        });
+        this.noParent(record.path);
         return true;
       case 'failed':
         if (placed.code !== undefined && NO_LINKS.has(placed.code)) {
@@ -1038,6 +1029,17 @@ export class VolumeSync {
         }
         throw new UnavailableError(`sync: ${record.path} was not written: ${placed.message}`);
     }
+  }
+
+  /**
+   * A parent of `path` here is a file or a symlink (never followed). Not recorded, so that this
+   * node never passes on a deletion of what it could not place: the member keeps its version.
+   */
+  private noParent(path: string): void {
+    this.options.log.warn('sync: a path cannot be placed here, a parent is not a directory', {
+      app: this.app,
+      path,
+    });
   }
 
   /** A new name for a temp file: unique in this process (written with O_EXCL all the same). */
@@ -1078,7 +1080,7 @@ export class VolumeSync {
       );
       try {
         await receiveFile(
-          (chunk, at) => out.write(chunk, 0, chunk.length, at),
+          out,
           basis?.handle,
           signature,
           peer.fetch(record.path, signature, signal),
