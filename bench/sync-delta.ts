@@ -14,7 +14,7 @@ import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { applyDelta, blockSizeFor, deltaOf, signatureOf } from '../src/sync';
+import { applyDelta, blockSizeFor, deltaOf, RebuiltFile, signatureOf } from '../src/sync';
 import { median } from './cluster-common';
 
 const exec = promisify(execFile);
@@ -49,22 +49,14 @@ async function budgie(basisPath: string, nextPath: string, outPath: string): Pro
     }
   };
   try {
+    const file = new RebuiltFile(out, basis, Number.MAX_SAFE_INTEGER, () => undefined);
     await applyDelta(
-      {
-        blockSize,
-        fileSize: signature.fileSize,
-        read: async (offset, length) => {
-          const buffer = Buffer.alloc(length);
-          const { bytesRead } = await basis.read(buffer, 0, length, offset);
-          return buffer.subarray(0, bytesRead);
-        },
-      },
+      { blockSize, fileSize: signature.fileSize },
       counted(),
       Number.MAX_SAFE_INTEGER,
-      async (chunk) => {
-        await out.write(chunk);
-      },
+      file,
     );
+    await file.finish();
   } finally {
     await basis.close();
     await out.close();

@@ -6,7 +6,8 @@
  */
 export { blockSizeFor, signatureOf, type Signature } from './signature';
 export { deltaOf, MAX_LITERAL_BYTES, type DeltaOp } from './delta';
-export { applyDelta, type PatchBasis } from './patch';
+export { applyDelta, type PatchBasis, type PatchTarget } from './patch';
+export { RebuiltFile } from './rebuilt-file';
 export { SyncEngine, type SyncEngineSources, type SyncMember, type SyncVolumeSpec } from './engine';
 export { SyncClient } from './sync-client';
 export { syncService } from './sync-service';

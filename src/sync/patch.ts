@@ -1,29 +1,34 @@
 import { InvalidInputError } from '../errors';
 import { MAX_LITERAL_BYTES, type DeltaOp } from './delta';
 
-/** Copies from the receiver's copy are read in pieces of this size at most. */
-const READ_BYTES = 1024 * 1024;
-
-/** What the receiver's side of a delta needs: its copy's shape, and where its bytes are read. */
+/** The shape of the receiver's copy a delta was made against. */
 export interface PatchBasis {
   blockSize: number;
   fileSize: number;
-  /** `length` bytes of the receiver's copy from `offset` (fewer only at its end). */
-  read(offset: number, length: number): Promise<Buffer>;
+}
+
+/** Where a rebuilt file goes: new bytes from the sender, and ranges of the receiver's copy. */
+export interface PatchTarget {
+  /** Appends new bytes; `data` is the caller's again once the call returns. */
+  append(data: Buffer): Promise<void>;
+  /**
+   * Appends `length` bytes of the receiver's copy from `offset` (inside it, checked); throws
+   * InvalidInputError if fewer are there now.
+   */
+  appendCopy(offset: number, length: number): Promise<void>;
 }
 
 /**
- * Rebuilds the new file from the receiver's copy and a sender's delta, chunk by chunk into
- * `write`, checking every instruction as if it came from a stranger: block ranges inside the
- * copy, literal runs within MAX_LITERAL_BYTES, and the output no longer than `expectedSize`.
- * Returns the bytes written. The caller checks the whole file's digest before it replaces
- * anything.
+ * Rebuilds the new file from the receiver's copy and a sender's delta into `target`, checking
+ * every instruction as if it came from a stranger: block ranges inside the copy, literal runs
+ * within MAX_LITERAL_BYTES, and the output no longer than `expectedSize`. Returns the bytes
+ * written. The caller checks the whole file's digest before it replaces anything.
  */
 export async function applyDelta(
   basis: PatchBasis,
   ops: AsyncIterable<DeltaOp>,
   expectedSize: number,
-  write: (chunk: Buffer) => Promise<void>,
+  target: PatchTarget,
 ): Promise<number> {
   const blocks = basis.fileSize === 0 ? 0 : Math.ceil(basis.fileSize / basis.blockSize);
   let written = 0;
@@ -41,7 +46,7 @@ export async function applyDelta(
         );
       }
       grow(op.data.length);
-      await write(op.data);
+      await target.append(op.data);
       continue;
     }
     const { index, count } = op;
@@ -58,15 +63,8 @@ export async function applyDelta(
     }
     const start = index * basis.blockSize;
     const end = Math.min(basis.fileSize, (index + count) * basis.blockSize);
-    for (let at = start; at < end; at += READ_BYTES) {
-      const length = Math.min(READ_BYTES, end - at);
-      const bytes = await basis.read(at, length);
-      if (bytes.length !== length) {
-        throw new InvalidInputError(`delta: the copy changed while it was read (at byte ${at})`);
-      }
-      grow(length);
-      await write(bytes);
-    }
+    grow(end - start);
+    await target.appendCopy(start, end - start);
   }
   return written;
 }

@@ -6,6 +6,7 @@ import { checkEntryPath } from '../volumes/paths';
 import { CONTENT_HASH, ContentHash } from './content-hash';
 import { deltaOf, type DeltaOp } from './delta';
 import { applyDelta } from './patch';
+import { RebuiltFile } from './rebuilt-file';
 import type { SyncRecord } from './records';
 import { sameStamp, stampOf, type Hashed } from './scanner';
 import { blockSizeFor, signatureOf, type Signature, type SignatureBuilder } from './signature';
@@ -78,19 +79,24 @@ const CHUNK_BYTES = 1024 * 1024;
 export const SMALL_FILE_BYTES = 256 * 1024;
 
 /**
- * The chunks of an open file from its start, each in a buffer of its own sized to what is left
- * of `size` (a small file costs a small buffer); reads on past `size` should the file grow, so
- * the hash at the end covers what was sent. One read ahead: the next chunk comes off the disk
- * while this one is hashed and matched. Stops early on abort.
+ * The chunks of an open file from its start; reads on past `size` should the file grow, so the
+ * hash at the end covers what was sent. One read ahead: the next chunk comes off the disk while
+ * this one is hashed and matched. The two buffers take turns, so a chunk is only good until
+ * the next one is asked for (deltaOf copies what it keeps): a fresh megabyte per chunk cost
+ * more in page faults and garbage collection than the delta itself. Stops early on abort.
  */
 async function* chunksOf(
   fh: FileHandle,
   size: number,
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
+  // Sized to the file (a smaller file costs smaller buffers), and room to see it grew.
+  const length = Math.min(CHUNK_BYTES, Math.max(4096, size + 1));
+  const first = Buffer.allocUnsafeSlow(length);
+  const second = Buffer.allocUnsafeSlow(length);
+  let turn = 0;
   const readAt = async (at: number): Promise<Buffer> => {
-    const length = Math.min(CHUNK_BYTES, Math.max(4096, size - at + 1));
-    const buffer = Buffer.allocUnsafe(length);
+    const buffer = turn++ % 2 === 0 ? first : second;
     const { bytesRead } = await fh.read(buffer, 0, length, at);
     return buffer.subarray(0, bytesRead);
   };
@@ -123,13 +129,17 @@ export async function* readDelta(
   indexed?: Hashed,
 ): AsyncGenerator<FetchItem> {
   const segments = checkEntryPath(path);
-  // A small file is read, and hashed, whole in one file job (off this thread).
-  const small = await jobs.readSmall(root, segments, SMALL_FILE_BYTES, CONTENT_HASH);
-  if (small.kind === 'gone') {
+  // A small file is read, and hashed, whole in one file job (off this thread). One indexed as
+  // large is streamed straight away: its job would wait behind any hashing the threads do.
+  const small =
+    indexed !== undefined && indexed.stamp.size > SMALL_FILE_BYTES
+      ? undefined
+      : await jobs.readSmall(root, segments, SMALL_FILE_BYTES, CONTENT_HASH);
+  if (small?.kind === 'gone') {
     yield GONE;
     return;
   }
-  if (small.kind === 'file') {
+  if (small?.kind === 'file') {
     const data = Buffer.from(small.buffer, 0, small.length);
     yield* deltaOf(signature, [data]);
     yield {
@@ -252,34 +262,23 @@ export async function receiveFile(
     }
   };
   const hash = ContentHash.create();
-  const read = async (offset: number, length: number): Promise<Buffer> => {
-    if (basis === undefined) return Buffer.alloc(0);
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await basis.read(buffer, 0, length, offset);
-    return buffer.subarray(0, bytesRead);
-  };
-  let position = 0;
-  // One write in flight while the next chunk is rebuilt and hashed.
-  let writing: Promise<unknown> = Promise.resolve();
+  const file = new RebuiltFile(temp, basis, want.size, (chunk) => {
+    hash.update(chunk);
+    built?.update(chunk);
+  });
   let written: number;
   try {
     written = await applyDelta(
-      { blockSize: signature.blockSize, fileSize: signature.fileSize, read },
+      { blockSize: signature.blockSize, fileSize: signature.fileSize },
       ops(),
       want.size,
-      async (chunk) => {
-        hash.update(chunk);
-        built?.update(chunk);
-        const at = position;
-        position += chunk.length;
-        await writing;
-        writing = temp.write(chunk, 0, chunk.length, at);
-      },
+      file,
     );
-  } finally {
-    await writing.catch(() => undefined);
+    await file.finish();
+  } catch (err) {
+    await file.abandon();
+    throw err;
   }
-  await writing;
   const got = hash.hex();
   if (end === undefined) throw new UnavailableError(`sync: the fetch of ${want.path} broke off`);
   if (end.gone || end.size !== want.size || end.hash !== want.hash) {

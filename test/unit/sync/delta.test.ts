@@ -11,11 +11,19 @@ import {
   type DeltaOp,
 } from '../../../src/sync';
 
-/** `data` as a stream of chunks of `chunk` bytes, as a file read would give it. */
-function chunks(data: Buffer, chunk = 7919): AsyncIterable<Buffer> {
-  const parts: Buffer[] = [];
-  for (let at = 0; at < data.length; at += chunk) parts.push(data.subarray(at, at + chunk));
-  return Readable.from(parts);
+/**
+ * `data` as a stream of chunks of `chunk` bytes, as a file read gives it: in one buffer that is
+ * overwritten with zeros, then the next chunk, when the next chunk is asked for (a reader may
+ * keep no chunk once it asks for the next).
+ */
+async function* chunks(data: Buffer, chunk = 7919): AsyncGenerator<Buffer> {
+  const buffer = Buffer.alloc(chunk);
+  for (let at = 0; at < data.length; at += chunk) {
+    buffer.fill(0);
+    const n = data.copy(buffer, 0, at, at + chunk);
+    await Promise.resolve();
+    yield buffer.subarray(0, n);
+  }
 }
 
 async function collect(ops: AsyncIterable<DeltaOp>): Promise<DeltaOp[]> {
@@ -33,19 +41,16 @@ async function sync(basis: Buffer, next: Buffer, blockSize: number, chunk?: numb
   const signature = await signatureOf(chunks(basis, chunk), blockSize);
   const ops = await collect(deltaOf(signature, chunks(next, chunk)));
   const parts: Buffer[] = [];
-  await applyDelta(
-    {
-      blockSize,
-      fileSize: basis.length,
-      read: (offset, length) => Promise.resolve(basis.subarray(offset, offset + length)),
-    },
-    replay(ops),
-    next.length,
-    (part) => {
-      parts.push(Buffer.from(part));
+  await applyDelta({ blockSize, fileSize: basis.length }, replay(ops), next.length, {
+    append: (data) => {
+      parts.push(Buffer.from(data));
       return Promise.resolve();
     },
-  );
+    appendCopy: (offset, length) => {
+      parts.push(basis.subarray(offset, offset + length));
+      return Promise.resolve();
+    },
+  });
   const literal = ops.reduce((n, op) => n + (op.kind === 'literal' ? op.data.length : 0), 0);
   return { ops, rebuilt: Buffer.concat(parts), literal };
 }
@@ -94,6 +99,17 @@ describe('delta sync (the rsync algorithm)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('round-trips chunks larger than its window, which then grows', async () => {
+    const basis = randomBytes(1_500_000);
+    const next = applyEdits(basis, [
+      { kind: 'insert', at: 0.1, bytes: randomBytes(200) },
+      { kind: 'overwrite', at: 0.7, bytes: randomBytes(300) },
+    ]);
+    const { rebuilt, literal } = await sync(basis, next, 512, 700_000);
+    expect(rebuilt.equals(next)).toBe(true);
+    expect(literal).toBeLessThan(4 * 512 + 500);
   });
 
   it('round-trips files that repeat themselves (many blocks share checksums)', async () => {
@@ -146,16 +162,10 @@ describe('delta sync (the rsync algorithm)', () => {
   it('refuses instructions a hostile sender could craft', async () => {
     const basis = randomBytes(10_000);
     const apply = (ops: DeltaOp[], expected = 1_000_000) =>
-      applyDelta(
-        {
-          blockSize: 1000,
-          fileSize: basis.length,
-          read: (offset, length) => Promise.resolve(basis.subarray(offset, offset + length)),
-        },
-        replay(ops),
-        expected,
-        () => Promise.resolve(),
-      );
+      applyDelta({ blockSize: 1000, fileSize: basis.length }, replay(ops), expected, {
+        append: () => Promise.resolve(),
+        appendCopy: () => Promise.resolve(),
+      });
     await expect(apply([{ kind: 'copy', index: 9, count: 2 }])).rejects.toThrow(InvalidInputError);
     await expect(apply([{ kind: 'copy', index: -1, count: 1 }])).rejects.toThrow(/not in a copy/);
     await expect(apply([{ kind: 'copy', index: 0.5, count: 1 }])).rejects.toThrow(/not in a copy/);

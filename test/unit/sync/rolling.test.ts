@@ -31,12 +31,38 @@ describe('the weak rolling checksum', () => {
         fc.integer({ min: 1, max: 64 }),
         (data, size) => {
           const n = Math.min(size, data.length - 1);
-          const rolling = new RollingChecksum();
-          rolling.reset(data.subarray(0, n));
+          const rolling = new RollingChecksum(n);
+          rolling.start(weakChecksum(data.subarray(0, n)));
           for (let at = 0; at + n < data.length; at++) {
             rolling.roll(data[at] ?? 0, data[at + n] ?? 0);
             expect(rolling.value).toBe(weakChecksum(data.subarray(at + 1, at + 1 + n)));
           }
+        },
+      ),
+    );
+  });
+
+  it('slides to the first window whose sum passes the filter, or to where it is told to stop', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 2, maxLength: 400 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 0, max: 400 }),
+        (data, size, pick) => {
+          const n = Math.min(size, data.length - 1);
+          const last = data.length - n;
+          const wanted = 1 + (pick % last);
+          const filter = {
+            has: (weak: number) => weak === weakChecksum(data.subarray(wanted, wanted + n)),
+          };
+          const first = Array.from({ length: last }, (_, at) => at + 1).find((at) =>
+            filter.has(weakChecksum(data.subarray(at, at + n))),
+          );
+          const rolling = new RollingChecksum(n);
+          rolling.start(weakChecksum(data.subarray(0, n)));
+          const at = rolling.slide(data, 0, last, filter);
+          expect(at).toBe(first ?? last);
+          expect(rolling.value).toBe(weakChecksum(data.subarray(at, at + n)));
         },
       ),
     );
