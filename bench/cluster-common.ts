@@ -10,7 +10,7 @@ import type { ClusterLab } from '../test/support/cluster-lab';
 import { inNetns } from '../test/support/netns';
 
 /** The repository root: the nearest directory up with a package.json (benches run compiled). */
-function repoRoot(): string {
+export function repoRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;
   }

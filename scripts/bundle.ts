@@ -1,12 +1,15 @@
 /**
- * Bundles the CLI and the agent (src/main.ts and everything it imports, dynamic imports included)
- * into one minified CommonJS file for Node >= 20, for build-all.sh.
+ * Bundles the CLI and the agent (src/entry.ts and everything it imports, dynamic imports included)
+ * into one minified CommonJS file for Node >= 20, for build-all.sh; or, with --cli, the CLI alone
+ * for a `tsc` build (`npm run build`).
  *
- * Usage (build-all.sh compiles this file with esbuild first):
+ * Usage (build-all.sh and `npm run build` compile this file with esbuild first):
  *   node bundle.js ROOT OUTDIR
  * bundles the checkout at ROOT and writes OUTDIR/budgie.js, OUTDIR/file-worker.js (the file
  * jobs' worker thread) and OUTDIR/proto/ (the .proto files the agent loads at run time: Budgie's
  * own, the gRPC health service's and server reflection's).
+ *   node bundle.js --cli ROOT OUTDIR
+ * writes OUTDIR/cli-bundle.js beside the compiled modules (see src/main.ts).
  *
  * In the bundle every module shares one `__dirname` (the bundle's directory), so the few modules
  * that find their .proto files or package.json relative to their own directory are rewritten to
@@ -105,17 +108,95 @@ const PROTO_DIRS: [from: string, to: string][] = [
   ['node_modules/@grpc/reflection/build/proto/grpc', 'grpc'],
 ];
 
-async function main(root: string, outDir: string): Promise<void> {
+/**
+ * The modules the composition root loads only for `budgie agent` and `budgie nest check`: left
+ * out of the CLI's bundle, and loaded at run time from the compiled modules beside it.
+ */
+const LAZY = new Set(['./agent', './nest/host-probes', './containerd/probe']);
+
+/**
+ * Leaves LAZY imports of src/entry.ts to be required at run time, relative to the bundle. Each
+ * becomes a module of the bundle whose body is that `require`: an `import()` left as it is would
+ * fail, since the bundle runs as a script (src/launch) where Node offers no dynamic import.
+ */
+function lazyModules(root: string): Plugin {
+  const entry = join(root, 'src', 'entry.ts');
+  return {
+    name: 'budgie-lazy',
+    setup(b) {
+      b.onResolve({ filter: /^\.\// }, (args) => {
+        if (args.namespace === 'lazy') return { path: args.path, external: true };
+        return args.importer === entry && LAZY.has(args.path)
+          ? { path: args.path, namespace: 'lazy' }
+          : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * The CLI's bundle for a `tsc` build: OUTDIR/cli-bundle.js, run by dist/main.js with V8's code cache
+ * (src/main.ts). The agent's modules stay out of it: they load from OUTDIR, where tsc put them.
+ */
+async function bundleCli(root: string, outDir: string, version: string): Promise<void> {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ['src/entry.ts'],
+    outfile: join(outDir, 'cli-bundle.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    // Loaded by gRPC only for its channelz service, which the CLI never serves.
+    external: ['@grpc/proto-loader'],
+    // Class names kept: an error from the agent's modules is told by its class's name.
+    keepNames: true,
+    legalComments: 'none',
+    // ASCII only: src/launch reads the bundle as latin1, a plain copy.
+    charset: 'ascii',
+    sourcemap: false,
+    logLevel: 'warning',
+    plugins: [
+      lazyModules(root),
+      relocate(root, [
+        ...rewrites(version).filter((r) => r.file === 'src/version.ts'),
+        // The checkout is one level above the bundle (dist/), not two as above dist/nest/.
+        {
+          file: 'src/nest/host-workshop.ts',
+          edits: [
+            {
+              from: "resolve(__dirname, '..', '..')",
+              count: 1,
+              to: "resolve(__dirname, '..')",
+            },
+          ],
+        },
+      ]),
+    ],
+  });
+  if (result.errors.length > 0) throw new Error('esbuild failed on the CLI');
+}
+
+async function main(root: string, outDir: string, cli: boolean): Promise<void> {
   const pkg: unknown = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
   if (typeof pkg !== 'object' || pkg === null || !('version' in pkg)) {
     throw new Error('package.json: no version');
   }
   const version = String(pkg.version);
+  if (cli) {
+    await bundleCli(root, outDir, version);
+    return;
+  }
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: ['src/main.ts'],
+    entryPoints: ['src/entry.ts'],
     outfile: join(outDir, 'budgie.js'),
     bundle: true,
     platform: 'node',
@@ -157,12 +238,14 @@ async function main(root: string, outDir: string): Promise<void> {
   await writeFile(join(outDir, 'VERSION'), `${version}\n`);
 }
 
-const [root, outDir] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const cli = args[0] === '--cli';
+const [root, outDir] = cli ? args.slice(1) : args;
 if (root === undefined || outDir === undefined) {
-  process.stderr.write('usage: node bundle.js ROOT OUTDIR\n');
+  process.stderr.write('usage: node bundle.js [--cli] ROOT OUTDIR\n');
   process.exit(2);
 }
-main(resolve(root), resolve(outDir)).catch((err: unknown) => {
+main(resolve(root), resolve(outDir), cli).catch((err: unknown) => {
   process.stderr.write(`bundle: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

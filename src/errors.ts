@@ -13,7 +13,28 @@ export type ErrorKind =
   | 'failed-precondition'
   | 'internal';
 
+/**
+ * What marks an error as Budgie's. The CLI runs from a bundle, and the agent from the compiled
+ * modules beside it (src/launch.ts): two copies of this module in one process, whose classes
+ * `instanceof` would otherwise tell apart.
+ */
+const BRAND: unique symbol = Symbol.for('budgie.error');
+
 export abstract class BudgieError extends Error {
+  /**
+   * An error of this family, from either copy: the brand, and this class (by its name, kept in
+   * the bundle) on the error's prototype chain.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
+    if (this === BudgieError) return true;
+    for (let p: unknown = Object.getPrototypeOf(value); p !== null; p = Object.getPrototypeOf(p)) {
+      if (p === this.prototype || nameOf(p) === this.name) return true;
+    }
+    return false;
+  }
+
+  readonly [BRAND] = true;
   abstract readonly kind: ErrorKind;
   /** True when the same call may succeed later without any change by the user. */
   readonly retryable: boolean = false;
@@ -58,4 +79,11 @@ export class InternalError extends BudgieError {
 /** The message of any thrown value, for logs and for wrapping causes. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The name of the class whose prototype `p` is. */
+function nameOf(p: unknown): string | undefined {
+  if (typeof p !== 'object' || p === null || !Object.hasOwn(p, 'constructor')) return undefined;
+  const ctor: unknown = Reflect.get(p, 'constructor');
+  return typeof ctor === 'function' ? ctor.name : undefined;
 }

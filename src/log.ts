@@ -1,8 +1,8 @@
 import winston from 'winston';
+import { LOG_LEVELS, type LogLevel } from './log-levels';
 
 export type Logger = winston.Logger;
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
-export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+export type { LogLevel } from './log-levels';
 
 export interface LoggerOptions {
   level: LogLevel;

@@ -18,7 +18,7 @@ import { blobService, imageCacheService } from '../images';
 import { SyncEngine, syncService } from '../sync';
 import { syncSources } from './sync-wiring';
 import { systemClock } from '../discovery';
-import { UnavailableError } from '../errors';
+import { InvalidInputError, messageOf, UnavailableError } from '../errors';
 import { FileJobs } from '../fs';
 import { balancing } from './balancing';
 import { joinSources } from './cluster-join';
@@ -50,8 +50,8 @@ const SHUTDOWN_GRACE_MS = 5000;
  * until `signal` aborts, then stops cleanly. Containers keep running: containerd owns them.
  */
 export async function runAgent(config: AgentConfig, signal: AbortSignal): Promise<void> {
-  await mkdir(config.logDir, { recursive: true, mode: 0o750 });
-  await mkdir(join(config.stateDir, 'tmp'), { recursive: true, mode: 0o700 });
+  await ensureDir('log-dir', config.logDir, config.logDir, 0o750);
+  await ensureDir('state-dir', config.stateDir, join(config.stateDir, 'tmp'), 0o700);
   const log = createLogger({ level: config.logLevel, file: join(config.logDir, 'agent.log') });
   log.info('starting', { version, node: config.nodeName, containerd: config.containerd });
 
@@ -262,5 +262,14 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       log.on('finish', resolve);
       log.end();
     });
+  }
+}
+
+/** Creates `path` (the flag's `value` or under it), or says in one line which flag is wrong. */
+async function ensureDir(flag: string, value: string, path: string, mode: number): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true, mode });
+  } catch (err) {
+    throw new InvalidInputError(`${flag}: cannot create ${value}: ${messageOf(err)}`);
   }
 }

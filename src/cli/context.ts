@@ -3,7 +3,7 @@ import type { SystemProbes } from '../nest/probes';
 
 /** What the CLI needs from its host process, injected so that commands can be tested in-process. */
 export interface CliDeps {
-  /** Runs the agent daemon until `signal` aborts. Provided by the composition root (src/main.ts). */
+  /** Runs the agent daemon until `signal` aborts. Provided by the composition root (src/entry.ts). */
   runAgent(config: AgentConfig, signal: AbortSignal): Promise<void>;
   /**
    * The machine as `budgie nest check` sees it. Loaded on demand by the composition root: the

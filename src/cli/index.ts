@@ -54,6 +54,20 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .command(syncCommand(deps))
     .command(agentCommand(deps))
     .command(nestCommand(deps))
+    .check((args) => {
+      // A flag that takes one value, given twice, is a list to yargs: refused here by name, or
+      // it would reach a command as an array where a string is expected.
+      const lists = listFlags(parser);
+      for (const [key, value] of Object.entries(args)) {
+        // Each flag is there under its own name and a camelCase alias: reported by its own.
+        if (key === '_' || !Array.isArray(value) || lists.has(key) || /[A-Z]/.test(key)) continue;
+        throw new UsageError(
+          `--${key}: given ${value.length} times, expected once`,
+          "Run 'budgie --help' for usage.",
+        );
+      }
+      return true;
+    }, true)
     .completion('completion', 'Print a bash/zsh completion script')
     .demandCommand(1, 'name a command (see budgie --help)')
     .recommendCommands()
@@ -117,4 +131,17 @@ function commandUsage(y: unknown): string | undefined {
         .trim(),
     )
     .join(' ');
+}
+
+/**
+ * The flags declared to take several values (`array: true`). yargs has getOptions(), which its
+ * typings leave out; were it gone in an upgrade, repeating --peer would be refused (unit-tested).
+ */
+function listFlags(parser: object): Set<string> {
+  const getOptions: unknown = Reflect.get(parser, 'getOptions');
+  if (typeof getOptions !== 'function') return new Set();
+  const options: unknown = getOptions.call(parser);
+  const array: unknown =
+    typeof options === 'object' && options !== null ? Reflect.get(options, 'array') : undefined;
+  return new Set(Array.isArray(array) ? array.filter((a) => typeof a === 'string') : []);
 }

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInputError, messageOf } from '../errors';
-import { LOG_LEVELS, type LogLevel } from '../log';
+import { LOG_LEVELS, type LogLevel } from '../log-levels';
 import { parseSize } from './size';
 import {
   checkClusterConfig,

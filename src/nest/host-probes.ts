@@ -18,7 +18,7 @@ const SOCKET_TIMEOUT_MS = 1000;
 
 /**
  * The real machine, with `runtime` to ask the container runtime. Loaded only by `budgie nest
- * check`: the composition root (src/main.ts) hands it containerd's probe.
+ * check`: the composition root (src/entry.ts) hands it containerd's probe.
  */
 export function hostProbes(runtime: RuntimeProbe): SystemProbes {
   return {

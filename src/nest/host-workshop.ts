@@ -8,7 +8,10 @@ import { runProcess } from './run-process';
 import type { Target } from './targets';
 import type { BuiltPackages, Machine, Workshop } from './workshop';
 
-/** The checkout this budgie was built from: dist/nest (or src/nest under ts-jest) is two below. */
+/**
+ * The checkout this budgie was built from: dist/nest (or src/nest under ts-jest) is two below
+ * (the CLI's bundle, dist/cli-bundle.js, is rewritten to look one up: scripts/bundle.ts).
+ */
 const CHECKOUT = resolve(__dirname, '..', '..');
 
 /**

@@ -118,7 +118,23 @@ export function agentCommand(deps: CliDeps): CommandModule<GlobalArgs, AgentArgs
         },
         args.config,
       );
-      await deps.runAgent(config, deps.signal);
+      try {
+        await deps.runAgent(config, deps.signal);
+      } catch (err) {
+        // Stopped (SIGTERM, Ctrl-C) before it was up, e.g. while it waited for containerd: a
+        // stop as asked, not a failure.
+        if (deps.signal.aborted && isAbort(err, deps.signal)) return;
+        throw err;
+      }
     },
   };
+}
+
+/** Whether `err` is the abort of `signal` (its reason, or the AbortError of a call it aborted). */
+function isAbort(err: unknown, signal: AbortSignal): boolean {
+  // By name: Node's AbortError is a DOMException, not always an Error of this realm.
+  return (
+    err === signal.reason ||
+    (typeof err === 'object' && err !== null && 'name' in err && err.name === 'AbortError')
+  );
 }
