@@ -41,11 +41,10 @@ export async function strongHasher(): Promise<(block: Uint8Array) => string> {
 }
 
 /**
- * A signature built from a file's bytes as they go by (read, or written by a fetch), in blocks
- * of `blockSize`: only the block that straddles two chunks is copied, the others are hashed in
- * place.
+ * A signature built from a file's bytes as they are read, in blocks of `blockSize`: only the
+ * block that straddles two chunks is copied, the others are hashed in place.
  */
-export class SignatureBuilder {
+class SignatureBuilder {
   private readonly blocks: Signature['blocks'] = [];
   /** Fewer than a block of bytes carried over from the last chunk. */
   private pending: Buffer | undefined;
@@ -92,7 +91,10 @@ export class SignatureBuilder {
   }
 }
 
-/** The signature of a file read as a stream of chunks, in blocks of `blockSize`. */
+/**
+ * The signature of a file read as a stream of chunks, in blocks of `blockSize`. Each chunk is
+ * done with before the next is asked for: a source may reuse its buffer.
+ */
 export async function signatureOf(
   source: AsyncIterable<Uint8Array>,
   blockSize: number,

@@ -9,7 +9,7 @@ import { applyDelta } from './patch';
 import { RebuiltFile } from './rebuilt-file';
 import type { SyncRecord } from './records';
 import { sameStamp, stampOf, type Hashed } from './scanner';
-import { blockSizeFor, signatureOf, type Signature, type SignatureBuilder } from './signature';
+import { blockSizeFor, signatureOf, type Signature } from './signature';
 
 /** What a member's Fetch stream carries: the delta, then what was sent. */
 export type FetchItem = DeltaOp | FetchEnd;
@@ -218,10 +218,11 @@ export function signatureOfFile(basis: FileHandle | undefined, size: number): Pr
   return signatureOf(positional(basis, size), blockSizeFor(size));
 }
 
+/** The first `size` bytes of a file, in one buffer read into again for each chunk. */
 async function* positional(fh: FileHandle, size: number): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafeSlow(Math.max(1, Math.min(CHUNK_BYTES, size)));
   for (let at = 0; at < size; at += CHUNK_BYTES) {
-    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - at));
-    const { bytesRead } = await fh.read(buffer, 0, buffer.length, at);
+    const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, size - at), at);
     if (bytesRead === 0) return;
     yield buffer.subarray(0, bytesRead);
   }
@@ -239,7 +240,7 @@ export interface WireCount {
  * the bytes are exactly the version the record names (size and SHA-256), never a mixed file. A
  * member whose file changed since its record throws StaleRecordError; a copy here that changed
  * while it was read (the rebuilt bytes are not what the member sent) throws CopyChangedError, to
- * be tried again. `built`, if given, is fed the new file's bytes.
+ * be tried again.
  */
 export async function receiveFile(
   temp: FileHandle,
@@ -248,7 +249,6 @@ export async function receiveFile(
   items: AsyncIterable<FetchItem>,
   want: SyncRecord,
   count: WireCount,
-  built?: SignatureBuilder,
 ): Promise<void> {
   let end: FetchEnd | undefined;
   const ops = async function* (): AsyncGenerator<DeltaOp> {
@@ -264,7 +264,6 @@ export async function receiveFile(
   const hash = ContentHash.create();
   const file = new RebuiltFile(temp, basis, want.size, (chunk) => {
     hash.update(chunk);
-    built?.update(chunk);
   });
   let written: number;
   try {

@@ -68,6 +68,15 @@ function peerOf(other: VolumeSync, nodeId: string, caller?: string): SyncPeer {
   };
 }
 
+/** The signature cache's files once `ready` says so (within 5 s). */
+async function signaturesIn(dir: string, ready: (names: string[]) => boolean): Promise<string[]> {
+  for (const deadline = Date.now() + 5000; ;) {
+    const names = await readdir(dir).catch(() => []);
+    if (ready(names) || Date.now() > deadline) return names;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Rescans both and pulls both ways until neither has anything new. */
 async function settle(a: { sync: VolumeSync }, b: { sync: VolumeSync }): Promise<void> {
   const signal = new AbortController().signal;
@@ -132,7 +141,8 @@ it('a large file fetched leaves its signature, and the next edit builds on it; a
   await writeFile(join(a.dir, 'big.bin'), big);
   await settle(a, b);
   const sigs = join(base, 'b', 'index.sigs');
-  expect(await readdir(sigs)).toHaveLength(1);
+  // Built once the file is in place, off the fetch's path.
+  expect(await signaturesIn(sigs, (names) => names.length === 1)).toHaveLength(1);
   // The cached signature is made to lie (its first two blocks swapped): the fetch that builds
   // on it fails its check, the signature is dropped, and the retry builds on the copy itself.
   const [hash] = await readdir(sigs);
@@ -151,7 +161,8 @@ it('a large file fetched leaves its signature, and the next edit builds on it; a
   );
   await b.sync.pullOnce(peerOf(a.sync, 'a'), 0, signal);
   expect(Buffer.compare(await readFile(join(b.dir, 'big.bin')), edited)).toBe(0);
-  // The new version's signature replaced the old one, which no file has any more.
+  // The new version's signature comes, and replaces the old one, which no file has any more.
+  await signaturesIn(sigs, (names) => names.some((n) => n !== hash));
   await b.sync.rescan('');
   expect(await readdir(sigs)).not.toContain(hash);
 });
