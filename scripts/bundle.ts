@@ -18,7 +18,7 @@
  */
 import { readFile, writeFile, mkdir, cp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 interface Rewrite {
   /** The module's path relative to the repository root. */
@@ -108,6 +108,22 @@ const PROTO_DIRS: [from: string, to: string][] = [
   ['node_modules/@grpc/reflection/build/proto/grpc', 'grpc'],
 ];
 
+/** What every bundle here is: one minified CommonJS file for Node >= 20. */
+function common(root: string): BuildOptions {
+  return {
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    // No source map and no absolute paths: the output must not depend on where the checkout lives.
+    sourcemap: false,
+    logLevel: 'warning',
+  };
+}
+
 /**
  * The modules the composition root loads only for `budgie agent` and `budgie nest check`: left
  * out of the CLI's bundle, and loaded at run time from the compiled modules beside it.
@@ -144,23 +160,15 @@ function lazyModules(root: string): Plugin {
  */
 async function bundleCli(root: string, outDir: string, version: string): Promise<void> {
   const result = await build({
-    absWorkingDir: root,
+    ...common(root),
     entryPoints: ['src/entry.ts'],
     outfile: join(outDir, 'cli-bundle.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
     // Loaded by gRPC only for its channelz service, which the CLI never serves.
     external: ['@grpc/proto-loader'],
     // Class names kept: an error from the agent's modules is told by its class's name.
     keepNames: true,
-    legalComments: 'none',
     // ASCII only: src/launch reads the bundle as latin1, a plain copy.
     charset: 'ascii',
-    sourcemap: false,
-    logLevel: 'warning',
     plugins: [
       lazyModules(root),
       relocate(root, [
@@ -195,36 +203,19 @@ async function main(root: string, outDir: string, cli: boolean): Promise<void> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const result = await build({
-    absWorkingDir: root,
+    ...common(root),
     entryPoints: ['src/entry.ts'],
     outfile: join(outDir, 'budgie.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
     charset: 'utf8',
-    // No source map and no absolute paths: the output must not depend on where the checkout lives.
-    sourcemap: false,
-    logLevel: 'warning',
     plugins: [relocate(root, rewrites(version))],
   });
   if (result.errors.length > 0) throw new Error('esbuild failed');
   // The file jobs' worker thread (src/fs/file-jobs.ts) loads its own script, beside the bundle.
   const worker = await build({
-    absWorkingDir: root,
+    ...common(root),
     entryPoints: ['src/fs/file-worker.ts'],
     outfile: join(outDir, 'file-worker.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
     charset: 'utf8',
-    sourcemap: false,
-    logLevel: 'warning',
   });
   if (worker.errors.length > 0) throw new Error('esbuild failed on the file worker');
   for (const [from, to] of PROTO_DIRS) {

@@ -15,7 +15,7 @@ export type ErrorKind =
 
 /**
  * What marks an error as Budgie's. The CLI runs from a bundle, and the agent from the compiled
- * modules beside it (src/launch.ts): two copies of this module in one process, whose classes
+ * modules beside it (src/main.ts): two copies of this module in one process, whose classes
  * `instanceof` would otherwise tell apart.
  */
 const BRAND: unique symbol = Symbol.for('budgie.error');

@@ -192,6 +192,27 @@ export async function parentOf(
   return dir === root ? root.duplicate() : dir;
 }
 
+/**
+ * The file at a relative path beneath `root`, opened read-only without following a symlink at
+ * any level; undefined when it is not there (a level missing or not a directory, or a symlink
+ * where the file was). The caller fstats what it got, and closes it.
+ */
+export async function openBeneath(
+  root: Dir,
+  segments: readonly string[],
+): Promise<FileHandle | undefined> {
+  const parent = await parentOf(root, segments, false);
+  if (parent === undefined) return undefined;
+  try {
+    return await parent.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
+  } catch (err) {
+    if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) return undefined;
+    throw err;
+  } finally {
+    await parent.close();
+  }
+}
+
 function checkName(name: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
     throw new InvalidInputError(`path segment ${JSON.stringify(name)}: not a file name`);

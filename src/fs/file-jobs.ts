@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { TurnBatch } from '../turn-batch';
 import type { Dir } from './beneath';
 import { asError } from './errno';
 import {
@@ -17,6 +18,14 @@ import {
 
 export { entryStatOf, sameMeta } from './file-work';
 export type { EntryStat, Inspected, Meta, PlaceItem, Placed, SmallRead } from './file-work';
+
+/** A placeNew call waiting for its batch. */
+interface Placing {
+  root: Dir;
+  item: PlaceItem;
+  resolve(placed: Placed): void;
+  reject(err: Error): void;
+}
 
 export interface WorkerRequest {
   id: number;
@@ -48,14 +57,10 @@ const MAX_PLACE_BATCH = 64;
  * descriptor the caller holds open until the job is done, never through a symlink.
  */
 export class FileJobs {
-  /** placeNew calls waiting for the end of this turn of the event loop. */
-  private placing: {
-    root: Dir;
-    item: PlaceItem;
-    resolve(placed: Placed): void;
-    reject(err: Error): void;
-  }[] = [];
-  private placeScheduled = false;
+  /** placeNew calls gathered in one turn of the event loop, a job per root. */
+  private readonly placing = new TurnBatch<Placing>(MAX_PLACE_BATCH, (batch) => {
+    this.place(batch);
+  });
 
   private constructor(
     private readonly run: (job: FileJob) => Promise<JobResult>,
@@ -131,21 +136,12 @@ export class FileJobs {
   placeNew(root: Dir, item: PlaceItem): Promise<Placed> {
     checkNames(root, [item.segments, [item.temp]]);
     return new Promise((resolve, reject) => {
-      this.placing.push({ root, item, resolve, reject });
-      if (this.placing.length >= MAX_PLACE_BATCH) this.flushPlacing();
-      else if (!this.placeScheduled) {
-        this.placeScheduled = true;
-        setImmediate(() => {
-          this.flushPlacing();
-        });
-      }
+      this.placing.add({ root, item, resolve, reject });
     });
   }
 
-  private flushPlacing(): void {
-    this.placeScheduled = false;
-    const batch = this.placing.splice(0);
-    const roots = new Map<string, typeof batch>();
+  private place(batch: Placing[]): void {
+    const roots = new Map<string, Placing[]>();
     for (const call of batch) {
       const same = roots.get(call.root.path);
       if (same === undefined) roots.set(call.root.path, [call]);

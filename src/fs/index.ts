@@ -3,7 +3,7 @@
  * the directory) and Node error codes.
  */
 export { isTempFile, syncDir, writeFileAtomic } from './atomic-write';
-export { Dir, parentOf } from './beneath';
+export { Dir, openBeneath, parentOf } from './beneath';
 export {
   entryStatOf,
   FileJobs,

@@ -35,7 +35,7 @@ class Tags implements WeakFilter {
   }
 
   /** The multiplicative hash's top bits: `a` and `b` both reach every slot. */
-  slotOf(weak: number): number {
+  private slotOf(weak: number): number {
     return Math.imul(weak, 0x9e3779b1) >>> this.shift;
   }
 

@@ -1,4 +1,5 @@
 import { InvalidInputError, UnavailableError } from '../errors';
+import { TurnBatch } from '../turn-batch';
 import { MAX_FETCH_FILES, type SyncPeer, type WholeFile } from './transfer';
 
 interface Waiter {
@@ -13,8 +14,9 @@ interface Waiter {
  * MAX_FETCH_FILES, instead of a stream each. Each caller gets its own file, or its own failure.
  */
 export class FileBatch {
-  private queue: Waiter[] = [];
-  private scheduled = false;
+  private readonly batches = new TurnBatch<Waiter>(MAX_FETCH_FILES, (batch) => {
+    void this.send(batch);
+  });
 
   constructor(
     private readonly peer: SyncPeer,
@@ -23,22 +25,8 @@ export class FileBatch {
 
   get(path: string): Promise<WholeFile> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ path, resolve, reject });
-      if (this.queue.length >= MAX_FETCH_FILES) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.flush();
-        });
-      }
+      this.batches.add({ path, resolve, reject });
     });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.queue.splice(0, MAX_FETCH_FILES);
-    if (batch.length > 0) void this.send(batch);
-    if (this.queue.length > 0) this.flush();
   }
 
   private async send(batch: Waiter[]): Promise<void> {

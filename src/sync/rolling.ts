@@ -21,12 +21,6 @@ export class RollingChecksum {
     this.b = weak >>> 16;
   }
 
-  /** Slides the window one byte: `out` leaves at the front, `into` enters at the back. */
-  roll(out: number, into: number): void {
-    this.a = (this.a - out + into) & 0xffff;
-    this.b = (this.b - this.length * out + this.a) & 0xffff;
-  }
-
   /**
    * Slides the window that starts at `pos` in `bytes` one byte at a time until its checksum
    * passes `filter` or it starts at `stop`; returns where it starts then. The sender's hot loop:

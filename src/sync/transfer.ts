@@ -1,7 +1,7 @@
-import { constants, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { InvalidInputError, UnavailableError } from '../errors';
-import { hasCode, parentOf, type Dir, type FileJobs } from '../fs';
+import { openBeneath, type Dir, type FileJobs } from '../fs';
 import { checkEntryPath } from '../volumes/paths';
 import { CONTENT_HASH, ContentHash } from './content-hash';
 import { deltaOf, type DeltaOp } from './delta';
@@ -153,22 +153,10 @@ export async function* readDelta(
     return;
   }
   // Larger: streamed, and hashed as it goes.
-  const parent = await parentOf(root, segments, false);
-  if (parent === undefined) {
+  const fh = await openBeneath(root, segments);
+  if (fh === undefined) {
     yield GONE;
     return;
-  }
-  let fh: FileHandle;
-  try {
-    fh = await parent.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
-  } catch (err) {
-    if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) {
-      yield GONE;
-      return;
-    }
-    throw err;
-  } finally {
-    await parent.close();
   }
   try {
     const st = await fh.stat();

@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { messageOf, UnavailableError } from '../errors';
-import { Dir, FileJobs, hasCode, parentOf, secondsOf, type EntryStat } from '../fs';
+import { Dir, FileJobs, hasCode, openBeneath, parentOf, secondsOf, type EntryStat } from '../fs';
 import type { Logger } from '../log';
 import { checkEntryPath, linkStaysInside } from '../volumes/paths';
 import { VolumeIndex, type PeerCursor } from './index-store';
@@ -1143,15 +1143,8 @@ export class VolumeSync {
 
   private async sign(path: string, hash: string, size: number): Promise<void> {
     if ((await this.signatures.get(hash, size).catch(() => undefined)) !== undefined) return;
-    const segments = checkEntryPath(path);
-    const parent = await parentOf(this.requireRoot(), segments, false);
-    if (parent === undefined) return;
-    let fh: FileHandle;
-    try {
-      fh = await parent.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
-    } finally {
-      await parent.close();
-    }
+    const fh = await openBeneath(this.requireRoot(), checkEntryPath(path));
+    if (fh === undefined) return;
     try {
       // Only the content the index names, unchanged from before the read to after it.
       const holds = async (): Promise<boolean> => {
@@ -1194,18 +1187,11 @@ export class VolumeSync {
       return { handle, path, hash: entry.record.hash };
     }
     for (const other of this.index.withHash(hash)) {
-      const segments = checkEntryPath(other);
-      const dir = await parentOf(this.requireRoot(), segments, false);
-      if (dir === undefined) continue;
-      try {
-        // Not vouched for: its stamp was not looked at.
-        const handle = await dir.file(segments[segments.length - 1] ?? '', constants.O_RDONLY);
-        return { handle, path: other };
-      } catch {
-        continue;
-      } finally {
-        await dir.close();
-      }
+      const handle = await openBeneath(this.requireRoot(), checkEntryPath(other)).catch(
+        () => undefined,
+      );
+      // Not vouched for: its stamp was not looked at.
+      if (handle !== undefined) return { handle, path: other };
     }
     return undefined;
   }
